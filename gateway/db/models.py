@@ -1,0 +1,12 @@
+"""One place that imports every capability's models, so Alembic and tests see all tables."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES: tuple[str, ...] = ()
+
+
+def import_all_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,46 @@
+"""Shared fixtures: a migrated database on SQLite always, and on PostgreSQL when HOTLINE_TEST_PG_URL is set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.db import create_engine, upgrade
+
+PG_URL = os.environ.get("HOTLINE_TEST_PG_URL")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _engines() -> list[object]:
+    return ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=_engines())
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A freshly migrated database: a SQLite file, or a throwaway schema on the test PostgreSQL."""
+    if request.param == "sqlite":
+        eng = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
+        await upgrade(eng)
+        yield eng
+        await eng.dispose()
+        return
+    if not PG_URL:
+        pytest.skip("HOTLINE_TEST_PG_URL is not set (./dev test starts a private PostgreSQL and sets it)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    # Each test gets its own schema, so tests never see each other's rows.
+    eng = create_engine(PG_URL, connect_args={"server_settings": {"search_path": schema}})
+    await upgrade(eng)
+    yield eng
+    await eng.dispose()
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.dispose()

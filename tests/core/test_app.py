@@ -1,0 +1,64 @@
+"""The gateway starts on the embedded SQLite store, answers health probes and stops cleanly."""
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from gateway.app import create_app
+from gateway.config import load_settings
+
+
+async def test_healthz_and_readyz(tmp_path: Path) -> None:
+    app = create_app(load_settings(data_dir=tmp_path))
+    async with TestClient(TestServer(app)) as client:
+        assert (await client.get("/healthz")).status == 200
+        resp = await client.get("/readyz")
+        body = await resp.json()
+        assert resp.status == 200, body
+        assert body["checks"]["database"] == "ok"
+        missing = await client.get("/no/such/path")
+        assert missing.status == 404
+        assert (await missing.json())["error_id"] == "no-such-route"
+    assert (tmp_path / "hotline.sqlite3").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+async def test_serve_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path / "data")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", "serve", "--port", str(port),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                await writer.wait_closed()
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        else:
+            pytest.fail("gateway did not start listening")
+        proc.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, output.decode()
+    assert b"stopped" in output
+    assert (tmp_path / "data" / "hotline.sqlite3").exists()
