@@ -1,0 +1,1 @@
+"""Tickets (工单): lifecycle, store, SLA clock and statistics."""

@@ -1,0 +1,110 @@
+"""Validated inputs of the ticket core (shared by the service, the HTTP API and the CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gateway.errors import InvalidInput
+from gateway.tickets.lifecycle import Actor
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    WEB = "web"
+    WECHAT = "wechat"
+    MAIL = "mail"
+    APP = "app"
+    SMS = "sms"
+    POLICE_110 = "110"  # transferred from the 110 platform
+    NATIONAL_PLATFORM = "national_platform"  # 国家政务服务平台
+    LEADER_BOARD = "leader_board"  # 领导留言板
+    UPPER_PLATFORM = "upper_platform"  # dispatched by a parent 12345 platform
+    OTHER = "other"
+
+
+class SatisfactionLevel(StrEnum):
+    VERY_SATISFIED = "very_satisfied"  # 非常满意
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+    VERY_DISSATISFIED = "very_dissatisfied"  # 非常不满意
+
+    @property
+    def zh(self) -> str:
+        return LEVEL_ZH[self]
+
+    @property
+    def satisfied(self) -> bool:
+        return self in (self.VERY_SATISFIED, self.SATISFIED, self.BASICALLY_SATISFIED)
+
+
+LEVEL_ZH = {
+    SatisfactionLevel.VERY_SATISFIED: "非常满意",
+    SatisfactionLevel.SATISFIED: "满意",
+    SatisfactionLevel.BASICALLY_SATISFIED: "基本满意",
+    SatisfactionLevel.DISSATISFIED: "不满意",
+    SatisfactionLevel.VERY_DISSATISFIED: "非常不满意",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ActorRef:
+    """Who acts: an agent (id = agent id), a unit (id = unit id), an admin, or the system."""
+
+    kind: Actor
+    id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.id}" if self.id else self.kind.value
+
+
+SYSTEM = ActorRef(Actor.SYSTEM, "gateway")
+
+
+def normalise_phone(raw: str | None, region: str = "CN") -> str | None:
+    """Caller numbers as E.164 (+8613800000000, +868711234567). Withheld numbers stay None."""
+    if raw is None or not raw.strip() or raw.strip().lower() in {"anonymous", "unknown", "unavailable"}:
+        return None
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"not a phone number: {raw!r}", error_id="invalid-phone-number") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(f"not a valid phone number: {raw!r}", error_id="invalid-phone-number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class NewTicket(BaseModel):
+    """What an agent (or a draft, or another channel) gives to open a ticket."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: Channel = Channel.PHONE
+    category: str  # Chinese name or English slug; checked against the policy pack
+    urgent: bool = False
+    provincial: bool = False
+    title: str = Field(default="", max_length=200)
+    content: str = Field(min_length=1, max_length=20_000)
+    elements: dict[str, Any] = Field(default_factory=dict)
+    location: str | None = Field(default=None, max_length=300)
+    caller_number: str | None = None
+    caller_name: str | None = Field(default=None, max_length=100)
+    caller_address: str | None = Field(default=None, max_length=300)
+    confidential: bool = False
+    external_ref: str | None = Field(default=None, max_length=100)
+
+    @field_validator("caller_number")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value)
+
+
+EDITABLE_FIELDS = frozenset(
+    {"category", "urgent", "title", "content", "elements", "location", "caller_name", "caller_address",
+     "confidential", "provincial"}
+)

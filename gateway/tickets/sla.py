@@ -1,0 +1,198 @@
+"""The ticket's SLA clock: the policy pack's limits applied with its working-time calendar.
+
+The ticket service asks this one object every question that depends on the jurisdiction (deadlines,
+extension limits, re-handling rounds, reason codes), so the service itself stays policy-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from gateway.errors import InvalidInput, Unprocessable
+from gateway.policies import Category, Duration, PolicyPack
+from gateway.tickets.models import Assignment, Ticket
+from gateway.workcalendar import WorkCalendar
+from gateway.workcalendar.sla import deadlines, warning_level
+
+Level = Literal["normal", "yellow", "red"]
+
+
+@dataclass(frozen=True, slots=True)
+class SlaState:
+    """Where a ticket stands at one instant (for boards, reminders and 督办)."""
+
+    level: Level  # the worst of the sign and handling clocks
+    sign_level: Level | None
+    handling_level: Level | None
+    sign_by: datetime | None
+    due_at: datetime | None
+    max_due_at: datetime | None
+    working_seconds_left: int | None  # negative when overdue
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level, "sign_level": self.sign_level, "handling_level": self.handling_level,
+            "sign_by": self.sign_by, "due_at": self.due_at, "max_due_at": self.max_due_at,
+            "working_seconds_left": self.working_seconds_left,
+        }
+
+
+class SlaClock:
+    def __init__(self, pack: PolicyPack, calendar: WorkCalendar, yellow_at: float = 0.8) -> None:
+        self.pack = pack
+        self.calendar = calendar
+        self.yellow_at = yellow_at
+
+    @property
+    def sign_deemed_accepted(self) -> bool:
+        return bool(self.pack.sign_deemed_accepted)
+
+    # ---- starting and moving the clock ------------------------------------------------------------
+
+    def start(self, t: Ticket, now: datetime) -> None:
+        """At dispatch (转派): sign-by, due and latest possible due date."""
+        d = deadlines(self.pack, self.calendar, Category(t.category), t.urgent, now, provincial=t.provincial)
+        t.clock_started_at = now
+        t.sign_by, t.due_at, t.max_due_at = d.sign_by, d.due, d.max_due
+        t.first_feedback_by = getattr(d, "first_feedback_by", None)
+
+    def on_sign(self, t: Ticket, signed_at: datetime) -> None:
+        """Packs whose handling clock starts at 签收 (not the default) restart it here."""
+        if self.pack.clock_start == "sign":
+            d = deadlines(self.pack, self.calendar, Category(t.category), t.urgent, signed_at,
+                          provincial=t.provincial)
+            t.clock_started_at = signed_at
+            t.due_at, t.max_due_at = d.due, d.max_due
+
+    def stop(self, t: Ticket) -> None:
+        """A return (退单) approved: the ticket is back with the platform, no unit clock runs."""
+        t.sign_by = t.due_at = t.max_due_at = t.first_feedback_by = t.clock_started_at = None
+        t.signed_at = None
+        t.deemed_signed = False
+
+    def start_reopened(self, t: Ticket, now: datetime) -> None:
+        """重办: a fresh sign limit and the pack's re-handling limit; extensions only if it allows."""
+        rule = self.pack.reopen
+        t.clock_started_at = now
+        t.sign_by = self.calendar.add(now, self.pack.sign_limit(t.urgent))
+        limit = rule.handling_limit or self.pack.handling_limit(Category(t.category), t.urgent,
+                                                                 provincial=t.provincial)
+        t.due_at = self.calendar.add(now, limit)
+        t.max_due_at = t.due_at if not self.pack.extension.allowed_for_reopened else None
+        t.extension_count = 0
+
+    # ---- returns ----------------------------------------------------------------------------------
+
+    def return_overdue(self, t: Ticket, assignment: Assignment, now: datetime) -> bool:
+        """A return asked after the pack's limit is still filed, but counts as late (逾期退单)."""
+        limit = self.pack.return_limit(t.urgent)
+        return now > self.calendar.add(assignment.dispatched_at, limit)
+
+    def return_review_by(self, requested_at: datetime) -> datetime | None:
+        limit = self.pack.return_review_limit
+        return self.calendar.add(requested_at, limit) if limit else None
+
+    # ---- extensions -------------------------------------------------------------------------------
+
+    def check_extension(self, t: Ticket, working_days: int, now: datetime) -> None:
+        """Refuse, with the rule's source, an extension the pack does not allow."""
+        rule = self.pack.extension
+        if working_days < 1:
+            raise InvalidInput("an extension is at least one working day", error_id="bad-extension-length")
+        if t.reopen_count and not rule.allowed_for_reopened:
+            raise Unprocessable(f"re-handled (重办) tickets cannot be extended ({rule.source})",
+                                error_id="extension-not-allowed-reopened")
+        if rule.max_count is not None and t.extension_count >= rule.max_count:
+            raise Unprocessable(
+                f"this ticket has had {t.extension_count} extension(s); the limit is {rule.max_count} "
+                f"({rule.source})", error_id="extension-limit-reached")
+        if t.due_at is None:
+            raise Unprocessable("the ticket has no running deadline to extend", error_id="no-deadline")
+        if now > t.due_at:
+            raise Unprocessable("the deadline has passed: extensions are requested before it expires",
+                                error_id="extension-too-late")
+        if rule.request_before is not None:
+            latest = self.calendar.subtract(t.due_at, rule.request_before)
+            if now > latest:
+                raise Unprocessable(
+                    f"extensions must be requested at least {_say(rule.request_before)} before the "
+                    f"deadline ({rule.request_before.source})", error_id="extension-too-late")
+        max_days = self.max_extension_days(t)
+        if max_days is not None and working_days > max_days:
+            raise Unprocessable(
+                f"at most {max_days} working day(s) can be added now ({rule.source})",
+                error_id="extension-too-long", max_working_days=max_days)
+
+    def max_extension_days(self, t: Ticket) -> int | None:
+        """The most working days one more extension may add under the pack (None: no cap)."""
+        return self.pack.extension.max_days_for(
+            Category(t.category), t.urgent, already_extended=self._extended_days(t),
+            limit=self.pack.handling_limit(Category(t.category), t.urgent, provincial=t.provincial),
+        )
+
+    def _extended_days(self, t: Ticket) -> int:
+        if t.due_at is None or t.clock_started_at is None:
+            return 0
+        base = self.calendar.add(t.clock_started_at, self.pack.handling_limit(
+            Category(t.category), t.urgent, provincial=t.provincial))
+        seconds = self.calendar.working_seconds_between(base, t.due_at)
+        return max(0, round(seconds / self.calendar.seconds_per_day))
+
+    def extend(self, t: Ticket, working_days: int) -> None:
+        assert t.due_at is not None
+        t.due_at = self.calendar.add(t.due_at, Duration(amount=working_days, unit="working_days",
+                                                           source="extension"))
+
+    def extension_review_by(self, requested_at: datetime) -> datetime | None:
+        limit = self.pack.extension.review_limit
+        return self.calendar.add(requested_at, limit) if limit else None
+
+    # ---- re-handling, reason codes ----------------------------------------------------------------
+
+    def may_reopen(self, t: Ticket) -> bool:
+        cap = self.pack.reopen.max_reopens
+        return cap is None or t.reopen_count < cap
+
+    def non_acceptance_reason(self, code: str) -> str:
+        for item in self.pack.non_acceptance:
+            if item.code == code:
+                return str(item.label)
+        known = ", ".join(i.code for i in self.pack.non_acceptance)
+        raise InvalidInput(f"unknown non-acceptance reason {code!r}; this policy knows: {known}",
+                           error_id="unknown-reason-code")
+
+    def satisfaction_exclusion(self, code: str) -> str:
+        for item in self.pack.satisfaction_exclusions:
+            if item.code == code:
+                return str(item.label)
+        known = ", ".join(i.code for i in self.pack.satisfaction_exclusions)
+        raise InvalidInput(f"unknown satisfaction exclusion {code!r}; this policy knows: {known}",
+                           error_id="unknown-exclusion")
+
+    # ---- warnings -----------------------------------------------------------------------------------
+
+    def state(self, t: Ticket, now: datetime) -> SlaState:
+        sign_level: Level | None = None
+        handling_level: Level | None = None
+        left: int | None = None
+        if t.sign_by is not None and t.signed_at is None and t.dispatched_at is not None:
+            start = t.clock_started_at or t.dispatched_at
+            sign_level = warning_level(self.calendar, start, t.sign_by, now, yellow_at=self.yellow_at)
+        open_ = t.closed_at is None and t.replied_at is None
+        if t.due_at is not None and t.clock_started_at is not None and open_:
+            handling_level = warning_level(self.calendar, t.clock_started_at, t.due_at, now,
+                                           yellow_at=self.yellow_at)
+            left = self.calendar.working_seconds_between(now, t.due_at) if now <= t.due_at else \
+                -self.calendar.working_seconds_between(t.due_at, now)
+        order = {"normal": 0, "yellow": 1, "red": 2}
+        levels = [lv for lv in (sign_level, handling_level) if lv]
+        worst: Level = max(levels, key=order.__getitem__) if levels else "normal"
+        return SlaState(worst, sign_level, handling_level, t.sign_by, t.due_at, t.max_due_at, left)
+
+
+def _say(d: Duration) -> str:
+    units = {"working_days": "working day(s)", "working_hours": "working hour(s)", "hours": "hour(s)",
+             "minutes": "minute(s)", "days": "day(s)", "working_minutes": "working minute(s)"}
+    return f"{d.amount:g} {units.get(d.unit, d.unit)}"
