@@ -5,16 +5,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from gateway.policies import load_pack
+from gateway.workcalendar import WorkCalendar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.bus import DomainEvent, EventBus
 from gateway.db import session_factory
-from gateway.policies import load_pack
 from gateway.tickets.lifecycle import Actor
 from gateway.tickets.schemas import ActorRef, NewTicket
 from gateway.tickets.service import TicketService
 from gateway.tickets.sla import SlaClock
-from gateway.workcalendar import WorkCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
 AGENT = ActorRef(Actor.AGENT, "a1001")
