@@ -40,7 +40,7 @@ async def test_create_numbers_the_ticket_and_normalises_the_caller(service: Tick
 
 
 async def test_bad_input_is_refused_before_anything_is_stored(service: TicketService) -> None:
-    with pytest.raises(InvalidInput, match="invalid-phone-number|not a valid phone number"):
+    with pytest.raises(InvalidInput, match="phone number"):
         complaint(caller_number="12")
     with pytest.raises(InvalidInput):
         await service.create(complaint(category="闲聊"), AGENT)
