@@ -55,6 +55,7 @@ class Ticket(Base):
     caller_name: Mapped[str | None] = mapped_column(String(100))
     caller_address: Mapped[str | None] = mapped_column(String(300))
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)  # caller asked for 保密
+    disclose_caller: Mapped[bool] = mapped_column(Boolean, default=False)  # caller allows units to see who
     external_ref: Mapped[str | None] = mapped_column(String(100), index=True)  # e.g. a 110 incident id
 
     # Decisions

@@ -96,6 +96,7 @@ class NewTicket(BaseModel):
     caller_name: str | None = Field(default=None, max_length=100)
     caller_address: str | None = Field(default=None, max_length=300)
     confidential: bool = False
+    disclose_caller: bool = False  # the caller allows units to see name, number and address
     external_ref: str | None = Field(default=None, max_length=100)
 
     @field_validator("caller_number")
@@ -106,5 +107,5 @@ class NewTicket(BaseModel):
 
 EDITABLE_FIELDS = frozenset(
     {"category", "urgent", "title", "content", "elements", "location", "caller_name", "caller_address",
-     "confidential", "provincial"}
+     "confidential", "provincial", "disclose_caller"}
 )

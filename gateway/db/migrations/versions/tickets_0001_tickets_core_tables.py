@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('caller_name', sa.String(length=100), nullable=True),
     sa.Column('caller_address', sa.String(length=300), nullable=True),
     sa.Column('confidential', sa.Boolean(), nullable=False),
+    sa.Column('disclose_caller', sa.Boolean(), nullable=False),
     sa.Column('external_ref', sa.String(length=100), nullable=True),
     sa.Column('rejection_reason', sa.String(length=64), nullable=True),
     sa.Column('guidance', sa.Text(), nullable=True),

@@ -1,0 +1,1 @@
+"""API tokens for agents, handling units, admins and peer platforms: hashed at rest, scoped, revocable."""
