@@ -176,10 +176,12 @@ def check(action: Action, status: Status, actor: Actor) -> Rule:
             error_id="action-not-permitted", action=action.value, actor=actor.value,
         )
     if status not in rule.sources:
-        allowed = allowed_actions(status, actor)
+        allowed = allowed_actions(status)
+        yours = allowed_actions(status, actor)
         raise IllegalTransition(
             f"cannot {action.value} a ticket that is {status.value} ({status.zh}); "
-            f"allowed now: {', '.join(allowed) or 'nothing'}",
-            current_status=status.value, allowed_actions=allowed,
+            f"allowed now: {', '.join(allowed) or 'nothing'}"
+            + (f"; of these a {actor.value} may: {', '.join(yours)}" if yours != allowed else ""),
+            current_status=status.value, allowed_actions=allowed, your_actions=yours,
         )
     return rule

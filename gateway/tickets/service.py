@@ -7,7 +7,9 @@ cannot both win: the loser's UPDATE matches no row, the whole command is retried
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from gateway.bus import EventBus
@@ -38,7 +41,7 @@ from gateway.tickets.sla import SlaClock
 log = logging.getLogger(__name__)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 12
 
 
 @dataclass
@@ -510,7 +513,7 @@ class TicketService:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 async with self.sessions() as session, session.begin():
-                    ticket = await self._load(session, number)
+                    ticket = await self._load(session, number, lock=True)
                     before = Status(ticket.status)
                     rule: Rule = check(action, before, actor.kind)
                     now = self.clock()
@@ -518,6 +521,9 @@ class TicketService:
                     after = change.target or rule.target or before
                     ticket.status = after.value
                     ticket.updated_at = now
+                    # Every action bumps the version, even one that changes no ticket column (a link,
+                    # a rejected request): the audit sequence and the lost-update check rely on it.
+                    flag_modified(ticket, "updated_at")
                     self._audit(session, ticket, ticket.version + 1, action, actor, now, before, after,
                                 change.reason, change.data)
                     await session.flush()
@@ -527,6 +533,7 @@ class TicketService:
                     raise Conflict("the ticket is being changed by someone else; try again",
                                    error_id="version-conflict") from None
                 log.debug("ticket %s changed under us (%s); retrying", number, action)
+                await asyncio.sleep(random.uniform(0, 0.005 * attempt))  # de-synchronise the racers
         self.bus.publish(f"ticket.{action.value}", number=ticket.number, status=ticket.status,
                          from_status=before.value, lead_unit=ticket.lead_unit_id, actor=str(actor),
                          **{k: v for k, v in change.data.items() if k in {"level", "reopened"}})
@@ -541,8 +548,11 @@ class TicketService:
             to_status=after.value, reason=reason, data=_jsonable(data),
         ))
 
-    async def _load(self, session: AsyncSession, number: str) -> Ticket:
-        ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
+    async def _load(self, session: AsyncSession, number: str, lock: bool = False) -> Ticket:
+        query = select(Ticket).where(Ticket.number == number)
+        if lock:  # PostgreSQL: writers queue on the row; SQLite: the version check alone does it
+            query = query.with_for_update()
+        ticket = await session.scalar(query)
         if ticket is None:
             raise NotFound(f"no ticket {number}", error_id="ticket-not-found")
         return ticket

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from gateway.errors import InvalidInput, Unprocessable
-from gateway.policies import Category, Duration, PolicyPack
+from gateway.policies import Category, Duration, ExtensionTerms, PolicyPack
 from gateway.tickets.models import Assignment, Ticket
 from gateway.workcalendar import WorkCalendar
-from gateway.workcalendar.sla import deadlines, warning_level
+from gateway.workcalendar.sla import Deadlines, deadlines, warning_level
 
 Level = Literal["normal", "yellow", "red"]
 
@@ -51,19 +51,23 @@ class SlaClock:
 
     # ---- starting and moving the clock ------------------------------------------------------------
 
+    def _deadlines(self, t: Ticket, dispatched_at: datetime, *, signed_at: datetime | None = None,
+                   reopened: bool = False) -> Deadlines:
+        return deadlines(self.pack, self.calendar, Category(t.category), t.urgent, dispatched_at,
+                         provincial=t.provincial, reopened=reopened, signed_at=signed_at)
+
     def start(self, t: Ticket, now: datetime) -> None:
-        """At dispatch (转派): sign-by, due and latest possible due date."""
-        d = deadlines(self.pack, self.calendar, Category(t.category), t.urgent, now, provincial=t.provincial)
-        t.clock_started_at = now
+        """At dispatch (转派): sign-by, due and the latest due date any extensions could reach."""
+        d = self._deadlines(t, now)
+        t.clock_started_at = d.clock_start
         t.sign_by, t.due_at, t.max_due_at = d.sign_by, d.due, d.max_due
-        t.first_feedback_by = getattr(d, "first_feedback_by", None)
+        t.first_feedback_by = d.emergency_feedback_by
 
     def on_sign(self, t: Ticket, signed_at: datetime) -> None:
-        """Packs whose handling clock starts at 签收 (not the default) restart it here."""
-        if self.pack.clock_start == "sign":
-            d = deadlines(self.pack, self.calendar, Category(t.category), t.urgent, signed_at,
-                          provincial=t.provincial)
-            t.clock_started_at = signed_at
+        """Packs whose handling clock starts at 签收 (not the default) fix the due date here."""
+        if self.pack.clock_start == "sign" and t.dispatched_at is not None:
+            d = self._deadlines(t, t.dispatched_at, signed_at=signed_at, reopened=t.reopen_count > 0)
+            t.clock_started_at = d.clock_start
             t.due_at, t.max_due_at = d.due, d.max_due
 
     def stop(self, t: Ticket) -> None:
@@ -73,15 +77,11 @@ class SlaClock:
         t.deemed_signed = False
 
     def start_reopened(self, t: Ticket, now: datetime) -> None:
-        """重办: a fresh sign limit and the pack's re-handling limit; extensions only if it allows."""
-        rule = self.pack.reopen
-        t.clock_started_at = now
-        t.sign_by = self.calendar.add(now, self.pack.sign_limit(t.urgent))
-        limit = rule.handling_limit or self.pack.handling_limit(Category(t.category), t.urgent,
-                                                                 provincial=t.provincial)
-        t.due_at = self.calendar.add(now, limit)
-        t.max_due_at = t.due_at if not self.pack.extension.allowed_for_reopened else None
-        t.extension_count = 0
+        """重办: a fresh sign limit and the pack's re-handling limit; extensions only where it allows."""
+        d = self._deadlines(t, now, reopened=True)
+        t.clock_started_at = d.clock_start
+        t.sign_by, t.due_at, t.max_due_at = d.sign_by, d.due, d.max_due
+        t.first_feedback_by = d.emergency_feedback_by
 
     # ---- returns ----------------------------------------------------------------------------------
 
@@ -96,49 +96,53 @@ class SlaClock:
 
     # ---- extensions -------------------------------------------------------------------------------
 
+    def _terms(self, t: Ticket) -> ExtensionTerms:
+        return self.pack.extension_terms(Category(t.category), t.urgent, provincial=t.provincial,
+                                         reopened=t.reopen_count > 0)
+
     def check_extension(self, t: Ticket, working_days: int, now: datetime) -> None:
-        """Refuse, with the rule's source, an extension the pack does not allow."""
-        rule = self.pack.extension
+        """Refuse, naming the rule's source, an extension the pack does not allow."""
+        terms = self._terms(t)
+        count_source = terms.sources.get("extension_count", "")
         if working_days < 1:
             raise InvalidInput("an extension is at least one working day", error_id="bad-extension-length")
-        if t.reopen_count and not rule.allowed_for_reopened:
-            raise Unprocessable(f"re-handled (重办) tickets cannot be extended ({rule.source})",
-                                error_id="extension-not-allowed-reopened")
-        if rule.max_count is not None and t.extension_count >= rule.max_count:
+        if terms.max_count == 0:
+            raise Unprocessable(f"this ticket cannot be extended ({count_source})",
+                                error_id="extension-not-allowed")
+        if t.extension_count >= terms.max_count:
             raise Unprocessable(
-                f"this ticket has had {t.extension_count} extension(s); the limit is {rule.max_count} "
-                f"({rule.source})", error_id="extension-limit-reached")
+                f"this ticket has had {t.extension_count} extension(s); the limit is {terms.max_count} "
+                f"({count_source})", error_id="extension-limit-reached")
         if t.due_at is None:
             raise Unprocessable("the ticket has no running deadline to extend", error_id="no-deadline")
         if now > t.due_at:
             raise Unprocessable("the deadline has passed: extensions are requested before it expires",
                                 error_id="extension-too-late")
-        if rule.request_before is not None:
-            latest = self.calendar.subtract(t.due_at, rule.request_before)
-            if now > latest:
-                raise Unprocessable(
-                    f"extensions must be requested at least {_say(rule.request_before)} before the "
-                    f"deadline ({rule.request_before.source})", error_id="extension-too-late")
-        max_days = self.max_extension_days(t)
-        if max_days is not None and working_days > max_days:
+        if terms.request_before is not None and now > self.calendar.subtract(t.due_at, terms.request_before):
             raise Unprocessable(
-                f"at most {max_days} working day(s) can be added now ({rule.source})",
-                error_id="extension-too-long", max_working_days=max_days)
+                f"extensions must be requested at least {_say(terms.request_before)} before the deadline "
+                f"({terms.request_before.source})", error_id="extension-too-late")
+        most = self.max_extension_days(t)
+        if working_days > most:
+            raise Unprocessable(
+                f"at most {most} working day(s) can be added now "
+                f"({terms.sources.get('extension_length') or terms.sources.get('extension_total', '')})",
+                error_id="extension-too-long", max_working_days=most)
 
-    def max_extension_days(self, t: Ticket) -> int | None:
-        """The most working days one more extension may add under the pack (None: no cap)."""
-        return self.pack.extension.max_days_for(
-            Category(t.category), t.urgent, already_extended=self._extended_days(t),
-            limit=self.pack.handling_limit(Category(t.category), t.urgent, provincial=t.provincial),
-        )
-
-    def _extended_days(self, t: Ticket) -> int:
-        if t.due_at is None or t.clock_started_at is None:
+    def max_extension_days(self, t: Ticket) -> int:
+        """The most whole working days one more extension may add: within the per-extension length and
+        within the latest due date the pack allows (which carries the total caps)."""
+        if t.due_at is None:
             return 0
-        base = self.calendar.add(t.clock_started_at, self.pack.handling_limit(
-            Category(t.category), t.urgent, provincial=t.provincial))
-        seconds = self.calendar.working_seconds_between(base, t.due_at)
-        return max(0, round(seconds / self.calendar.seconds_per_day))
+        terms = self._terms(t)
+        per_day = self.calendar.seconds_per_day
+        room = None
+        if t.max_due_at is not None:
+            room = self.calendar.working_seconds_between(t.due_at, t.max_due_at) // per_day
+        if terms.per_extension is not None:
+            one = self.calendar.working_seconds(terms.per_extension) // per_day
+            room = one if room is None else min(room, one)
+        return int(room) if room is not None else 365
 
     def extend(self, t: Ticket, working_days: int) -> None:
         assert t.due_at is not None
@@ -177,13 +181,19 @@ class SlaClock:
         sign_level: Level | None = None
         handling_level: Level | None = None
         left: int | None = None
+        category = Category(t.category)
         if t.sign_by is not None and t.signed_at is None and t.dispatched_at is not None:
-            start = t.clock_started_at or t.dispatched_at
-            sign_level = warning_level(self.calendar, start, t.sign_by, now, yellow_at=self.yellow_at)
+            # The sign clock of the current round runs from its dispatch (a reopen is a new dispatch).
+            start = max((a.dispatched_at for a in t.assignments if a.active and a.role == "lead"),
+                        default=t.dispatched_at)
+            wall = not self.pack.sign_limit(t.urgent).is_working_time
+            sign_level = warning_level(self.calendar, start, t.sign_by, now, self.yellow_at, wall_clock=wall)
         open_ = t.closed_at is None and t.replied_at is None
         if t.due_at is not None and t.clock_started_at is not None and open_:
-            handling_level = warning_level(self.calendar, t.clock_started_at, t.due_at, now,
-                                           yellow_at=self.yellow_at)
+            limit = self.pack.handling_limit(category, t.urgent, provincial=t.provincial,
+                                             reopened=t.reopen_count > 0)
+            handling_level = warning_level(self.calendar, t.clock_started_at, t.due_at, now, self.yellow_at,
+                                           wall_clock=not limit.is_working_time)
             left = self.calendar.working_seconds_between(now, t.due_at) if now <= t.due_at else \
                 -self.calendar.working_seconds_between(t.due_at, now)
         order = {"normal": 0, "yellow": 1, "red": 2}

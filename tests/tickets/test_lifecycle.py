@@ -48,8 +48,8 @@ def test_illegal_move_names_current_state_and_allowed_actions() -> None:
     assert "待受理" in err.value.message
     with pytest.raises(IllegalTransition) as err:
         check(Action.REPLY, Status.DISPATCHED, Actor.UNIT)
-    assert set(err.value.details["allowed_actions"]) == {
-        "sign", "request_return", "request_extension"}
+    assert set(err.value.details["your_actions"]) == {"sign", "request_return", "request_extension"}
+    assert "supervise" in err.value.details["allowed_actions"]
 
 
 def test_units_cannot_review_and_agents_cannot_sign() -> None:

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from gateway.policies import Category, Duration
 from sqlalchemy import func, select
 
 from gateway.bus import DomainEvent
 from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from gateway.policies import Category, Duration
 from gateway.tickets.lifecycle import IllegalTransition, Status
 from gateway.tickets.models import TicketEvent
 from gateway.tickets.schemas import SYSTEM, SatisfactionLevel
 from gateway.tickets.service import TicketService
-
-from .conftest import ADMIN, AGENT, POWER, ROADS, WATER, FakeClock, complaint
+from tests.tickets.support import ADMIN, AGENT, POWER, ROADS, WATER, FakeClock, complaint
 
 
 async def dispatched(service: TicketService, clock: FakeClock, **overrides: object) -> str:
