@@ -13,24 +13,50 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
-from gateway.appkeys import BUS, ENGINE, READINESS, SESSIONS, SETTINGS
+from gateway.appkeys import BUS, CALENDAR, ENGINE, POLICY, READINESS, SESSIONS, SETTINGS
+from gateway.auth.middleware import LIMITER, TOKENS, FailedAuthLimiter, auth_middleware
+from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
 from gateway.config import Settings
 from gateway.db import create_engine, session_factory, upgrade
+from gateway.http import openapi
 from gateway.http.errors import error_middleware
+from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
 from gateway.http.jsonio import json_response
+from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
+from gateway.policies import load_pack
+from gateway.tickets import http as tickets_http
+from gateway.tickets.appkeys import TICKETS
+from gateway.tickets.service import TicketService
+from gateway.tickets.sla import SlaClock
+from gateway.workcalendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.http.max_body_bytes)
+    app = web.Application(
+        middlewares=[metrics_middleware, error_middleware, auth_middleware, idempotency_middleware],
+        client_max_size=settings.http.max_body_bytes,
+    )
     app[SETTINGS] = settings
     app[BUS] = EventBus()
     app[READINESS] = {}
+    app[METRICS] = Metrics()
+    app[LIMITER] = FailedAuthLimiter()
+    # Policy and calendar load before anything listens: a broken pack stops start-up with its message.
+    app[POLICY] = load_pack(settings.policy)
+    app[CALENDAR] = WorkCalendar.for_pack(app[POLICY], settings.calendar_overrides)
+    app[BUS].subscribe("ticket.", app[METRICS].on_event)
+
     app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(tickets)
+
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_handler)
+    openapi.setup(app)
+    tickets_http.setup(app)
     return app
 
 
@@ -41,6 +67,8 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     await upgrade(engine)
     app[ENGINE] = engine
     app[SESSIONS] = session_factory(engine)
+    app[SESSIONS_FOR_IDEMPOTENCY] = app[SESSIONS]
+    app[TOKENS] = TokenStore(app[SESSIONS])
 
     async def probe() -> str | None:
         try:
@@ -54,6 +82,11 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     log.info("database ready (%s)", engine.url.render_as_string(hide_password=True))
     yield
     await engine.dispose()
+
+
+async def tickets(app: web.Application) -> AsyncIterator[None]:
+    app[TICKETS] = TicketService(app[SESSIONS], SlaClock(app[POLICY], app[CALENDAR]), app[BUS])
+    yield
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -18,3 +18,10 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 BUS = web.AppKey("bus", EventBus)
 READINESS = web.AppKey("readiness", dict[str, ReadinessProbe])
+
+# Imported late to keep this module cheap for capabilities that only need the basics.
+from gateway.policies import PolicyPack  # noqa: E402
+from gateway.workcalendar import WorkCalendar  # noqa: E402
+
+POLICY = web.AppKey("policy", PolicyPack)
+CALENDAR = web.AppKey("calendar", WorkCalendar)

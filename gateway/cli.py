@@ -15,6 +15,7 @@ from gateway.errors import ConfigError, HotlineError
 COMMAND_MODULES = (
     "gateway.serve",
     "gateway.bench",
+    "gateway.auth.cli",
 )
 
 

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     policy: str = "national"
+    # Operator-edited working-calendar overrides (local holidays, a year chinesecalendar lacks).
+    calendar_overrides: Path | None = None
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     db: DatabaseSettings = DatabaseSettings()

@@ -6,6 +6,8 @@ import importlib
 
 MODEL_MODULES: tuple[str, ...] = (
     "gateway.tickets.models",
+    "gateway.auth.models",
+    "gateway.http.idempotency",
 )
 
 

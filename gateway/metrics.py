@@ -1,0 +1,51 @@
+"""Prometheus metrics: one registry per application (no global state), served at /metrics."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from gateway.bus import DomainEvent
+from gateway.http.errors import Handler
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.http_requests = Counter("hotline_http_requests_total", "HTTP requests by route and status",
+                                     ["method", "route", "status"], registry=self.registry)
+        self.http_latency = Histogram("hotline_http_request_seconds", "HTTP request latency", ["method", "route"],
+                                      registry=self.registry,
+                                      buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+        self.ticket_events = Counter("hotline_ticket_events_total", "Ticket lifecycle events by kind", ["kind"],
+                                     registry=self.registry)
+
+    def on_event(self, event: DomainEvent) -> None:
+        self.ticket_events.labels(event.kind).inc()
+
+
+METRICS = web.AppKey("metrics", Metrics)
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        metrics = request.app[METRICS]
+        metrics.http_requests.labels(request.method, route, str(status)).inc()
+        metrics.http_latency.labels(request.method, route).observe(time.perf_counter() - started)
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
