@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.bus import DomainEvent
 from gateway.db import create_engine, upgrade
+from gateway.tickets.service import TicketService
+from tests.tickets.support import SH, FakeClock, make_service
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG_URL")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -44,3 +48,24 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     async with admin.begin() as conn:
         await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     await admin.dispose()
+
+
+# ---- the ticket core on a real store, shared by every capability built on it ----------------------------
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # Monday 2026-11-16, 09:00 Shanghai: a plain working day.
+    return FakeClock(datetime(2026, 11, 16, 9, 0, tzinfo=SH))
+
+
+@pytest.fixture
+def events() -> list[DomainEvent]:
+    return []
+
+
+@pytest.fixture
+async def service(engine: AsyncEngine, clock: FakeClock, events: list[DomainEvent]) -> TicketService:
+    svc = make_service(engine, clock, events)
+    for unit_id, name in [("water", "市水务局"), ("roads", "市住建局"), ("power", "国网供电公司")]:
+        await svc.add_unit(unit_id, name)
+    return svc

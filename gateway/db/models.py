@@ -8,6 +8,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.tickets.models",
     "gateway.auth.models",
     "gateway.http.idempotency",
+    "gateway.surveys.models",
 )
 
 

@@ -1,0 +1,1 @@
+"""Satisfaction surveys (回访): SMS now, voice (DTMF) from the IVR, one model for both."""
