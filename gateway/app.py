@@ -8,17 +8,18 @@ here and handed to the capabilities through ``web.AppKey`` entries. Start/stop o
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 from aiohttp import web
 from sqlalchemy import text
 
-from gateway.appkeys import BUS, CALENDAR, ENGINE, POLICY, READINESS, SESSIONS, SETTINGS
+from gateway.appkeys import BUS, CALENDAR, CLOCK, ENGINE, POLICY, READINESS, SESSIONS, SETTINGS
 from gateway.auth.middleware import LIMITER, TOKENS, FailedAuthLimiter, auth_middleware
 from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
 from gateway.config import Settings
-from gateway.db import create_engine, session_factory, upgrade
+from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.http import openapi
 from gateway.http.errors import error_middleware
 from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
@@ -34,12 +35,14 @@ from gateway.workcalendar import WorkCalendar
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> web.Application:
+    """``clock`` is the gateway's notion of now; tests pass a controllable one."""
     app = web.Application(
         middlewares=[metrics_middleware, error_middleware, auth_middleware, idempotency_middleware],
         client_max_size=settings.http.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[BUS] = EventBus()
     app[READINESS] = {}
     app[METRICS] = Metrics()
@@ -85,7 +88,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def tickets(app: web.Application) -> AsyncIterator[None]:
-    app[TICKETS] = TicketService(app[SESSIONS], SlaClock(app[POLICY], app[CALENDAR]), app[BUS])
+    app[TICKETS] = TicketService(app[SESSIONS], SlaClock(app[POLICY], app[CALENDAR]), app[BUS], app[CLOCK])
     yield
 
 

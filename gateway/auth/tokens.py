@@ -20,7 +20,7 @@ KINDS = ("agent", "unit", "admin", "peer")
 SCOPES = ("tickets", "reviews", "stats", "kb", "calls", "surveys", "webhooks", "sms", "federation", "*")
 DEFAULT_SCOPES = {
     "agent": ["tickets", "kb", "calls", "stats"],
-    "unit": ["tickets", "kb"],
+    "unit": ["tickets", "kb", "stats"],
     "admin": ["*"],
     "peer": ["federation"],
 }

@@ -126,6 +126,7 @@ class TicketService:
                         status=Status.NEW.value,
                         policy_id=self.pack.id,
                         created_at=now,
+                        assignments=[],
                         **{**data.model_dump(), "channel": data.channel.value, "category": category},
                     )
                     session.add(ticket)
@@ -220,8 +221,8 @@ class TicketService:
             t.lead_unit_id = lead_unit
             t.dispatched_at = now
             for unit, role in [(lead_unit, "lead"), *((u, "assisting") for u in assisting)]:
-                session.add(Assignment(ticket_id=t.id, unit_id=unit, role=role, round=round_,
-                                       dispatched_at=now, sign_by=t.sign_by))
+                t.assignments.append(Assignment(unit_id=unit, role=role, round=round_, dispatched_at=now,
+                                                sign_by=t.sign_by))
             return Change(reason=note, data={"lead_unit": lead_unit, "assisting": list(assisting),
                                              "sign_by": t.sign_by, "due_at": t.due_at})
 
@@ -304,6 +305,25 @@ class TicketService:
             except Conflict:  # signed or returned meanwhile
                 continue
         return changed
+
+    async def escalate_warnings(self) -> list[tuple[str, int]]:
+        """督办 by the clock: a ticket turning yellow gets a reminder (催办, level 1), one turning red a
+        supervision notice (督办, level 2) — each once per handling round. Returns (number, level)."""
+        now = self.clock()
+        async with self.sessions() as session:
+            tickets = list(await session.scalars(select(Ticket).where(
+                Ticket.status.in_([Status.DISPATCHED.value, Status.SIGNED.value]), Ticket.supervise_level < 2)))
+        raised = []
+        for t in tickets:
+            level = {"yellow": 1, "red": 2}.get(self.sla.state(t, now).level, 0)
+            if level > t.supervise_level:
+                note = "已超期（红色预警），请立即办理并说明情况" if level == 2 else "即将超期（黄色预警），请抓紧办理"
+                try:
+                    await self.supervise(t.number, SYSTEM, level, note)
+                    raised.append((t.number, level))
+                except Conflict:  # changed meanwhile (replied, returned …): the next sweep sees it
+                    continue
+        return raised
 
     async def request_return(self, number: str, actor: ActorRef, reason: str, basis: str,
                              suggestion: str | None = None) -> Ticket:
@@ -588,12 +608,13 @@ class TicketService:
         t.reopen_count += 1
         t.signed_at = t.replied_at = t.closed_at = None
         t.deemed_signed = False
+        t.supervise_level = 0
         self.sla.start_reopened(t, now)
         round_ = 1 + max((a.round for a in t.assignments), default=0)
         units = previous or [Assignment(unit_id=t.lead_unit_id, role="lead")]
         for a in units:
-            session.add(Assignment(ticket_id=t.id, unit_id=a.unit_id, role=a.role, round=round_,
-                                   dispatched_at=now, sign_by=t.sign_by))
+            t.assignments.append(Assignment(unit_id=a.unit_id, role=a.role, round=round_, dispatched_at=now,
+                                            sign_by=t.sign_by))
 
     async def _pending(self, session: AsyncSession, t: Ticket, kind: str,
                        missing_ok: bool = False) -> TicketRequest:

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = 'surveys_0001'
 down_revision: str | Sequence[str] | None = 'api_0001'
 branch_labels: str | Sequence[str] | None = ('surveys',)
