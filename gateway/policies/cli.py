@@ -18,9 +18,9 @@ from gateway.policies import Category, available_packs, load_pack
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sla = sub.add_parser("sla", help="print a ticket's deadlines (sign_by, due, max_due …) as JSON")
     sla.add_argument("--policy", required=True, help="policy pack id, e.g. chuxiong")
-    sla.add_argument("--category", required=True, help="咨询/求助/投诉/举报/建议/致谢/其他 or consultation, help …")
+    sla.add_argument("--category", required=True, help="咨询/求助/投诉/… or consultation/help/complaint/…")
     sla.add_argument("--urgent", action="store_true", help="an emergency (紧急) ticket")
-    sla.add_argument("--provincial", action="store_true", help="a ticket handed down by the provincial hotline")
+    sla.add_argument("--provincial", action="store_true", help="handed down by the provincial hotline")
     sla.add_argument("--reopened", action="store_true", help="a reopened (重办) ticket")
     sla.add_argument("--dispatched", required=True, help="dispatch time, ISO 8601 with offset")
     sla.add_argument("--signed", help="sign time, ISO 8601 with offset (packs whose clock starts at signing)")

@@ -8,7 +8,7 @@ make-up working days; Mid-Autumn 09-25 (Fri) off. 2026-11-23 is a Monday.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -83,7 +83,7 @@ def test_is_working_time(chuxiong: WorkCalendar, instant: str, working: bool) ->
     ("2026-11-24 07:00", 2, "working_hours", "2026-11-24 10:00"),    # before 08:00
     ("2026-11-27 17:00", 2, "working_hours", "2026-11-30 09:00"),    # over a weekend
     ("2026-11-28 09:00", 1, "working_hours", "2026-11-30 09:00"),    # starts on a Saturday
-    ("2026-11-23 08:00", 1, "working_days", "2026-11-23 18:00"),     # a whole day ends at 18:00, not next 08:00
+    ("2026-11-23 08:00", 1, "working_days", "2026-11-23 18:00"),     # ends 18:00, not next 08:00
     ("2026-11-23 15:00", 1, "working_days", "2026-11-24 15:00"),
     ("2026-09-30 16:00", 1, "working_days", "2026-10-08 16:00"),     # across National Day
     ("2026-10-09 15:00", 1, "working_days", "2026-10-10 15:00"),     # onto the make-up Saturday
@@ -103,7 +103,7 @@ def test_add(chuxiong: WorkCalendar, start: str, amount: int, unit: str, expecte
 
 
 def test_add_accepts_any_offset_and_answers_in_the_pack_time_zone(chuxiong: WorkCalendar) -> None:
-    start = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
+    start = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
     result = chuxiong.add(start, d(2, "working_hours"))
     assert result.isoformat() == "2026-11-23T11:00:00+08:00"
 

@@ -104,7 +104,8 @@ def test_override_working_hours_replace_the_packs(tmp_path: Path) -> None:
     ("bad.csv", "date,kind,name\nlater,full_year,\n", "line 2"),
     ("bad.csv", "day,type\n2027-01-01,holiday\n", "header"),
 ])
-def test_bad_override_files_name_file_and_entry(tmp_path: Path, name: str, content: str, message: str) -> None:
+def test_bad_override_files_name_file_and_entry(tmp_path: Path, name: str, content: str,
+                                                message: str) -> None:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
