@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "gateway.serve",
     "gateway.bench",
     "gateway.auth.cli",
+    "gateway.policies.cli",
 )
 
 

@@ -47,7 +47,8 @@ class Duration(_Strict):
         return Duration(amount=self.amount * factor, unit=self.unit, source=self.source)
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.unit.replace('_', ' ')}"
+        unit = self.unit.replace("_", " ")
+        return f"{self.amount} {unit[:-1] if self.amount == 1 else unit}"
 
     @property
     def zh(self) -> str:

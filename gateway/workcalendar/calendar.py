@@ -192,10 +192,10 @@ class WorkCalendar:
 
     def working_seconds_between(self, a: datetime, b: datetime) -> int:
         """Working seconds in [a, b); negative when b is before a."""
-        if b < a:
-            return -self.working_seconds_between(b, a)
         day, sec = self._split(a)
         last_day, last_sec = self._split(b)
+        if b < a:
+            return -self.working_seconds_between(b, a)
         total = 0
         while day <= last_day:
             upper = last_sec if day == last_day else _DAY

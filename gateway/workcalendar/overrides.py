@@ -147,7 +147,7 @@ def _put_range(path: Path, where: str, days: dict[date, DayOverride], first: dat
 
 def _periods(path: Path, raw: object) -> tuple[tuple[time, time], ...]:
     try:
-        periods = tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in raw)  # type: ignore[union-attr]
+        periods = tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in raw)  # type: ignore[attr-defined]
     except (TypeError, ValueError) as exc:
         raise _fail(path, "working_hours.periods", 'must look like [["08:30", "12:00"], ...]') from exc
     if not periods or any(not a < b for a, b in periods):

@@ -75,7 +75,7 @@ def deadlines(pack: PolicyPack, cal: WorkCalendar, category: Category, urgent: b
     if pack.sign.deemed_accepted:
         sources["sign_deemed_accepted"] = pack.sign.deemed_accepted_source
 
-    if pack.clock_start == "sign":
+    if pack.clock_start == "sign" and not urgent:
         clock_start = min(signed_at, sign_by) if signed_at is not None else sign_by
     else:
         clock_start = dispatched_at
