@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from sqlalchemy import text
 
-from gateway.appkeys import BUS, CALENDAR, CLOCK, ENGINE, POLICY, READINESS, SESSIONS, SETTINGS
+from gateway.appkeys import ADVISORIES, BUS, CALENDAR, CLOCK, ENGINE, POLICY, READINESS, SESSIONS, SETTINGS
 from gateway.auth.middleware import LIMITER, TOKENS, FailedAuthLimiter, auth_middleware
 from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
@@ -45,6 +45,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app[CLOCK] = clock
     app[BUS] = EventBus()
     app[READINESS] = {}
+    app[ADVISORIES] = {"calendar": lambda: calendar_advisory(app[CALENDAR], app[CLOCK]())}
     app[METRICS] = Metrics()
     app[LIMITER] = FailedAuthLimiter()
     # Policy and calendar load before anything listens: a broken pack stops start-up with its message.
@@ -54,6 +55,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(tickets)
+    if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
+        log.warning("%s", advice)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -105,4 +108,17 @@ async def readyz(request: web.Request) -> web.Response:
     status = 503 if problems else 200
     body = {"status": "not-ready" if problems else "ready", "checks": {
         name: problems.get(name, "ok") for name in request.app[READINESS]}}
+    advisories = {name: text for name, check in request.app[ADVISORIES].items() if (text := check())}
+    if advisories:
+        body["advisories"] = advisories
     return json_response(body, status=status)
+
+
+def calendar_advisory(calendar: WorkCalendar, now: datetime, horizon: timedelta = timedelta(days=60)) -> str | None:
+    """Deadlines reach weeks ahead: warn well before they cross into a year without holiday data."""
+    year = (now + horizon).year
+    if calendar.covers(year):
+        return None
+    return (f"the working calendar has no holiday data for {year}: deadlines reaching into {year} cannot be "
+            f"computed and dispatch will be refused; add the State Council's {year} schedule to the "
+            f"calendar overrides file (setting calendar_overrides, full_years = [{year}])")

@@ -20,6 +20,8 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 BUS = web.AppKey("bus", EventBus)
 READINESS = web.AppKey("readiness", dict[str, ReadinessProbe])
+# Advisories: things an operator must act on soon that do not stop serving (shown by /readyz).
+ADVISORIES = web.AppKey("advisories", dict[str, Callable[[], str | None]])
 
 # Imported late to keep this module cheap for capabilities that only need the basics.
 from gateway.policies import PolicyPack  # noqa: E402

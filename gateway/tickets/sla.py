@@ -54,7 +54,7 @@ class SlaClock:
     def _deadlines(self, t: Ticket, dispatched_at: datetime, *, signed_at: datetime | None = None,
                    reopened: bool = False) -> Deadlines:
         return deadlines(self.pack, self.calendar, Category(t.category), t.urgent, dispatched_at,
-                         provincial=t.provincial, reopened=reopened, signed_at=signed_at)
+                         provincial=t.provincial, reopened=reopened, signed_at=signed_at, strict=False)
 
     def start(self, t: Ticket, now: datetime) -> None:
         """At dispatch (转派): sign-by, due and the latest due date any extensions could reach."""

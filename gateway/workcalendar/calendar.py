@@ -31,6 +31,7 @@ class CalendarOutOfRange(ConfigError):
     """No holiday data for the year: add the year to the deployment override file."""
 
     default_error_id = "calendar-out-of-range"
+    status = 503  # nothing the caller did wrong: the deployment lacks a year's holiday schedule
 
     def __init__(self, year: int) -> None:
         super().__init__(
@@ -76,6 +77,10 @@ class WorkCalendar:
         return cls(working_hours, pack_days=pack_days, overrides=overrides)
 
     # -- days ---------------------------------------------------------------------------------------------
+
+    def covers(self, year: int) -> bool:
+        """Whether working days of ``year`` are known (chinesecalendar or the deployment overrides)."""
+        return DATA_FIRST_YEAR <= year <= DATA_LAST_YEAR or year in self._overrides.full_years
 
     def is_working_day(self, day: date) -> bool:
         cached = self._working_day_cache.get(day)

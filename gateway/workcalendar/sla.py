@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from gateway.errors import InvalidInput
-from gateway.policies import Category, Duration, PolicyPack
-from gateway.workcalendar.calendar import WorkCalendar
+from gateway.policies import Category, Duration, ExtensionTerms, PolicyPack
+from gateway.workcalendar.calendar import CalendarOutOfRange, WorkCalendar
 
 WarningLevel = Literal["normal", "yellow", "red"]
 
@@ -24,7 +24,7 @@ class Deadlines:
     clock_start: datetime
     sign_by: datetime
     due: datetime
-    max_due: datetime  # the latest due date with every extension the pack allows
+    max_due: datetime | None  # the latest due with every extension allowed (None: year not covered)
     return_by: datetime
     max_extensions: int
     extension_request_by: datetime | None  # None when no extension is allowed
@@ -55,9 +55,11 @@ class Deadlines:
 
 def deadlines(pack: PolicyPack, cal: WorkCalendar, category: Category, urgent: bool, dispatched_at: datetime,
               *, provincial: bool = False, reopened: bool = False, signed_at: datetime | None = None,
-              site_check: bool = False) -> Deadlines:
+              site_check: bool = False, strict: bool = True) -> Deadlines:
     """Every deadline of one ticket. ``signed_at`` matters for packs whose clock starts at signing and for
-    楚雄's forward-by; ``site_check`` selects the longer return limit where a text has one."""
+    楚雄's forward-by; ``site_check`` selects the longer return limit where a text has one. With
+    ``strict=False`` a latest-due date (``max_due``) that falls in a year without holiday data is None
+    instead of an error; every other deadline still fails loudly."""
     if signed_at is not None and signed_at < dispatched_at:
         raise InvalidInput("signed_at is before dispatched_at", error_id="invalid-sign-time")
     sources: dict[str, str] = {}
@@ -88,20 +90,18 @@ def deadlines(pack: PolicyPack, cal: WorkCalendar, category: Category, urgent: b
 
     terms = pack.extension_terms(category, urgent, provincial=provincial, reopened=reopened)
     sources.update(terms.sources)
-    max_due = due
+    max_due: datetime | None = due
     request_by = None
     if terms.max_count > 0:
-        candidates = []
-        if terms.per_extension is not None:
-            extended = due
-            for _ in range(terms.max_count):
-                extended = cal.add(extended, terms.per_extension)
-            candidates.append(extended)
-        if terms.total_extension is not None:
-            candidates.append(cal.add(due, terms.total_extension))
-        if terms.total_handling is not None:
-            candidates.append(cal.add(clock_start, terms.total_handling))
-        max_due = max(due, min(candidates))  # the pack validator guarantees at least one bound
+        try:
+            max_due = _latest_due(cal, terms, clock_start, due)
+        except CalendarOutOfRange as exc:
+            if strict:
+                raise
+            # The latest possible due date lies in a year without holiday data. The ticket's own
+            # deadlines are known; this one is left open (and said so) until the operator adds the year.
+            max_due = None
+            limits["max_due"] = f"unknown: {exc.message}"
         if terms.request_before is not None:
             request_by = cal.subtract(due, terms.request_before)
     bounds = (v for k, v in terms.sources.items() if k != "extension_request_before")
@@ -132,6 +132,20 @@ def deadlines(pack: PolicyPack, cal: WorkCalendar, category: Category, urgent: b
         forward_by=forward_by, emergency_response_by=response_by, emergency_feedback_by=feedback_by,
         handling_limit=limit, limits=limits, sources=sources,
     )
+
+
+def _latest_due(cal: WorkCalendar, terms: ExtensionTerms, clock_start: datetime, due: datetime) -> datetime:
+    candidates = []
+    if terms.per_extension is not None:
+        extended = due
+        for _ in range(terms.max_count):
+            extended = cal.add(extended, terms.per_extension)
+        candidates.append(extended)
+    if terms.total_extension is not None:
+        candidates.append(cal.add(due, terms.total_extension))
+    if terms.total_handling is not None:
+        candidates.append(cal.add(clock_start, terms.total_handling))
+    return max(due, min(candidates))  # the pack validator guarantees at least one bound
 
 
 def survey_deadlines(pack: PolicyPack, cal: WorkCalendar, closed_at: datetime
