@@ -69,7 +69,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
 async def database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url, echo=settings.db.echo, pool_size=settings.db.pool_size)
+    connect_args = {"server_settings": {"search_path": settings.db.search_path}} if settings.db.search_path else None
+    engine = create_engine(settings.database_url, echo=settings.db.echo, pool_size=settings.db.pool_size,
+                           connect_args=connect_args)
     await upgrade(engine)
     app[ENGINE] = engine
     app[SESSIONS] = session_factory(engine)

@@ -29,6 +29,7 @@ class DatabaseSettings(BaseModel):
     url: str | None = None
     echo: bool = False
     pool_size: int = 10
+    search_path: str | None = None  # PostgreSQL schema, when the database is shared
 
 
 class HttpSettings(BaseModel):
