@@ -30,6 +30,7 @@ from gateway.tickets import http as tickets_http
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.service import TicketService
 from gateway.tickets.sla import SlaClock
+from gateway.timers import TIMERS, Timers, timers_ctx
 from gateway.workcalendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app[CALENDAR] = WorkCalendar.for_pack(app[POLICY], settings.calendar_overrides)
     app[BUS].subscribe("ticket.", app[METRICS].on_event)
 
+    app[TIMERS] = Timers(settings.timer_interval)
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(tickets)
+    app.cleanup_ctx.append(timers_ctx)
     if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
         log.warning("%s", advice)
 
@@ -93,7 +96,10 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def tickets(app: web.Application) -> AsyncIterator[None]:
-    app[TICKETS] = TicketService(app[SESSIONS], SlaClock(app[POLICY], app[CALENDAR]), app[BUS], app[CLOCK])
+    service = app[TICKETS] = TicketService(app[SESSIONS], SlaClock(app[POLICY], app[CALENDAR]), app[BUS],
+                                           app[CLOCK])
+    app[TIMERS].add("deem-signed", service.deem_signed_overdue)
+    app[TIMERS].add("sla-escalation", service.escalate_warnings)
     yield
 
 

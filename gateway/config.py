@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     calendar_overrides: Path | None = None
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
+    timer_interval: float = Field(default=30.0, gt=0)  # seconds between clock-driven sweeps (督办, surveys …)
     db: DatabaseSettings = DatabaseSettings()
     http: HttpSettings = HttpSettings()
     ami: AmiSettings = AmiSettings()

@@ -44,6 +44,7 @@ class Api:
 @asynccontextmanager
 async def running_gateway(tmp_path: Path, clock: FakeClock, policy: str = "qingyang",
                           **settings: Any) -> AsyncIterator[Api]:
+    settings.setdefault("timer_interval", 3600)  # tests run the clock-driven sweeps themselves
     app = create_app(load_settings(data_dir=tmp_path, policy=policy, **settings), clock=clock)
     async with TestClient(TestServer(app)) as client:
         store = app[TOKENS]

@@ -189,3 +189,22 @@ async def test_metrics_and_probes(api: Api) -> None:
     assert "hotline_http_requests_total" in text
     ready = await api.client.get("/readyz")
     assert ready.status == 200
+
+
+async def test_clock_driven_sweeps_deem_signed_and_escalate(api: Api, clock: FakeClock) -> None:
+    from gateway.timers import TIMERS
+
+    number = await dispatched(api)
+    ticket = await api.ok("agent", "GET", f"/tickets/{number}")
+    assert ticket["sla"]["level"] == "normal"
+    clock.advance(hours=30)  # past 庆阳's 3-working-hour sign limit, most of the way to the due date
+    await api.app[TIMERS].run_once()
+    ticket = await api.ok("agent", "GET", f"/tickets/{number}")
+    lead = next(a for a in ticket["assignments"] if a["role"] == "lead")
+    assert ticket["status"] == "signed" and lead["deemed_signed"]
+    clock.advance(days=10)
+    await api.app[TIMERS].run_once()
+    ticket = await api.ok("agent", "GET", f"/tickets/{number}")
+    assert ticket["sla"]["level"] == "red" and ticket["supervise_level"] == 2
+    actions = [e["action"] for e in (await api.ok("water", "GET", f"/tickets/{number}/timeline"))["items"]]
+    assert actions[-2:] == ["deem_signed", "supervise"]
