@@ -11,14 +11,17 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 
-from gateway.appkeys import BUS, ENGINE, READINESS, SESSIONS, SETTINGS
+from gateway.appkeys import BUS, ENGINE, METRICS, READINESS, SESSIONS, SETTINGS
 from gateway.bus import EventBus
 from gateway.config import Settings
 from gateway.db import create_engine, session_factory, upgrade
 from gateway.http.errors import error_middleware
 from gateway.http.jsonio import json_response
+from gateway.sms.wiring import setup as setup_sms
+from gateway.webhooks.wiring import setup as setup_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,9 @@ def create_app(settings: Settings) -> web.Application:
     app[BUS] = EventBus()
     app[READINESS] = {}
     app.cleanup_ctx.append(database)
+    app[METRICS] = CollectorRegistry()
+    setup_webhooks(app)
+    setup_sms(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

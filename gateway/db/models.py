@@ -6,6 +6,8 @@ import importlib
 
 MODEL_MODULES: tuple[str, ...] = (
     "gateway.tickets.models",
+    "gateway.webhooks.models",
+    "gateway.sms.models",
 )
 
 
