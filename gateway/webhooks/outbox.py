@@ -15,6 +15,7 @@ is why receivers get a stable delivery id to deduplicate on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -87,9 +88,10 @@ class RetryPolicy:
 
     def __init__(self, settings: RetrySettings) -> None:
         self.max_attempts = settings.max_attempts
-        self._wait = tenacity.wait_exponential_jitter(
-            initial=settings.initial_delay, max=settings.max_delay, jitter=settings.jitter
-        )
+        # initial, 2×initial, 4×initial … up to max_delay, plus up to ``jitter`` seconds so that the
+        # deliveries failed by one outage do not all come back in the same second.
+        self._wait = (tenacity.wait_exponential(multiplier=settings.initial_delay, max=settings.max_delay)
+                      + tenacity.wait_random(0, settings.jitter))
 
     def delay(self, failed_attempts: int) -> timedelta:
         # tenacity's wait strategies only read attempt_number from the call state.
@@ -144,6 +146,7 @@ class OutboxWorker:
         self.metrics = metrics
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def nudge(self) -> None:
         """New rows were committed: look now rather than at the next poll."""
@@ -160,13 +163,13 @@ class OutboxWorker:
         return len(rows)
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 busy = await self.run_once()
             except Exception:  # the database may be briefly unreachable; the worker must outlive it
                 log.exception("%s outbox: round failed; retrying after %.1fs", self.name, self.poll_interval)
                 busy = 0
-            if busy:
+            if busy or self._stopping:
                 continue
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
@@ -175,16 +178,24 @@ class OutboxWorker:
             self._wake.clear()
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self.run(), name=f"{self.name}-outbox")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Finish the round in flight (so its outcomes are recorded), then stop; cancel after ``grace``.
+
+        A cancelled round leaves leases behind: those rows go out again once the lease expires.
+        """
         if self._task is None:
             return
-        self._task.cancel()
+        self._stopping = True
+        self._wake.set()
         try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
         self._task = None
 
     # -- the three steps ------------------------------------------------------------------------

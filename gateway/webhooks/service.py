@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.db.base import utcnow
-from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.errors import Conflict, NotFound, Unprocessable
 from gateway.http.jsonio import dumps
 from gateway.webhooks.models import WebhookDelivery, WebhookEndpoint
 from gateway.webhooks.outbox import DEAD, PENDING, OutboxWorker, Outcome, new_id, replay
@@ -164,7 +164,7 @@ class Webhooks:
                 raise Conflict(f"endpoint {endpoint_id} exists", error_id="webhook-endpoint-exists")
             secret = self.secrets.generate(endpoint_id) if generate_secret else None
             if secret is None and self.secrets.get(endpoint_id) is None:
-                raise InvalidInput(
+                raise Unprocessable(
                     f"no signing secret for endpoint {endpoint_id}: set {SecretStore.env_name(endpoint_id)}, "
                     f"put a file named {endpoint_id} in {self.secrets.directory}, or ask for generate_secret",
                     error_id="webhook-secret-missing")
