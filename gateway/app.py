@@ -11,10 +11,9 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 
-from gateway.appkeys import BUS, ENGINE, METRICS, READINESS, SESSIONS, SETTINGS
+from gateway.appkeys import BUS, ENGINE, READINESS, SESSIONS, SETTINGS
 from gateway.bus import EventBus
 from gateway.config import Settings
 from gateway.db import create_engine, session_factory, upgrade
@@ -32,7 +31,6 @@ def create_app(settings: Settings) -> web.Application:
     app[BUS] = EventBus()
     app[READINESS] = {}
     app.cleanup_ctx.append(database)
-    app[METRICS] = CollectorRegistry()
     setup_webhooks(app)
     setup_sms(app)
     app.router.add_get("/healthz", healthz)

@@ -72,7 +72,7 @@ async def receive_inbound(request: web.Request) -> web.Response:
 
 
 async def list_messages(request: web.Request) -> web.Response:
-    require_admin(request)
+    require_admin(request, "sms")
     q = request.query
     found = await request.app[SMS].messages(status=q.get("status"), purpose=q.get("purpose"), ref=q.get("ref"),
                                             to=q.get("to"), limit=query_int(request, "limit", 100, 1000))
@@ -80,17 +80,17 @@ async def list_messages(request: web.Request) -> web.Response:
 
 
 async def get_message(request: web.Request) -> web.Response:
-    require_admin(request)
+    require_admin(request, "sms")
     return json_response(message_json(await request.app[SMS].message(request.match_info["id"])))
 
 
 async def replay_message(request: web.Request) -> web.Response:
-    actor = require_admin(request)
+    actor = require_admin(request, "sms")
     return json_response(message_json(await request.app[SMS].replay(request.match_info["id"], actor)))
 
 
 async def list_outbox(request: web.Request) -> web.Response:
-    require_admin(request)
+    require_admin(request, "sms")
     if request.app[SETTINGS].sms.provider != "outbox":
         raise NotFound("the SMS outbox is only kept with sms.provider = \"outbox\"", error_id="sms-outbox-off")
     found = await request.app[SMS].outbox(to=request.query.get("to"), limit=query_int(request, "limit", 100, 1000))
@@ -98,7 +98,7 @@ async def list_outbox(request: web.Request) -> web.Response:
 
 
 async def list_inbound(request: web.Request) -> web.Response:
-    require_admin(request)
+    require_admin(request, "sms")
     found = await request.app[SMS].inbound(from_number=request.query.get("from"),
                                            unprocessed=request.query.get("unprocessed") in ("1", "true"),
                                            limit=query_int(request, "limit", 100, 1000))

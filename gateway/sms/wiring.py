@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -10,7 +11,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.appkeys import BUS, METRICS, SESSIONS, SETTINGS
+from gateway.appkeys import BUS, SESSIONS, SETTINGS
 from gateway.config import SmsSettings
 from gateway.sms.http import add_routes
 from gateway.sms.keys import SMS
@@ -22,9 +23,10 @@ from gateway.webhooks.outbox import OutboxMetrics, OutboxWorker, RetryPolicy
 log = logging.getLogger(__name__)
 
 
-def setup(app: web.Application) -> None:
+def setup(app: web.Application, registry: CollectorRegistry | None = None) -> None:
+    """``registry``: where the worker's metrics go (the one /metrics serves); a private one if None."""
     add_routes(app)
-    app.cleanup_ctx.append(sms_context)
+    app.cleanup_ctx.append(functools.partial(sms_context, registry=registry or CollectorRegistry()))
 
 
 def make_provider(conf: SmsSettings, sessions: async_sessionmaker[AsyncSession],
@@ -34,10 +36,9 @@ def make_provider(conf: SmsSettings, sessions: async_sessionmaker[AsyncSession],
     return OutboxSmsProvider(sessions)
 
 
-async def sms_context(app: web.Application) -> AsyncIterator[None]:
+async def sms_context(app: web.Application, *, registry: CollectorRegistry) -> AsyncIterator[None]:
     conf = app[SETTINGS].sms
     sessions = app[SESSIONS]
-    registry = app[METRICS] if METRICS in app else CollectorRegistry()
     async with aiohttp.ClientSession() as http:
         worker = OutboxWorker(
             "sms", SmsMessage, sessions, SmsSender(make_provider(conf, sessions, http)), RetryPolicy(conf.retry),

@@ -17,23 +17,30 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gateway.errors import Forbidden, InvalidInput, Unauthenticated
+from gateway.errors import Forbidden, InvalidInput, Unauthenticated, Unprocessable
 from gateway.http.jsonio import json_response
 from gateway.webhooks.keys import WEBHOOKS
 from gateway.webhooks.models import WebhookDelivery, WebhookEndpoint
 
+try:  # where the integrator's token middleware puts the caller (a RequestActor with kind, id, allows())
+    from gateway.http.api import ACTOR_KEY  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # before that module exists: the same key, defined here (tests set it themselves)
+    ACTOR_KEY = web.RequestKey("actor", object)
+
 Body = TypeVar("Body", bound=BaseModel)
 
 
-def require_admin(request: web.Request) -> str:
-    """The admin's id from ``request["actor"]`` (set by the auth middleware: a dict or an object)."""
-    actor = request.get("actor")
+def require_admin(request: web.Request, scope: str) -> str:
+    """The id of the administrator making the request, whose token must carry ``scope``."""
+    actor = request.get(ACTOR_KEY)
     if actor is None:
-        raise Unauthenticated("sign in with an API token", error_id="unauthenticated")
+        raise Unauthenticated("a valid API token is required (Authorization: Bearer …)", error_id="token-required")
     kind = actor.get("kind") if isinstance(actor, dict) else getattr(actor, "kind", None)
     actor_id = actor.get("id") if isinstance(actor, dict) else getattr(actor, "id", None)
     if str(getattr(kind, "value", kind)) != "admin":
-        raise Forbidden("only platform administrators may do this", error_id="admin-only")
+        raise Forbidden(f"this needs an admin token; yours is a {kind} token", error_id="wrong-token-kind")
+    if hasattr(actor, "allows") and not actor.allows(scope):
+        raise Forbidden(f"your token lacks the '{scope}' scope", error_id="missing-scope")
     return str(actor_id or "admin")
 
 
@@ -45,9 +52,9 @@ async def read_body(request: web.Request, model: type[Body]) -> Body:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise InvalidInput(f"{where}: {first['msg']}", error_id="invalid-body") from exc
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(body)"
+        raise Unprocessable(f"{where}: {first['msg']}", error_id="validation-failed") from exc
 
 
 def query_int(request: web.Request, name: str, default: int, maximum: int) -> int:
@@ -91,13 +98,13 @@ def delivery_json(d: WebhookDelivery) -> dict[str, Any]:
 
 
 async def list_endpoints(request: web.Request) -> web.Response:
-    require_admin(request)
+    require_admin(request, "webhooks")
     found = await request.app[WEBHOOKS].endpoints(owner=request.query.get("owner"))
     return json_response({"endpoints": [endpoint_json(e) for e in found]})
 
 
 async def create_endpoint(request: web.Request) -> web.Response:
-    require_admin(request)
+    require_admin(request, "webhooks")
     body = await read_body(request, NewEndpoint)
     endpoint, secret = await request.app[WEBHOOKS].create_endpoint(
         body.id, body.owner, body.url, body.events, body.description, body.generate_secret)
@@ -108,20 +115,20 @@ async def create_endpoint(request: web.Request) -> web.Response:
 
 
 async def update_endpoint(request: web.Request) -> web.Response:
-    require_admin(request)
+    require_admin(request, "webhooks")
     body = await read_body(request, EndpointChanges)
     endpoint = await request.app[WEBHOOKS].update_endpoint(request.match_info["id"], **body.model_dump())
     return json_response(endpoint_json(endpoint))
 
 
 async def replay_endpoint(request: web.Request) -> web.Response:
-    actor = require_admin(request)
+    actor = require_admin(request, "webhooks")
     ids = await request.app[WEBHOOKS].replay_endpoint(request.match_info["id"], actor)
     return json_response({"replayed": ids})
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
-    require_admin(request)
+    require_admin(request, "webhooks")
     found = await request.app[WEBHOOKS].deliveries(
         status=request.query.get("status"), endpoint_id=request.query.get("endpoint"),
         limit=query_int(request, "limit", 100, 1000))
@@ -129,12 +136,12 @@ async def list_deliveries(request: web.Request) -> web.Response:
 
 
 async def get_delivery(request: web.Request) -> web.Response:
-    require_admin(request)
+    require_admin(request, "webhooks")
     return json_response(delivery_json(await request.app[WEBHOOKS].delivery(request.match_info["id"])))
 
 
 async def replay_delivery(request: web.Request) -> web.Response:
-    actor = require_admin(request)
+    actor = require_admin(request, "webhooks")
     delivery = await request.app[WEBHOOKS].replay_delivery(request.match_info["id"], actor)
     return json_response(delivery_json(delivery))
 

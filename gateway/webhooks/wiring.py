@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -9,7 +10,7 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from gateway.appkeys import METRICS, SESSIONS, SETTINGS
+from gateway.appkeys import SESSIONS, SETTINGS
 from gateway.webhooks.http import add_routes
 from gateway.webhooks.keys import WEBHOOKS
 from gateway.webhooks.models import WebhookDelivery
@@ -20,17 +21,17 @@ from gateway.webhooks.service import USER_AGENT, Webhooks, WebhookSender
 log = logging.getLogger(__name__)
 
 
-def setup(app: web.Application) -> None:
+def setup(app: web.Application, registry: CollectorRegistry | None = None) -> None:
+    """``registry``: where the worker's metrics go (the one /metrics serves); a private one if None."""
     add_routes(app)
-    app.cleanup_ctx.append(webhooks_context)
+    app.cleanup_ctx.append(functools.partial(webhooks_context, registry=registry or CollectorRegistry()))
 
 
-async def webhooks_context(app: web.Application) -> AsyncIterator[None]:
+async def webhooks_context(app: web.Application, *, registry: CollectorRegistry) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     conf = settings.webhooks
     sessions = app[SESSIONS]
     secrets = SecretStore(conf.secrets_dir or settings.data_dir / "secrets" / "webhooks")
-    registry = app[METRICS] if METRICS in app else CollectorRegistry()
     async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as http:
         worker = OutboxWorker(
             "webhooks", WebhookDelivery, sessions, WebhookSender(sessions, http, secrets, conf.timeout),
