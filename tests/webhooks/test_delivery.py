@@ -18,8 +18,8 @@ from gateway.webhooks.models import WebhookDelivery, WebhookEndpoint
 from gateway.webhooks.outbox import OutboxWorker, replay
 from gateway.webhooks.secrets import SecretStore
 from gateway.webhooks.service import enqueue
-from tests.webhooks.conftest import FakeClock, add_endpoint, get_delivery, make_worker
 from tests.webhooks.receiver import Receiver
+from tests.webhooks.support import FakeClock, add_endpoint, get_delivery, make_worker
 
 
 async def queue(sessions: async_sessionmaker[AsyncSession], clock: FakeClock, owner: str = "water",

@@ -3,9 +3,8 @@ running gateway's worker sends, retries and dead-letters on its own."""
 
 from __future__ import annotations
 
-import asyncio
 import stat
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from gateway.app import create_app
 from gateway.appkeys import SESSIONS
 from gateway.config import load_settings
-from gateway.webhooks.http import ACTOR_KEY
 from gateway.webhooks.keys import WEBHOOKS
+from tests.webhooks.api import ADMIN, actor_from_header, eventually
 from tests.webhooks.receiver import Receiver
-
-ADMIN = {"X-Test-Actor": "admin:root"}
-
-
-@web.middleware
-async def actor_from_header(request: web.Request,
-                            handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """Stands in for the API-token middleware: ``X-Test-Actor: kind:id`` becomes ``request[ACTOR_KEY]``."""
-    if "X-Test-Actor" in request.headers:
-        kind, _, actor_id = request.headers["X-Test-Actor"].partition(":")
-        request[ACTOR_KEY] = {"kind": kind, "id": actor_id}
-    return await handler(request)
 
 
 @pytest.fixture
@@ -43,15 +30,6 @@ async def client(tmp_path: Path) -> AsyncIterator[TestClient[web.Request, web.Ap
     app.middlewares.append(actor_from_header)
     async with TestClient(TestServer(app)) as c:
         yield c
-
-
-async def eventually(check: Callable[[], Awaitable[Any]]) -> Any:
-    """Poll ``check`` (an API read) until it answers something truthy: the worker runs in the background."""
-    for _ in range(500):
-        if found := await check():
-            return found
-        await asyncio.sleep(0.02)
-    pytest.fail("the worker did not get there within 10 s")
 
 
 async def test_the_api_is_for_administrators(client: TestClient[web.Request, web.Application]) -> None:
