@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -42,7 +43,7 @@ async def add_endpoint(sessions: async_sessionmaker[AsyncSession], endpoint_id: 
 
 
 def make_worker(sessions: async_sessionmaker[AsyncSession], http: aiohttp.ClientSession, secrets: SecretStore,
-                clock: FakeClock, *, lease: float = 60, registry: CollectorRegistry | None = None,
+                clock: Callable[[], datetime], *, lease: float = 60, registry: CollectorRegistry | None = None,
                 timeout: float = 5) -> OutboxWorker:
     metrics = OutboxMetrics(registry, "hotline_webhook_delivery", "Webhook delivery") if registry else None
     return OutboxWorker("webhooks", WebhookDelivery, sessions, WebhookSender(sessions, http, secrets, timeout),

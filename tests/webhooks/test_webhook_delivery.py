@@ -13,11 +13,11 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from gateway.db import create_engine, session_factory
+from gateway.db import create_engine, session_factory, utcnow
 from gateway.webhooks.models import WebhookDelivery, WebhookEndpoint
 from gateway.webhooks.outbox import OutboxWorker, replay
 from gateway.webhooks.secrets import SecretStore
-from gateway.webhooks.service import enqueue
+from gateway.webhooks.service import Webhooks, enqueue
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.support import FakeClock, add_endpoint, get_delivery, make_worker
 
@@ -248,3 +248,21 @@ async def second_engine(engine: AsyncEngine) -> AsyncEngine:
         schema = await conn.scalar(text("SELECT current_schema()"))
     return create_engine(engine.url.render_as_string(hide_password=False),
                          connect_args={"server_settings": {"search_path": schema}})
+
+
+async def test_a_commit_wakes_the_idle_worker_at_once(
+        sessions: async_sessionmaker[AsyncSession], http: aiohttp.ClientSession, secrets: SecretStore,
+        receiver: Receiver) -> None:
+    await add_endpoint(sessions, "water-main", "water", receiver.url)
+    worker = make_worker(sessions, http, secrets, utcnow)
+    worker.poll_interval = 600  # idle polling alone would not get there during this test
+    webhooks = Webhooks(sessions, secrets, worker)
+    worker.start()
+    try:
+        await asyncio.sleep(0.05)  # the worker has looked, found nothing, and sleeps
+        async with sessions() as session, session.begin():
+            [delivery_id] = await webhooks.enqueue(session, "water", "ticket.reminded", {"number": "1"})
+        await asyncio.wait_for(receiver.arrived.wait(), 5)
+    finally:
+        await worker.stop()
+    assert [r.delivery_id for r in receiver.accepted] == [delivery_id]
