@@ -26,11 +26,13 @@ from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middl
 from gateway.http.jsonio import json_response
 from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
 from gateway.policies import load_pack
+from gateway.sms.wiring import setup as setup_sms
 from gateway.tickets import http as tickets_http
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.service import TicketService
 from gateway.tickets.sla import SlaClock
 from gateway.timers import TIMERS, Timers, timers_ctx
+from gateway.webhooks.wiring import setup as setup_webhooks
 from gateway.workcalendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
         log.warning("%s", advice)
 
+    setup_webhooks(app, app[METRICS].registry)
+    setup_sms(app, app[METRICS].registry)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)

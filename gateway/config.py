@@ -53,6 +53,73 @@ class AmiSettings(BaseModel):
         return _read_secret(self.secret, self.secret_file)
 
 
+class RetrySettings(BaseModel):
+    """Backoff of a durable outbox (webhooks, SMS): exponential with jitter, then a dead letter."""
+
+    max_attempts: int = Field(default=8, ge=1)
+    initial_delay: float = Field(default=10.0, ge=0)  # seconds before the 2nd attempt; doubles after
+    max_delay: float = Field(default=3600.0, ge=0)
+    jitter: float = Field(default=5.0, ge=0)  # up to this many seconds added at random
+
+
+class WebhookSettings(BaseModel):
+    enabled: bool = True  # False: deliveries are still stored, no worker sends them
+    # Signing secrets: env HOTLINE_WEBHOOK_SECRET__<ENDPOINT_ID> or a file named after the endpoint
+    # here (None → <data_dir>/secrets/webhooks).
+    secrets_dir: Path | None = None
+    timeout: float = Field(default=10.0, gt=0)
+    poll_interval: float = Field(default=2.0, gt=0)
+    lease: float = Field(default=60.0, gt=0)  # a claimed row is another worker's again after this
+    batch_size: int = Field(default=20, ge=1)
+    retry: RetrySettings = RetrySettings()
+
+
+class HttpSmsSettings(BaseModel):
+    """A carrier or cloud SMS gateway reached with one templated HTTP request per message."""
+
+    url: str | None = None  # may hold {to} {text} {message_id} (URL-encoded when rendered)
+    method: str = "POST"
+    body_format: str = Field(default="json", pattern="^(json|form|none)$")
+    # String values may hold {to} {text} {message_id}; nested objects and lists are rendered too.
+    body_template: dict[str, Any] = {"to": "{to}", "text": "{text}", "id": "{message_id}"}
+    headers: dict[str, str] = {}
+    auth_header: str | None = "Authorization"
+    auth_prefix: str = "Bearer "
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    timeout: float = Field(default=10.0, gt=0)
+    # A 2xx answer is a success unless success_field (dotted path in the JSON answer) differs from
+    # success_value, e.g. Aliyun-style {"Code": "OK"}.
+    success_field: str | None = None
+    success_value: str | int | bool | None = None
+    message_id_field: str | None = None  # dotted path of the provider's id for the message
+
+    def resolved_token(self) -> str | None:
+        return _read_secret(self.token, self.token_file)
+
+
+class SmsInboundSettings(BaseModel):
+    # Shared with the provider, which signs replies it forwards (same scheme as our webhooks).
+    secret: SecretStr | None = None
+    secret_file: Path | None = None
+    signature_tolerance: int = Field(default=300, ge=1)
+
+    def resolved_secret(self) -> str | None:
+        return _read_secret(self.secret, self.secret_file)
+
+
+class SmsSettings(BaseModel):
+    provider: str = Field(default="outbox", pattern="^(outbox|http)$")
+    enabled: bool = True  # False: messages are queued, no worker sends them
+    default_region: str = "CN"  # for numbers written without +country
+    http: HttpSmsSettings = HttpSmsSettings()
+    inbound: SmsInboundSettings = SmsInboundSettings()
+    poll_interval: float = Field(default=2.0, gt=0)
+    lease: float = Field(default=60.0, gt=0)
+    batch_size: int = Field(default=20, ge=1)
+    retry: RetrySettings = RetrySettings(max_attempts=5, initial_delay=30.0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -68,6 +135,8 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     http: HttpSettings = HttpSettings()
     ami: AmiSettings = AmiSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    sms: SmsSettings = SmsSettings()
 
     @property
     def database_url(self) -> str:

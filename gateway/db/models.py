@@ -9,6 +9,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.auth.models",
     "gateway.http.idempotency",
     "gateway.surveys.models",
+    "gateway.webhooks.models",
+    "gateway.sms.models",
 )
 
 
