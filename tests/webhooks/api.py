@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.webhooks.http import ACTOR_KEY
+from gateway.http.api import ACTOR_KEY, RequestActor
 
 ADMIN = {"X-Test-Actor": "admin:root"}
 
@@ -20,7 +20,7 @@ async def actor_from_header(request: web.Request,
     """Stands in for the API-token middleware: ``X-Test-Actor: kind:id`` becomes ``request[ACTOR_KEY]``."""
     if "X-Test-Actor" in request.headers:
         kind, _, actor_id = request.headers["X-Test-Actor"].partition(":")
-        request[ACTOR_KEY] = {"kind": kind, "id": actor_id}
+        request[ACTOR_KEY] = RequestActor(kind=kind, id=actor_id, scopes=frozenset({"*"}))
     return await handler(request)
 
 
