@@ -26,12 +26,16 @@ from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middl
 from gateway.http.jsonio import json_response
 from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
 from gateway.policies import load_pack
+from gateway.sms.keys import SMS
 from gateway.sms.wiring import setup as setup_sms
+from gateway.surveys.service import SURVEYS, SurveyService
 from gateway.tickets import http as tickets_http
 from gateway.tickets.appkeys import TICKETS
+from gateway.tickets.notify import UnitNotifier
 from gateway.tickets.service import TicketService
 from gateway.tickets.sla import SlaClock
 from gateway.timers import TIMERS, Timers, timers_ctx
+from gateway.webhooks.keys import WEBHOOKS
 from gateway.webhooks.wiring import setup as setup_webhooks
 from gateway.workcalendar import WorkCalendar
 
@@ -59,12 +63,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app[TIMERS] = Timers(settings.timer_interval)
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(tickets)
-    app.cleanup_ctx.append(timers_ctx)
-    if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
-        log.warning("%s", advice)
-
     setup_webhooks(app, app[METRICS].registry)
     setup_sms(app, app[METRICS].registry)
+    app.cleanup_ctx.append(follow_up)
+    app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above
+    if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
+        log.warning("%s", advice)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
@@ -105,6 +109,23 @@ async def tickets(app: web.Application) -> AsyncIterator[None]:
     app[TIMERS].add("deem-signed", service.deem_signed_overdue)
     app[TIMERS].add("sla-escalation", service.escalate_warnings)
     yield
+
+
+async def follow_up(app: web.Application) -> AsyncIterator[None]:
+    """What happens after a transition: units hear about it (webhooks), citizens are surveyed (SMS)."""
+    service = app[TICKETS]
+    service.hooks.append(UnitNotifier(app[WEBHOOKS]))
+    surveys = app[SURVEYS] = SurveyService(service, app[SMS].queue, clock=app[CLOCK])
+    timers = app[TIMERS]
+    timers.add("surveys-open", surveys.open_pending)
+    timers.add("surveys-replies", lambda: surveys.process_inbound(app[SMS]))
+    timers.add("surveys-expire", surveys.expire_overdue)
+    unsubscribe = [app[BUS].subscribe("ticket.approve_reply", lambda _e: timers.nudge()),
+                   app[BUS].subscribe("ticket.resolve_on_call", lambda _e: timers.nudge()),
+                   app[BUS].subscribe("sms.received", lambda _e: timers.nudge())]
+    yield
+    for stop in unsubscribe:
+        stop()
 
 
 async def healthz(request: web.Request) -> web.Response:

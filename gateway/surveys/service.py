@@ -11,11 +11,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.errors import Conflict
+from gateway.sms.service import Sms
 from gateway.surveys.models import Survey
 from gateway.surveys.replies import parse_reply
 from gateway.tickets.lifecycle import Status
@@ -24,6 +26,7 @@ from gateway.tickets.schemas import SYSTEM, SatisfactionLevel
 from gateway.tickets.service import TicketService
 
 log = logging.getLogger(__name__)
+SURVEYS = web.AppKey("surveys", "SurveyService")
 
 
 class SendSms(Protocol):
@@ -134,6 +137,16 @@ class SurveyService:
                 await self.send_sms(session, phone, self.clarification(row.ticket_number), purpose="survey",
                                     ref=row.ticket_number)
         return row
+
+    async def process_inbound(self, sms: Sms) -> int:
+        """Answer surveys from received texts not yet processed (durable: survives a restart)."""
+        handled = 0
+        for message in sorted(await sms.inbound(unprocessed=True), key=lambda m: m.id):
+            await self.handle_sms_reply(message.from_number, message.text)
+            async with self.sessions() as session, session.begin():
+                await sms.mark_processed(session, message.id)
+            handled += 1
+        return handled
 
     async def record_answer(self, number: str, level: SatisfactionLevel, *, channel: str,
                             unit_at_fault: bool = True) -> Survey:

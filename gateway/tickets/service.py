@@ -54,6 +54,8 @@ class Change:
 
 
 Mutation = Callable[[AsyncSession, Ticket, datetime], Awaitable[Change]]
+# Runs inside the transition's transaction (after the audit row): an outbox write here commits with it.
+Hook = Callable[[AsyncSession, Ticket, Action, Change, int], Awaitable[None]]
 
 
 class TicketService:
@@ -68,6 +70,7 @@ class TicketService:
         self.sla = sla
         self.bus = bus or EventBus()
         self.clock = clock
+        self.hooks: list[Hook] = []
 
     @property
     def pack(self) -> Any:
@@ -221,7 +224,7 @@ class TicketService:
             t.lead_unit_id = lead_unit
             t.dispatched_at = now
             for unit, role in [(lead_unit, "lead"), *((u, "assisting") for u in assisting)]:
-                t.assignments.append(Assignment(unit_id=unit, role=role, round=round_, dispatched_at=now,
+                t.assignments.append(Assignment(unit_id=unit, role=role, round=round_, active=True, dispatched_at=now,
                                                 sign_by=t.sign_by))
             return Change(reason=note, data={"lead_unit": lead_unit, "assisting": list(assisting),
                                              "sign_by": t.sign_by, "due_at": t.due_at})
@@ -544,8 +547,11 @@ class TicketService:
                     # Every action bumps the version, even one that changes no ticket column (a link,
                     # a rejected request): the audit sequence and the lost-update check rely on it.
                     flag_modified(ticket, "updated_at")
-                    self._audit(session, ticket, ticket.version + 1, action, actor, now, before, after,
-                                change.reason, change.data)
+                    seq = ticket.version + 1
+                    self._audit(session, ticket, seq, action, actor, now, before, after, change.reason,
+                                change.data)
+                    for hook in self.hooks:
+                        await hook(session, ticket, action, change, seq)
                     await session.flush()
                 break
             except (StaleDataError, IntegrityError):
@@ -613,7 +619,7 @@ class TicketService:
         round_ = 1 + max((a.round for a in t.assignments), default=0)
         units = previous or [Assignment(unit_id=t.lead_unit_id, role="lead")]
         for a in units:
-            t.assignments.append(Assignment(unit_id=a.unit_id, role=a.role, round=round_, dispatched_at=now,
+            t.assignments.append(Assignment(unit_id=a.unit_id, role=a.role, round=round_, active=True, dispatched_at=now,
                                             sign_by=t.sign_by))
 
     async def _pending(self, session: AsyncSession, t: Ticket, kind: str,
