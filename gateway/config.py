@@ -52,6 +52,19 @@ class AmiSettings(BaseModel):
         return _read_secret(self.secret, self.secret_file)
 
 
+class SpeechSettings(BaseModel):
+    # Live ASR is on only when a model is configured (gateway/speech/README.md).
+    model_path: Path | None = None
+    model_sample_rate: int | None = None  # refuse a model whose mfcc.conf rate differs (None: any)
+    host: str = "127.0.0.1"  # AudioSocket listener (Asterisk res_audiosocket connects here)
+    port: int = Field(default=9092, ge=0, le=65535)
+    max_streams: int = Field(default=2, ge=1)  # concurrent live recognizers; one core each at most
+    postcall_workers: int = Field(default=1, ge=1)
+    buffer_seconds: float = Field(default=2.0, gt=0)  # per-call audio buffer before drop-oldest
+    stall_timeout: float = Field(default=10.0, gt=0)  # no frame this long → the stream is ended
+    responsibility_list: Path | None = None  # 职责清单 TOML; None → the sample in gateway/speech/data
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -64,6 +77,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     http: HttpSettings = HttpSettings()
     ami: AmiSettings = AmiSettings()
+    speech: SpeechSettings = SpeechSettings()
 
     @property
     def database_url(self) -> str:
