@@ -59,7 +59,6 @@ class SpeechSettings(BaseModel):
     host: str = "127.0.0.1"  # AudioSocket listener (Asterisk res_audiosocket connects here)
     port: int = Field(default=9092, ge=0, le=65535)
     max_streams: int = Field(default=2, ge=1)  # concurrent live recognizers; one core each at most
-    postcall_workers: int = Field(default=1, ge=1)
     buffer_seconds: float = Field(default=2.0, gt=0)  # per-call audio buffer before drop-oldest
     stall_timeout: float = Field(default=10.0, gt=0)  # no frame this long → the stream is ended
     responsibility_list: Path | None = None  # 职责清单 TOML; None → the sample in gateway/speech/data

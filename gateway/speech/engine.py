@@ -54,10 +54,10 @@ class Utterance:
 class Recognizer(Protocol):
     """What we need of ``vosk.KaldiRecognizer`` (fakes in tests implement the same)."""
 
-    def AcceptWaveform(self, data: bytes) -> bool: ...  # noqa: N802 - Vosk's own names
-    def Result(self) -> str: ...  # noqa: N802
-    def PartialResult(self) -> str: ...  # noqa: N802
-    def FinalResult(self) -> str: ...  # noqa: N802
+    def AcceptWaveform(self, data: bytes) -> bool: ...
+    def Result(self) -> str: ...
+    def PartialResult(self) -> str: ...
+    def FinalResult(self) -> str: ...
 
 
 class Engine(Protocol):
@@ -162,18 +162,20 @@ class RecognizerPool:
     def in_use(self) -> int:
         return self._in_use
 
-    async def try_open(self, sample_rate: int | None = None) -> DecodingStream | None:
-        """A stream if a slot is free right now, else None (admission control for live calls)."""
+    async def try_open(self, sample_rate: int | None = None, *, keep_free: int = 0) -> DecodingStream | None:
+        """A stream if a slot is free right now (leaving ``keep_free`` slots), else None: admission
+        control for live calls."""
         with self._lock:
-            if self._in_use >= self.max_streams:
+            if self._in_use + keep_free >= self.max_streams:
                 return None
             self._in_use += 1
         return await self._new_stream(sample_rate or self.sample_rate)
 
-    async def open(self, sample_rate: int | None = None) -> DecodingStream:
-        """Wait for a free slot (post-call work)."""
+    async def open(self, sample_rate: int | None = None, *, keep_free: int = 1) -> DecodingStream:
+        """Wait for a free slot (post-call work), leaving ``keep_free`` slots to live calls."""
+        keep_free = min(keep_free, self.max_streams - 1)
         while True:
-            stream = await self.try_open(sample_rate)
+            stream = await self.try_open(sample_rate, keep_free=keep_free)
             if stream is not None:
                 return stream
             self._freed.clear()

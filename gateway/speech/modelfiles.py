@@ -200,17 +200,17 @@ class InstalledModel:
     problem: str | None  # None = usable
 
 
-def installed_models(models_dir: Path, extra: list[Path] | None = None) -> list[InstalledModel]:
-    """Every model folder under ``models_dir`` (plus ``extra`` paths), each checked."""
-    candidates = sorted(p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-        if models_dir.is_dir() else []
+def installed_models(models_dir: Path, extra: dict[str, Path] | None = None) -> list[InstalledModel]:
+    """Every model folder under ``models_dir`` (plus ``extra`` name → path), each checked."""
+    candidates = {p.name: p for p in sorted(models_dir.iterdir()) if p.is_dir() and not p.name.startswith(".")} \
+        if models_dir.is_dir() else {}
     found = []
-    for path in [*candidates, *(extra or [])]:
+    for name, path in {**candidates, **(extra or {})}.items():
         try:
             info = check_model_dir(path)
-            found.append(InstalledModel(path.name, path, info.sample_rate, None))
+            found.append(InstalledModel(name, path, info.sample_rate, None))
         except ModelError as exc:
-            found.append(InstalledModel(path.name, path, None, exc.message))
+            found.append(InstalledModel(name, path, None, exc.message))
     return found
 
 

@@ -30,7 +30,7 @@ class FakeRecognizer:
         start = self.voiced_since or 0.0
         return {"word": f"utterance{self.count}", "start": start, "end": self.samples / self.rate, "conf": 0.9}
 
-    def AcceptWaveform(self, data: bytes) -> bool:  # noqa: N802
+    def AcceptWaveform(self, data: bytes) -> bool:
         if self.gate is not None:
             self.gate.wait(10)
         self.chunks += 1
@@ -54,13 +54,13 @@ class FakeRecognizer:
                 endpoint = True
         return endpoint
 
-    def Result(self) -> str:  # noqa: N802
+    def Result(self) -> str:
         return json.dumps(self._final)
 
-    def PartialResult(self) -> str:  # noqa: N802
+    def PartialResult(self) -> str:
         return json.dumps({"partial": "speaking" if self.voiced_since is not None else ""})
 
-    def FinalResult(self) -> str:  # noqa: N802
+    def FinalResult(self) -> str:
         if self.voiced_since is None:
             return json.dumps({"text": ""})
         self.count += 1
