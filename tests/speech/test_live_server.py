@@ -117,3 +117,127 @@ async def test_over_the_cap_the_call_goes_on_without_live_text_and_is_queued() -
         await h.server.stop()
         assert h.pool is not None
         h.pool.shutdown()
+
+
+async def test_a_stalled_recognizer_never_blocks_the_socket_reader() -> None:
+    """The decoder is stuck; the reader still takes every frame, drops the oldest beyond the
+    buffer (counted) and sees the hang-up at once."""
+    gate = threading.Event()
+    h = Harness(FakeEngine(gate), buffer_seconds=0.5)
+    _, h.port = await h.server.start("127.0.0.1", 0)
+    try:
+        before = metric("hotline_speech_dropped_audio_frames_total")
+        hangups = metric("hotline_speech_stream_ends_total", reason="hangup")
+        call = uuid.uuid4()
+        await h.send(stream_bytes(call, tone(3.0)))  # 150 frames into a 25-frame buffer
+        async with asyncio.timeout(5):
+            while metric("hotline_speech_stream_ends_total", reason="hangup") == hangups:
+                await asyncio.sleep(0.01)
+        assert metric("hotline_speech_dropped_audio_frames_total") - before >= 150 - 25 - 10
+        gate.set()
+        await h.wait_for("transcript.ended", str(call))
+    finally:
+        gate.set()
+        await h.server.stop()
+        assert h.pool is not None
+        h.pool.shutdown()
+
+
+async def test_a_socket_that_stalls_is_ended_and_its_text_kept() -> None:
+    h = Harness(FakeEngine(), stall_timeout=0.3)
+    _, h.port = await h.server.start("127.0.0.1", 0)
+    try:
+        before = metric("hotline_speech_stream_ends_total", reason="stall")
+        call = uuid.uuid4()
+        writer = await h.send(stream_bytes(call, tone(0.5), hangup=False), close=False)
+        ended = await h.wait_for("transcript.ended", str(call))
+        assert ended.data["text"] == "utterance1"
+        assert metric("hotline_speech_stream_ends_total", reason="stall") == before + 1
+        writer.close()
+    finally:
+        await h.server.stop()
+        assert h.pool is not None
+        h.pool.shutdown()
+
+
+async def test_a_truncated_frame_ends_the_stream_with_what_was_heard(harness: Harness) -> None:
+    call = uuid.uuid4()
+    before = metric("hotline_speech_stream_ends_total", reason="protocol_error")
+    data = stream_bytes(call, tone(0.5), hangup=False) + b"\x10\x01\x40" + b"\x00" * 10
+    await harness.send(data)
+    ended = await harness.wait_for("transcript.ended", str(call))
+    assert ended.data["text"] == "utterance1"
+    assert metric("hotline_speech_stream_ends_total", reason="protocol_error") == before + 1
+
+
+async def test_odd_length_audio_and_unknown_kinds_are_counted_not_fatal(harness: Harness) -> None:
+    call = uuid.uuid4()
+    odd = metric("hotline_speech_bad_frames_total", reason="odd_length")
+    unknown = metric("hotline_speech_bad_frames_total", reason="unsupported_kind")
+    pcm = tone(0.5)
+    data = (wire.uuid_frame(call) + wire.encode(wire.KIND_AUDIO, pcm[:321]) + wire.encode(0x12, b"\x00" * 640)
+            + b"".join(wire.audio_frames(pcm[320:])) + wire.encode(wire.KIND_HANGUP))
+    await harness.send(data)
+    ended = await harness.wait_for("transcript.ended", str(call))
+    assert ended.data["text"] == "utterance1"
+    assert metric("hotline_speech_bad_frames_total", reason="odd_length") == odd + 1
+    assert metric("hotline_speech_bad_frames_total", reason="unsupported_kind") == unknown + 1
+
+
+async def test_a_stream_not_starting_with_a_uuid_is_refused(harness: Harness) -> None:
+    before = metric("hotline_speech_stream_ends_total", reason="protocol_error")
+    reader, writer = await harness.connect()
+    writer.write(b"".join(wire.audio_frames(tone(0.1))))
+    await writer.drain()
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # the server closed the connection
+    writer.close()
+    assert metric("hotline_speech_stream_ends_total", reason="protocol_error") == before + 1
+    assert harness.pool is not None and harness.pool.in_use == 0
+
+
+async def test_silence_gives_no_text_but_a_clean_end(harness: Harness) -> None:
+    call = uuid.uuid4()
+    await harness.send(stream_bytes(call, silence(1.0)))
+    ended = await harness.wait_for("transcript.ended", str(call))
+    assert ended.data["text"] == ""
+    assert "transcript.final" not in harness.kinds(str(call))
+
+
+async def test_without_a_model_the_call_is_read_to_its_end_and_queued() -> None:
+    h = Harness(None)
+    _, h.port = await h.server.start("127.0.0.1", 0)
+    try:
+        call = uuid.uuid4()
+        hangups = metric("hotline_speech_stream_ends_total", reason="hangup")
+        await h.send(stream_bytes(call, tone(0.5)))
+        unavailable = await h.wait_for("transcript.unavailable", str(call))
+        assert unavailable.data["reason"] == "no_model"
+        async with asyncio.timeout(5):
+            while metric("hotline_speech_stream_ends_total", reason="hangup") == hangups:
+                await asyncio.sleep(0.01)
+        assert h.queued == [(str(call), "no_model")]
+    finally:
+        await h.server.stop()
+
+
+async def test_finals_feed_the_draft_one_build_at_a_time() -> None:
+    texts: list[str] = []
+
+    async def make_draft(call_key: str, text: str) -> dict[str, Any]:
+        texts.append(text)
+        await asyncio.sleep(0.05)
+        return {"summary": text}
+
+    h = Harness(FakeEngine(), make_draft=make_draft)
+    _, h.port = await h.server.start("127.0.0.1", 0)
+    try:
+        call = uuid.uuid4()
+        await h.send(stream_bytes(call, tone(0.3) + silence(0.4) + tone(0.3) + silence(0.4)))
+        await h.wait_for("transcript.ended", str(call))
+        drafts = [e.data["draft"]["summary"] for e in h.events if e.kind == "draft.updated"]
+        assert drafts[-1] == "utterance1 utterance2"  # the latest text always gets its draft
+        assert texts[0] == "utterance1"
+    finally:
+        await h.server.stop()
+        assert h.pool is not None
+        h.pool.shutdown()
