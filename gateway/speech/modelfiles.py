@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import tomllib
+import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable
@@ -171,7 +172,11 @@ def _download(url: str, dest: Path, progress: Callable[[int], None] | None, time
                 done += len(chunk)
                 if progress:
                     progress(done)
-    except OSError as exc:  # URLError, HTTPError, timeouts are all OSErrors
+    except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the response open
+        raise ModelError(f"cannot download {url}: HTTP {exc.code} {exc.reason}",
+                         error_id="asr-model-download-failed") from None
+    except OSError as exc:  # URLError, timeouts
         raise ModelError(f"cannot download {url}: {exc}", error_id="asr-model-download-failed") from exc
     return digest.hexdigest()
 
