@@ -68,6 +68,11 @@ async def transcribe_legs(pool: RecognizerPool, legs: dict[str, Path]) -> list[d
     return sorted(segments, key=lambda s: (s["start"] if s["start"] is not None else 0.0, s["speaker"]))
 
 
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the post-call worker stopped", exc_info=task.exception())
+
+
 DraftFor = Callable[[str, str], Awaitable[dict[str, Any] | None]]  # (call_key, citizen text) → draft
 
 
@@ -85,12 +90,17 @@ class PostCallWorker:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="speech-postcall")
+        self._task.add_done_callback(_log_crash)
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+    def wake(self) -> None:
+        """Look for work now (the model has just loaded)."""
+        self._wake.set()
 
     async def submit(self, call_key: str, legs: dict[str, Path | str]) -> int:
         job_id = await store.enqueue_recordings(self._sessions, call_key, {k: str(v) for k, v in legs.items()})
@@ -99,12 +109,12 @@ class PostCallWorker:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before looking: a submit() from now on wakes the wait below
             if self._pool() is not None:
                 job = await store.claim_next(self._sessions)
                 if job is not None:
                     await self._process(job.id, job.call_key, job.legs or {})
                     continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
 

@@ -136,6 +136,7 @@ class SpeechService:
         self.pool = RecognizerPool(engine, self.settings.max_streams, sample_rate=AUDIO_RATE)
         self.server.pool = self.pool
         self.problem = None
+        self.postcall.wake()
         log.info("ASR model ready (%s), up to %d live streams", self.settings.model_path,
                  self.settings.max_streams)
 
