@@ -1,4 +1,4 @@
-"""Asterisk AudioSocket wire format (res_audiosocket): frames of 1-byte kind, 2-byte big-endian length, payload.
+"""Asterisk AudioSocket wire format (res_audiosocket): 1-byte kind, 2-byte big-endian length, payload.
 
 Kinds: 0x00 hangup, 0x01 UUID (16 bytes, first frame of a stream), 0x10 audio (signed-linear 16-bit,
 8 kHz mono; 20 ms = 320 bytes), 0xff error (1-byte code). Anything else is counted and ignored.
@@ -45,7 +45,7 @@ def uuid_frame(call_uuid: uuid.UUID) -> bytes:
 
 def audio_frames(pcm: bytes, frame_bytes: int = FRAME_BYTES) -> list[bytes]:
     """Cut signed-linear audio into 20 ms AudioSocket frames (what Asterisk sends)."""
-    return [encode(KIND_AUDIO, pcm[i:i + frame_bytes]) for i in range(0, len(pcm), frame_bytes)]
+    return [encode(KIND_AUDIO, pcm[i : i + frame_bytes]) for i in range(0, len(pcm), frame_bytes)]
 
 
 async def read_frame(reader: asyncio.StreamReader) -> Frame | None:

@@ -57,7 +57,7 @@ def bare_vosk(engine: VoskEngine, audio: bytes) -> float:
     step = wire.FRAME_BYTES * MAX_CHUNK_FRAMES
     started = time.perf_counter()
     for i in range(0, len(audio), step):
-        if rec.AcceptWaveform(audio[i:i + step]):
+        if rec.AcceptWaveform(audio[i : i + step]):
             rec.Result()
         else:
             rec.PartialResult()
@@ -90,11 +90,18 @@ def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def send_stream(port: int, call: uuid.UUID, audio: bytes, *, paced: bool,
-                      speech_ends: list[float] | None = None, marks: list[float] | None = None) -> float:
+async def send_stream(
+    port: int,
+    call: uuid.UUID,
+    audio: bytes,
+    *,
+    paced: bool,
+    speech_ends: list[float] | None = None,
+    marks: list[float] | None = None,
+) -> float:
     """Send one call; the loop time when its hang-up was sent. ``marks`` gets the send time of each
     speech end (for the draft latency)."""
     loop = asyncio.get_running_loop()
@@ -121,8 +128,9 @@ async def send_stream(port: int, call: uuid.UUID, audio: bytes, *, paced: bool,
     return hung_up
 
 
-async def _pipeline(engine: VoskEngine, audio: bytes, speech_ends: list[float], max_streams: int,
-                    builder: DraftBuilder) -> dict[str, Any]:
+async def _pipeline(
+    engine: VoskEngine, audio: bytes, speech_ends: list[float], max_streams: int, builder: DraftBuilder
+) -> dict[str, Any]:
     bus = EventBus()
     events: list[tuple[float, DomainEvent]] = []
     loop = asyncio.get_running_loop()
@@ -142,9 +150,13 @@ async def _pipeline(engine: VoskEngine, audio: bytes, speech_ends: list[float], 
         dropped_before = metrics.DROPPED_AUDIO._value.get()
         with LoopLag() as lag:
             started = loop.time()
-            hangups = await asyncio.gather(*(send_stream(port, c, audio, paced=paced, speech_ends=speech_ends,
-                                                         marks=marks[str(c)]) for c in calls))
-            while sum(1 for _, e in events if e.kind == "transcript.ended") < n:
+            hangups = await asyncio.gather(
+                *(
+                    send_stream(port, c, audio, paced=paced, speech_ends=speech_ends, marks=marks[str(c)])
+                    for c in calls
+                )
+            )
+            while sum(1 for _, e in events if e.kind == "transcript.ended") < n:  # noqa: ASYNC110 - polls state other tasks change
                 await asyncio.sleep(0.01)
             finished = loop.time()
         await server.stop()
@@ -159,9 +171,14 @@ async def _pipeline(engine: VoskEngine, audio: bytes, speech_ends: list[float], 
                 later = [t for t in drafts if t > mark]
                 if later:
                     latencies.append(later[0] - mark)
-        return {"elapsed": finished - started, "tails": tails, "lag": lag.samples, "latencies": latencies,
-                "dropped": metrics.DROPPED_AUDIO._value.get() - dropped_before,
-                "decode": [ended[str(c)][1].data["decode_seconds"] for c in calls]}
+        return {
+            "elapsed": finished - started,
+            "tails": tails,
+            "lag": lag.samples,
+            "latencies": latencies,
+            "dropped": metrics.DROPPED_AUDIO._value.get() - dropped_before,
+            "decode": [ended[str(c)][1].data["decode_seconds"] for c in calls],
+        }
 
     seconds = len(audio) / wire.BYTES_PER_SECOND
     fast = await run(1, paced=False, buffer_seconds=seconds + 5)
@@ -203,22 +220,34 @@ def run_bench(*, model: Path | None, seconds: float, max_streams: int) -> int:
     res = asyncio.run(_pipeline(engine, audio, ends, max_streams, builder))
     bare = min(bare, bare_vosk(engine, audio) / audio_seconds)
     pipe = min(res["pipeline_rtf"], asyncio.run(_pipeline(engine, audio, ends, 0, builder))["pipeline_rtf"])
-    print(f"\nmodel load {load_s:.1f} s, RSS {rss0:.0f} → {rss_model:.0f} MiB; "
-          f"memory per extra stream {per_stream:.0f} MiB")
+    print(
+        f"\nmodel load {load_s:.1f} s, RSS {rss0:.0f} → {rss_model:.0f} MiB; "
+        f"memory per extra stream {per_stream:.0f} MiB"
+    )
     print(f"\n{'real-time factor (lower is faster)':40} {'bare Vosk':>10} {'pipeline':>10} {'ratio':>8}")
-    print(f"{'  same audio, as fast as possible':40} {bare:10.3f} {pipe:10.3f} {pipe / bare:8.3f}"
-          f"   (target ≤ 1.05; pipeline Vosk time alone {res['pipeline_decode_rtf']:.3f})")
-    print(f"\n{'live streams paced at real time':32} {'dropped':>8} {'tail p95 s':>11} {'loop lag p99 ms':>16}"
-          f" {'draft p50 s':>12} {'draft p95 s':>12}")
+    print(
+        f"{'  same audio, as fast as possible':40} {bare:10.3f} {pipe:10.3f} {pipe / bare:8.3f}"
+        f"   (target ≤ 1.05; pipeline Vosk time alone {res['pipeline_decode_rtf']:.3f})"
+    )
+    print(
+        f"\n{'live streams paced at real time':32} {'dropped':>8} {'tail p95 s':>11} {'loop lag p99 ms':>16}"
+        f" {'draft p50 s':>12} {'draft p95 s':>12}"
+    )
     for lv in res["levels"]:
-        print(f"  {lv['n']} stream(s){'' if lv['realtime'] else ' — NOT real-time':22} {int(lv['dropped']):8d} "
-              f"{pct(lv['tails'], 0.95):11.2f} {1000 * pct(lv['lag'], 0.99):16.1f} "
-              f"{pct(lv['latencies'], 0.5):12.2f} {pct(lv['latencies'], 0.95):12.2f}")
+        print(
+            f"  {lv['n']} stream(s){'' if lv['realtime'] else ' — NOT real-time':22} {int(lv['dropped']):8d} "
+            f"{pct(lv['tails'], 0.95):11.2f} {1000 * pct(lv['lag'], 0.99):16.1f} "
+            f"{pct(lv['latencies'], 0.5):12.2f} {pct(lv['latencies'], 0.95):12.2f}"
+        )
     ok = [lv["n"] for lv in res["levels"] if lv["realtime"]]
-    print(f"\nconcurrent live streams that stay real-time here: {max(ok) if ok else 0}"
-          f" (tried up to {max_streams}); mean Vosk time per stream "
-          f"{statistics.mean(res['levels'][-1]['decode']) / audio_seconds:.3f} × real time"
-          f" at {res['levels'][-1]['n']} stream(s)")
-    print("draft latency = end of a sentence's speech → the draft.updated after it (includes Vosk's "
-          "0.5 s endpoint silence)")
+    print(
+        f"\nconcurrent live streams that stay real-time here: {max(ok) if ok else 0}"
+        f" (tried up to {max_streams}); mean Vosk time per stream "
+        f"{statistics.mean(res['levels'][-1]['decode']) / audio_seconds:.3f} × real time"
+        f" at {res['levels'][-1]['n']} stream(s)"
+    )
+    print(
+        "draft latency = end of a sentence's speech → the draft.updated after it (includes Vosk's "
+        "0.5 s endpoint silence)"
+    )
     return 0

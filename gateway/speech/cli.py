@@ -32,8 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench.set_defaults(func=bench_asr)
 
 
-def _bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
-                  ) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+def _bench_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     """``hotline bench`` is shared by capabilities: reuse its sub-commands if another module made it."""
     parser = sub.choices.get("bench")
     if parser is None:
@@ -78,20 +79,23 @@ def fetch_model_command(args: argparse.Namespace) -> int:
     manifest = load_manifest()
     entry = manifest.get(args.name)
     if entry is None:
-        raise ModelError(f"unknown model {args.name!r}; known: {', '.join(manifest)}",
-                         error_id="asr-model-unknown")
+        raise ModelError(
+            f"unknown model {args.name!r}; known: {', '.join(manifest)}", error_id="asr-model-unknown"
+        )
     if args.url:
         entry = dataclasses.replace(entry, url=args.url)
     if not entry.sha256:
-        print(f"note: no sha256 is known for {entry.name}; verifying by size"
-              f"{'' if entry.size else ' — size unknown too, so only the unpacked layout is checked'}")
+        print(
+            f"note: no sha256 is known for {entry.name}; verifying by size"
+            f"{'' if entry.size else ' — size unknown too, so only the unpacked layout is checked'}"
+        )
 
     def progress(done: int) -> None:
         total = f" of {entry.size:,}" if entry.size else ""
         print(f"\r  {done:,}{total} bytes", end="", file=sys.stderr)
 
     path = fetch_model(entry, _models_dir(args), progress=progress)
-    print(f"\ninstalled {entry.name} at {path}; set [speech] model_path = \"{path}\"")
+    print(f'\ninstalled {entry.name} at {path}; set [speech] model_path = "{path}"')
     return 0
 
 

@@ -53,9 +53,15 @@ class HotspotDetector:
     the same road and the same broken thing match even when their wording differs.
     """
 
-    def __init__(self, *, window: timedelta = timedelta(minutes=30), threshold: int = 5,
-                 similarity: float = 80.0, max_recent: int = 5000,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        *,
+        window: timedelta = timedelta(minutes=30),
+        threshold: int = 5,
+        similarity: float = 80.0,
+        max_recent: int = 5000,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.window = window
         self.threshold = threshold
         self.similarity = similarity
@@ -89,10 +95,17 @@ def hotspot_key(draft: Draft) -> str:
 class DraftBuilder:
     """Builds a call's draft off the event loop and adds the duplicate and hotspot flags."""
 
-    def __init__(self, *, lexicon: Lexicon, duties: ResponsibilityList, segmenter: Segmenter,
-                 executor: Executor | None = None, lookup: OpenTicketLookup | None = None,
-                 hotspots: HotspotDetector | None = None,
-                 on_hotspot: Callable[[list[str], Draft], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        lexicon: Lexicon,
+        duties: ResponsibilityList,
+        segmenter: Segmenter,
+        executor: Executor | None = None,
+        lookup: OpenTicketLookup | None = None,
+        hotspots: HotspotDetector | None = None,
+        on_hotspot: Callable[[list[str], Draft], None] | None = None,
+    ) -> None:
         self.lexicon = lexicon
         self.duties = duties
         self.segmenter = segmenter
@@ -103,8 +116,10 @@ class DraftBuilder:
 
     async def build(self, text: str, *, call_key: str, caller: str | None = None) -> Draft:
         loop = asyncio.get_running_loop()
-        draft = await loop.run_in_executor(self.executor, lambda: extract_draft(
-            text, lexicon=self.lexicon, duties=self.duties, segmenter=self.segmenter))
+        draft = await loop.run_in_executor(
+            self.executor,
+            lambda: extract_draft(text, lexicon=self.lexicon, duties=self.duties, segmenter=self.segmenter),
+        )
         await self._flag_duplicates(draft, caller)
         self._flag_hotspot(draft, call_key)
         return draft
@@ -126,8 +141,12 @@ class DraftBuilder:
             best = sorted(candidates, key=lambda c: -c.score)
             evidence = draft.place.evidence if draft.place is not None else ()
             draft.flags["duplicate"] = DraftField(
-                [{"ticket_id": c.ticket_id, "reason": c.reason, "score": c.score, "summary": c.summary}
-                 for c in best], evidence)
+                [
+                    {"ticket_id": c.ticket_id, "reason": c.reason, "score": c.score, "summary": c.summary}
+                    for c in best
+                ],
+                evidence,
+            )
 
     def _flag_hotspot(self, draft: Draft, call_key: str) -> None:
         if self.hotspots is None or (draft.category.value == "其他" and draft.place is None):
@@ -135,8 +154,11 @@ class DraftBuilder:
         similar = self.hotspots.observe(call_key, hotspot_key(draft))
         if len(similar) >= self.hotspots.threshold:
             evidence: tuple[Evidence, ...] = draft.category.evidence + (
-                draft.place.evidence if draft.place is not None else ())
-            draft.flags["hotspot"] = DraftField({"similar_calls": similar, "window_minutes":
-                                                 self.hotspots.window.total_seconds() / 60}, evidence)
+                draft.place.evidence if draft.place is not None else ()
+            )
+            draft.flags["hotspot"] = DraftField(
+                {"similar_calls": similar, "window_minutes": self.hotspots.window.total_seconds() / 60},
+                evidence,
+            )
             if self.on_hotspot is not None:
                 self.on_hotspot(similar, draft)

@@ -46,9 +46,14 @@ class Utterance:
         return sum(w.conf for w in self.words) / len(self.words) if self.words else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "final": self.final, "start": self.start, "end": self.end,
-                "confidence": self.confidence,
-                "words": [{"word": w.word, "start": w.start, "end": w.end, "conf": w.conf} for w in self.words]}
+        return {
+            "text": self.text,
+            "final": self.final,
+            "start": self.start,
+            "end": self.end,
+            "confidence": self.confidence,
+            "words": [{"word": w.word, "start": w.start, "end": w.end, "conf": w.conf} for w in self.words],
+        }
 
 
 class Recognizer(Protocol):
@@ -76,7 +81,7 @@ class VoskEngine:
 
         rec = vosk.KaldiRecognizer(self.model, sample_rate)
         rec.SetWords(True)
-        return rec  # type: ignore[no-any-return]
+        return rec
 
 
 def load_vosk(path: Path, *, audio_rate: int = 8000, expected_rate: int | None = None) -> VoskEngine:
@@ -85,14 +90,16 @@ def load_vosk(path: Path, *, audio_rate: int = 8000, expected_rate: int | None =
     try:
         import vosk
     except ImportError as exc:
-        raise ModelError("the vosk package is not installed (pip install 'hotline12345[asr]')",
-                         error_id="asr-vosk-missing") from exc
+        raise ModelError(
+            "the vosk package is not installed (pip install 'hotline12345[asr]')", error_id="asr-vosk-missing"
+        ) from exc
     vosk.SetLogLevel(-1)
     try:
         model = vosk.Model(str(path))
     except Exception as exc:  # Vosk raises a bare Exception("Failed to create a model")
-        raise ModelError(f"ASR model at {path} is corrupt: Vosk could not load it ({exc})",
-                         error_id="asr-model-corrupt") from exc
+        raise ModelError(
+            f"ASR model at {path} is corrupt: Vosk could not load it ({exc})", error_id="asr-model-corrupt"
+        ) from exc
     return VoskEngine(model, info)
 
 
@@ -100,8 +107,10 @@ def parse_result(raw: str, *, final: bool) -> Utterance:
     data = json.loads(raw)
     if not final:
         return Utterance(data.get("partial", ""), False)
-    words = tuple(Word(w["word"], float(w["start"]), float(w["end"]), float(w.get("conf", 1.0)))
-                  for w in data.get("result", []))
+    words = tuple(
+        Word(w["word"], float(w["start"]), float(w["end"]), float(w.get("conf", 1.0)))
+        for w in data.get("result", [])
+    )
     return Utterance(data.get("text", ""), True, words)
 
 
@@ -135,7 +144,7 @@ class DecodingStream:
         def timed() -> Utterance:
             started = time.perf_counter()
             try:
-                return func(*args)  # type: ignore[no-any-return]
+                return func(*args)
             finally:
                 self.decode_seconds += time.perf_counter() - started
 

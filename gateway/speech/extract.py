@@ -21,9 +21,45 @@ from gateway.speech.places import Place, TimeExpression, find_places, find_times
 from gateway.speech.terms import Evidence, SoundIndex, TermHit, find_terms
 
 EMERGENCY, URGENT, NORMAL = "emergency", "urgent", "normal"
-ORG_SUFFIXES = ("公司", "局", "委员会", "委", "办公室", "办", "派出所", "所", "医院", "学校", "中学", "小学",
-                "幼儿园", "银行", "中心", "大队", "支队", "站", "居委会", "村委会", "物业", "政府")
-FILLERS = ("喂", "你好", "您好", "嗯", "啊", "那个", "就是", "然后", "谢谢", "麻烦你", "好的", "对", "是这样的")
+ORG_SUFFIXES = (
+    "公司",
+    "局",
+    "委员会",
+    "委",
+    "办公室",
+    "办",
+    "派出所",
+    "所",
+    "医院",
+    "学校",
+    "中学",
+    "小学",
+    "幼儿园",
+    "银行",
+    "中心",
+    "大队",
+    "支队",
+    "站",
+    "居委会",
+    "村委会",
+    "物业",
+    "政府",
+)
+FILLERS = (
+    "喂",
+    "你好",
+    "您好",
+    "嗯",
+    "啊",
+    "那个",
+    "就是",
+    "然后",
+    "谢谢",
+    "麻烦你",
+    "好的",
+    "对",
+    "是这样的",
+)
 SUMMARY_LIMIT = 160
 
 
@@ -54,11 +90,15 @@ class Draft:
             return f.as_dict() if f is not None else None
 
         return {
-            "text": self.text, "category": one(self.category), "urgency": one(self.urgency),
-            "place": one(self.place), "times": [t.as_dict() for t in self.times],
+            "text": self.text,
+            "category": one(self.category),
+            "urgency": one(self.urgency),
+            "place": one(self.place),
+            "times": [t.as_dict() for t in self.times],
             "people": [p.as_dict() for p in self.people],
             "organisations": [o.as_dict() for o in self.organisations],
-            "summary": one(self.summary), "unit": one(self.unit),
+            "summary": one(self.summary),
+            "unit": one(self.unit),
             "flags": {name: f.as_dict() for name, f in self.flags.items()},
         }
 
@@ -72,8 +112,9 @@ class Segmenter:
         for line in user_dict.read_text(encoding="utf-8").splitlines():
             parts = line.split()
             if parts:
-                self._jieba.add_word(parts[0], int(parts[1]) if len(parts) > 1 else None,
-                                     parts[2] if len(parts) > 2 else None)
+                self._jieba.add_word(
+                    parts[0], int(parts[1]) if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None
+                )
         for word in extra_words:  # e.g. unit names and places from the responsibility list
             self._jieba.add_word(word, None, None)
 
@@ -106,14 +147,27 @@ def extract_draft(text: str, *, lexicon: Lexicon, duties: ResponsibilityList, se
     in_place = [p.evidence for p in places if p.evidence]
     people = [p for p in people if not any(_overlaps(e, p.evidence[0]) for e in in_place)]  # "翠苑" is no one
     return Draft(
-        text=text, category=category, urgency=urgency,
-        place=DraftField({**place.parts, "text": place.text}, (place.evidence,)) if place and place.evidence
+        text=text,
+        category=category,
+        urgency=urgency,
+        place=DraftField({**place.parts, "text": place.text}, (place.evidence,))
+        if place and place.evidence
         else None,
-        times=[DraftField({"text": t.text, "normalised": t.normalised, "kind": t.kind}, (t.evidence,))
-               for t in times],
-        people=people, organisations=orgs,
-        summary=_summary(text, category, [place] if place else [], times, lexicon, duties,
-                         [e for f in flags.values() for e in f.evidence]),
+        times=[
+            DraftField({"text": t.text, "normalised": t.normalised, "kind": t.kind}, (t.evidence,))
+            for t in times
+        ],
+        people=people,
+        organisations=orgs,
+        summary=_summary(
+            text,
+            category,
+            [place] if place else [],
+            times,
+            lexicon,
+            duties,
+            [e for f in flags.values() for e in f.evidence],
+        ),
         unit=_unit(text, duties, places, sounds),
         flags=flags,
     )
@@ -153,7 +207,9 @@ def _best_place(places: list[Place]) -> Place | None:
     return max(places, key=lambda p: (len(p.parts), len(p.text)), default=None)
 
 
-def _people_and_organisations(tokens: list[tuple[str, str, int]]) -> tuple[list[DraftField], list[DraftField]]:
+def _people_and_organisations(
+    tokens: list[tuple[str, str, int]],
+) -> tuple[list[DraftField], list[DraftField]]:
     people: dict[str, DraftField] = {}
     orgs: dict[str, DraftField] = {}
     for i, (word, tag, start) in enumerate(tokens):
@@ -166,12 +222,14 @@ def _people_and_organisations(tokens: list[tuple[str, str, int]]) -> tuple[list[
                 while first > 0 and i - first < 2 and tokens[first - 1][1] in ("n", "nz", "ns", "j"):
                     first -= 1
             org_start = tokens[first][2]
-            name = "".join(t[0] for t in tokens[first:i + 1])
+            name = "".join(t[0] for t in tokens[first : i + 1])
             orgs.setdefault(name, DraftField(name, (Evidence(org_start, start + len(word), name),)))
     return list(people.values()), list(orgs.values())
 
 
-def _unit(text: str, duties: ResponsibilityList, places: list[Place], sounds: SoundIndex) -> DraftField | None:
+def _unit(
+    text: str, duties: ResponsibilityList, places: list[Place], sounds: SoundIndex
+) -> DraftField | None:
     place_text = "".join(p.evidence.text for p in places if p.evidence)
     best: tuple[int, list[TermHit], str] | None = None
     for duty in duties.duties:
@@ -183,11 +241,23 @@ def _unit(text: str, duties: ResponsibilityList, places: list[Place], sounds: So
     return DraftField(best[2], _spans(best[1])) if best else None
 
 
-def _summary(text: str, category: DraftField, places: list[Place], times: list[TimeExpression],
-             lexicon: Lexicon, duties: ResponsibilityList, flagged: list[Evidence]) -> DraftField:
+def _summary(
+    text: str,
+    category: DraftField,
+    places: list[Place],
+    times: list[TimeExpression],
+    lexicon: Lexicon,
+    duties: ResponsibilityList,
+    flagged: list[Evidence],
+) -> DraftField:
     """One paragraph: the clauses that carry the matter, the place or the time, fillers dropped."""
     evidence: list[Evidence] = []
-    anchors = [*category.evidence, *flagged, *(p.evidence for p in places if p.evidence), *(t.evidence for t in times)]
+    anchors = [
+        *category.evidence,
+        *flagged,
+        *(p.evidence for p in places if p.evidence),
+        *(t.evidence for t in times),
+    ]
     matter_words = [w for duty in duties.duties for w in duty.keywords] + list(lexicon.urgent)
     anchors += [h.evidence for h in find_terms(text, matter_words)]
     for match in re.finditer(r"[^，。！？；,.!?;\s]+", text):
@@ -196,13 +266,13 @@ def _summary(text: str, category: DraftField, places: list[Place], times: list[T
             filler = next((f for f in FILLERS if clause.startswith(f)), None)
             if filler is None:
                 break
-            clause, start = clause[len(filler):], start + len(filler)
+            clause, start = clause[len(filler) :], start + len(filler)
         end = start + len(clause)
         if len(clause) >= 2 and any(_overlaps(a, Evidence(start, end, clause)) for a in anchors):
             evidence.append(Evidence(start, end, clause))
     body = "，".join(e.text for e in evidence) or text.strip()[:SUMMARY_LIMIT]
     if len(body) > SUMMARY_LIMIT:
-        body = body[:SUMMARY_LIMIT - 1] + "…"
+        body = body[: SUMMARY_LIMIT - 1] + "…"
     return DraftField(f"【{category.value}】来电人反映：{body}。", tuple(evidence))
 
 

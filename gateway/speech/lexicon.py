@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gateway.errors import ConfigError
 
@@ -41,16 +42,25 @@ class Lexicon:
         data = _read_toml(path)
         categories = tuple(
             Topic(name, name, tuple(v.get("keywords", ())), tuple(v.get("explicit", ())))
-            for name, v in data["categories"].items())
+            for name, v in data["categories"].items()
+        )
         unknown = [t.key for t in categories if t.key not in CATEGORIES]
         if unknown:
             raise ConfigError(f"{path}: unknown categories {unknown}; known: {', '.join(CATEGORIES)}")
-        return cls(categories, tuple(data["urgency"]["urgent"]), _topics(data["emergency"]),
-                   _topics(data["out_of_scope"]))
+        return cls(
+            categories,
+            tuple(data["urgency"]["urgent"]),
+            _topics(data["emergency"]),
+            _topics(data["out_of_scope"]),
+        )
 
-    def with_pack(self, *, out_of_scope: Mapping[str, Mapping[str, object]] | None = None,
-                  emergency: Mapping[str, Mapping[str, object]] | None = None,
-                  urgent: Sequence[str] | None = None) -> Lexicon:
+    def with_pack(
+        self,
+        *,
+        out_of_scope: Mapping[str, Mapping[str, object]] | None = None,
+        emergency: Mapping[str, Mapping[str, object]] | None = None,
+        urgent: Sequence[str] | None = None,
+    ) -> Lexicon:
         """This lexicon with a policy pack's lists (same shape as the TOML tables) in place of ours."""
         changes: dict[str, object] = {}
         if out_of_scope is not None:
@@ -62,11 +72,10 @@ class Lexicon:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
-def _topics(table: Mapping[str, Mapping[str, object]]) -> tuple[Topic, ...]:
+def _topics(table: Mapping[str, Mapping[str, Any]]) -> tuple[Topic, ...]:
     topics = []
     for key, v in table.items():
         keywords = v.get("keywords", ())
-        assert isinstance(keywords, list | tuple)
         topics.append(Topic(str(key), str(v.get("label", key)), tuple(str(k) for k in keywords)))
     return tuple(topics)
 
@@ -86,14 +95,16 @@ class ResponsibilityList:
     def load(cls, path: Path | None = None) -> ResponsibilityList:
         path = path or DATA / "responsibility.toml"
         data = _read_toml(path)
-        duties = tuple(UnitDuty(u["name"], tuple(u.get("keywords", ())), tuple(u.get("places", ())))
-                       for u in data.get("unit", []))
+        duties = tuple(
+            UnitDuty(u["name"], tuple(u.get("keywords", ())), tuple(u.get("places", ())))
+            for u in data.get("unit", [])
+        )
         if not duties:
             raise ConfigError(f"{path}: the responsibility list names no [[unit]]")
         return cls(duties)
 
 
-def _read_toml(path: Path) -> dict[str, object]:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

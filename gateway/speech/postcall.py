@@ -34,7 +34,8 @@ def read_wav(path: Path) -> tuple[int, bytes]:
             if wav.getnchannels() != 1 or wav.getsampwidth() != 2 or wav.getcomptype() != "NONE":
                 raise AudioFormatError(
                     f"{path}: {wav.getnchannels()} channel(s), {8 * wav.getsampwidth()}-bit "
-                    f"{wav.getcomptype()}; MixMonitor legs must be 16-bit PCM mono WAV")
+                    f"{wav.getcomptype()}; MixMonitor legs must be 16-bit PCM mono WAV"
+                )
             return wav.getframerate(), wav.readframes(wav.getnframes())
     except (wave.Error, EOFError) as exc:
         raise AudioFormatError(f"{path}: not a readable WAV file ({exc})") from exc
@@ -49,7 +50,7 @@ async def transcribe_leg(pool: RecognizerPool, speaker: str, path: Path) -> list
     try:
         step = int(rate * CHUNK_SECONDS) * 2
         for i in range(0, len(pcm), step):
-            result = await stream.feed(pcm[i:i + step])
+            result = await stream.feed(pcm[i : i + step])
             if result.final and result.text:
                 utterances.append(result)
         last = await stream.finish()
@@ -77,9 +78,15 @@ DraftFor = Callable[[str, str], Awaitable[dict[str, Any] | None]]  # (call_key, 
 
 
 class PostCallWorker:
-    def __init__(self, sessions: store.Sessions, publish: Callable[..., Any], *,
-                 pool: Callable[[], RecognizerPool | None], make_draft: DraftFor | None = None,
-                 poll_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        sessions: store.Sessions,
+        publish: Callable[..., Any],
+        *,
+        pool: Callable[[], RecognizerPool | None],
+        make_draft: DraftFor | None = None,
+        poll_seconds: float = 30.0,
+    ) -> None:
         self._sessions = sessions
         self._publish = publish
         self._pool = pool  # a getter: the model may still be loading
@@ -103,7 +110,9 @@ class PostCallWorker:
         self._wake.set()
 
     async def submit(self, call_key: str, legs: dict[str, Path | str]) -> int:
-        job_id = await store.enqueue_recordings(self._sessions, call_key, {k: str(v) for k, v in legs.items()})
+        job_id = await store.enqueue_recordings(
+            self._sessions, call_key, {k: str(v) for k, v in legs.items()}
+        )
         self._wake.set()
         return job_id
 
@@ -131,8 +140,9 @@ class PostCallWorker:
             return
         citizen_text = " ".join(s["text"] for s in segments if s["speaker"] == "citizen")
         draft = await self._make_draft(call_key, citizen_text) if self._make_draft and citizen_text else None
-        transcript_id = await store.save_transcript(self._sessions, call_key=call_key, source="post_call",
-                                                    segments=segments, draft=draft)
+        transcript_id = await store.save_transcript(
+            self._sessions, call_key=call_key, source="post_call", segments=segments, draft=draft
+        )
         await store.finish_job(self._sessions, job_id, transcript_id=transcript_id)
         metrics.POSTCALL_JOBS.labels("done").inc()
         self._publish("transcript.ready", call_key=call_key, transcript_id=transcript_id)

@@ -45,16 +45,24 @@ def audiosocket_uuid(call_key: str, leg: str = "citizen") -> uuid.UUID:
 
 
 class SpeechService:
-    def __init__(self, settings: SpeechSettings, bus: EventBus, sessions: store.Sessions, *,
-                 lexicon: Lexicon | None = None, lookup: OpenTicketLookup | None = None,
-                 engine_loader: Callable[[Path], Engine] | None = None) -> None:
+    def __init__(
+        self,
+        settings: SpeechSettings,
+        bus: EventBus,
+        sessions: store.Sessions,
+        *,
+        lexicon: Lexicon | None = None,
+        lookup: OpenTicketLookup | None = None,
+        engine_loader: Callable[[Path], Engine] | None = None,
+    ) -> None:
         self.settings = settings
         self.bus = bus
         self.sessions = sessions
         self.pool: RecognizerPool | None = None
         self.problem: str | None = "ASR model loading"
-        self._loader = engine_loader or (lambda path: load_vosk(
-            path, audio_rate=AUDIO_RATE, expected_rate=settings.model_sample_rate))
+        self._loader = engine_loader or (
+            lambda path: load_vosk(path, audio_rate=AUDIO_RATE, expected_rate=settings.model_sample_rate)
+        )
         self._uuids: OrderedDict[uuid.UUID, str] = OrderedDict()
         # Text work (segmentation, pinyin) gets its own thread so it never queues behind Vosk.
         self._text_executor = ThreadPoolExecutor(1, thread_name_prefix="speech-text")
@@ -62,11 +70,17 @@ class SpeechService:
         self._lookup = lookup
         self.drafts: DraftBuilder | None = None
         self.server = LiveSpeechServer(
-            bus.publish, buffer_seconds=settings.buffer_seconds, stall_timeout=settings.stall_timeout,
-            call_key_for=self.call_key_for, make_draft=self._make_draft,
-            on_no_live_text=self._no_live_text, on_finished=self._save_live)
-        self.postcall = PostCallWorker(sessions, bus.publish, pool=lambda: self.pool,
-                                       make_draft=self._make_draft)
+            bus.publish,
+            buffer_seconds=settings.buffer_seconds,
+            stall_timeout=settings.stall_timeout,
+            call_key_for=self.call_key_for,
+            make_draft=self._make_draft,
+            on_no_live_text=self._no_live_text,
+            on_finished=self._save_live,
+        )
+        self.postcall = PostCallWorker(
+            sessions, bus.publish, pool=lambda: self.pool, make_draft=self._make_draft
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self.address: tuple[str, int] | None = None
 
@@ -120,13 +134,22 @@ class SpeechService:
     async def _load(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            lexicon = self._lexicon or await loop.run_in_executor(self._text_executor, Lexicon.load)
-            duties = await loop.run_in_executor(self._text_executor, ResponsibilityList.load,
-                                                self.settings.responsibility_list)
+            lexicon = self._lexicon
+            if lexicon is None:
+                lexicon = await loop.run_in_executor(self._text_executor, Lexicon.load)
+            duties = await loop.run_in_executor(
+                self._text_executor, ResponsibilityList.load, self.settings.responsibility_list
+            )
             segmenter = await loop.run_in_executor(self._text_executor, Segmenter)
-            self.drafts = DraftBuilder(lexicon=lexicon, duties=duties, segmenter=segmenter,
-                                       executor=self._text_executor, lookup=self._lookup,
-                                       hotspots=HotspotDetector(), on_hotspot=self._hotspot)
+            self.drafts = DraftBuilder(
+                lexicon=lexicon,
+                duties=duties,
+                segmenter=segmenter,
+                executor=self._text_executor,
+                lookup=self._lookup,
+                hotspots=HotspotDetector(),
+                on_hotspot=self._hotspot,
+            )
             assert self.settings.model_path is not None
             engine = await asyncio.to_thread(self._loader, self.settings.model_path)
         except ModelError as exc:
@@ -137,8 +160,9 @@ class SpeechService:
         self.server.pool = self.pool
         self.problem = None
         self.postcall.wake()
-        log.info("ASR model ready (%s), up to %d live streams", self.settings.model_path,
-                 self.settings.max_streams)
+        log.info(
+            "ASR model ready (%s), up to %d live streams", self.settings.model_path, self.settings.max_streams
+        )
 
     async def _make_draft(self, call_key: str, text: str) -> dict[str, Any] | None:
         if self.drafts is None or not text.strip():
@@ -146,9 +170,13 @@ class SpeechService:
         return (await self.drafts.build(text, call_key=call_key)).as_dict()
 
     def _hotspot(self, call_keys: list[str], draft: Draft) -> None:
-        self.bus.publish("hotspot.warning", call_keys=call_keys, category=draft.category.value,
-                         place=draft.place.value.get("text") if draft.place else None,
-                         unit=draft.unit.value if draft.unit else None)
+        self.bus.publish(
+            "hotspot.warning",
+            call_keys=call_keys,
+            category=draft.category.value,
+            place=draft.place.value.get("text") if draft.place else None,
+            unit=draft.unit.value if draft.unit else None,
+        )
 
     def _no_live_text(self, call_key: str, reason: str) -> None:
         self._spawn(store.note_missing_live_text(self.sessions, call_key, reason))
@@ -156,8 +184,9 @@ class SpeechService:
     async def _save_live(self, session: LiveSession) -> None:
         if session.finals:
             segments = [{"speaker": "citizen", **u.as_dict()} for u in session.finals]
-            await store.save_transcript(self.sessions, call_key=session.call_key, source="live",
-                                        segments=segments)
+            await store.save_transcript(
+                self.sessions, call_key=session.call_key, source="live", segments=segments
+            )
 
 
 SPEECH = web.AppKey("speech", SpeechService)

@@ -13,12 +13,20 @@ from gateway.speech.models import PostCallJob, Transcript
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def save_transcript(sessions: Sessions, *, call_key: str, source: str, segments: list[dict[str, Any]],
-                          draft: dict[str, Any] | None = None, ticket_id: str | None = None) -> int:
+async def save_transcript(
+    sessions: Sessions,
+    *,
+    call_key: str,
+    source: str,
+    segments: list[dict[str, Any]],
+    draft: dict[str, Any] | None = None,
+    ticket_id: str | None = None,
+) -> int:
     text = " ".join(s["text"] for s in segments if s.get("text"))
     async with sessions.begin() as session:
-        row = Transcript(call_key=call_key, source=source, text=text, segments=segments, draft=draft,
-                         ticket_id=ticket_id)
+        row = Transcript(
+            call_key=call_key, source=source, text=text, segments=segments, draft=draft, ticket_id=ticket_id
+        )
         session.add(row)
         await session.flush()
         return row.id
@@ -26,16 +34,18 @@ async def save_transcript(sessions: Sessions, *, call_key: str, source: str, seg
 
 async def transcripts_for_call(sessions: Sessions, call_key: str) -> list[Transcript]:
     async with sessions() as session:
-        rows = await session.scalars(select(Transcript).where(Transcript.call_key == call_key)
-                                     .order_by(Transcript.id))
+        rows = await session.scalars(
+            select(Transcript).where(Transcript.call_key == call_key).order_by(Transcript.id)
+        )
         return list(rows)
 
 
 async def attach_ticket(sessions: Sessions, call_key: str, ticket_id: str) -> int:
     """Link a call's transcripts to the ticket made from it; the number of transcripts linked."""
     async with sessions.begin() as session:
-        result = await session.execute(update(Transcript).where(Transcript.call_key == call_key)
-                                       .values(ticket_id=ticket_id))
+        result = await session.execute(
+            update(Transcript).where(Transcript.call_key == call_key).values(ticket_id=ticket_id)
+        )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -48,12 +58,16 @@ async def note_missing_live_text(sessions: Sessions, call_key: str, reason: str)
         return job.id
 
 
-async def enqueue_recordings(sessions: Sessions, call_key: str, legs: dict[str, str],
-                             reason: str = "hangup") -> int:
+async def enqueue_recordings(
+    sessions: Sessions, call_key: str, legs: dict[str, str], reason: str = "hangup"
+) -> int:
     """Queue a call's recordings; a job already awaiting them takes them."""
     async with sessions.begin() as session:
-        job = await session.scalar(select(PostCallJob).where(
-            PostCallJob.call_key == call_key, PostCallJob.status == "awaiting_recordings").limit(1))
+        job = await session.scalar(
+            select(PostCallJob)
+            .where(PostCallJob.call_key == call_key, PostCallJob.status == "awaiting_recordings")
+            .limit(1)
+        )
         if job is None:
             job = PostCallJob(call_key=call_key, reason=reason, status="pending", legs=legs)
             session.add(job)
@@ -68,23 +82,34 @@ async def claim_next(sessions: Sessions) -> PostCallJob | None:
     while True:
         async with sessions.begin() as session:
             found: PostCallJob | None = await session.scalar(
-                select(PostCallJob).where(PostCallJob.status == "pending").order_by(PostCallJob.id).limit(1))
+                select(PostCallJob).where(PostCallJob.status == "pending").order_by(PostCallJob.id).limit(1)
+            )
             if found is None:
                 return None
             claimed = await session.execute(
-                update(PostCallJob).where(PostCallJob.id == found.id, PostCallJob.status == "pending")
-                .values(status="running", updated_at=utcnow()))
+                update(PostCallJob)
+                .where(PostCallJob.id == found.id, PostCallJob.status == "pending")
+                .values(status="running", updated_at=utcnow())
+            )
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
                 found.status = "running"
                 return found
 
 
-async def finish_job(sessions: Sessions, job_id: int, *, transcript_id: int | None = None,
-                     error: str | None = None) -> None:
+async def finish_job(
+    sessions: Sessions, job_id: int, *, transcript_id: int | None = None, error: str | None = None
+) -> None:
     async with sessions.begin() as session:
-        await session.execute(update(PostCallJob).where(PostCallJob.id == job_id).values(
-            status="failed" if error else "done", error=error, transcript_id=transcript_id,
-            updated_at=utcnow()))
+        await session.execute(
+            update(PostCallJob)
+            .where(PostCallJob.id == job_id)
+            .values(
+                status="failed" if error else "done",
+                error=error,
+                transcript_id=transcript_id,
+                updated_at=utcnow(),
+            )
+        )
 
 
 async def job(sessions: Sessions, job_id: int) -> PostCallJob | None:

@@ -21,11 +21,35 @@ def speak(text: str, voice: str = "ko", *, rate: int = AUDIO_RATE, trailing_sile
     missing = tools_missing()
     if missing:
         raise RuntimeError(f"{' and '.join(missing)} not installed (Debian packages espeak-ng, sox)")
-    wav = subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], check=True, capture_output=True,
-                         timeout=60).stdout
-    pcm = subprocess.run(["sox", "-t", "wav", "-", "-t", "raw", "-r", str(rate), "-c", "1", "-b", "16",
-                          "-e", "signed-integer", "-", "pad", "0", str(trailing_silence)],
-                         input=wav, check=True, capture_output=True, timeout=60).stdout
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "--stdout", text], check=True, capture_output=True, timeout=60
+    ).stdout
+    pcm = subprocess.run(
+        [
+            "sox",
+            "-t",
+            "wav",
+            "-",
+            "-t",
+            "raw",
+            "-r",
+            str(rate),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            "-",
+            "pad",
+            "0",
+            str(trailing_silence),
+        ],
+        input=wav,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout
     return pcm
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pypinyin import lazy_pinyin
 
@@ -29,12 +30,17 @@ class TermHit:
     by_sound: bool  # matched through pinyin, not character for character
 
 
+def _each_char(chars: str) -> Any:
+    # pypinyin's hook for non-Han text: one item per character keeps positions aligned.
+    return list(chars)
+
+
 class SoundIndex:
     """One pinyin syllable per character of ``text`` (non-Han characters stand for themselves)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        syllables = lazy_pinyin(text, errors=lambda chars: list(chars))
+        syllables = lazy_pinyin(text, errors=_each_char)
         # pypinyin yields one item per character with this errors hook; if it ever did not, the
         # positions would be wrong, so sound matching is then simply off.
         self.syllables = syllables if len(syllables) == len(text) else None
@@ -42,10 +48,13 @@ class SoundIndex:
     def find(self, term: str) -> list[Evidence]:
         if self.syllables is None or len(term) < 2:
             return []
-        wanted = lazy_pinyin(term, errors=lambda chars: list(chars))
+        wanted = lazy_pinyin(term, errors=_each_char)
         n = len(wanted)
-        return [Evidence(i, i + n, self.text[i:i + n]) for i in range(len(self.syllables) - n + 1)
-                if self.syllables[i:i + n] == wanted]
+        return [
+            Evidence(i, i + n, self.text[i : i + n])
+            for i in range(len(self.syllables) - n + 1)
+            if self.syllables[i : i + n] == wanted
+        ]
 
 
 def find_terms(text: str, terms: Iterable[str], *, sounds: SoundIndex | None = None) -> list[TermHit]:
@@ -60,13 +69,19 @@ def find_terms(text: str, terms: Iterable[str], *, sounds: SoundIndex | None = N
         hits.extend(TermHit(term, ev, False) for ev in exact)
         if sounds is not None:
             taken = {(e.start, e.end) for e in exact}
-            hits.extend(TermHit(term, ev, True) for ev in sounds.find(term) if (ev.start, ev.end) not in taken)
+            hits.extend(
+                TermHit(term, ev, True) for ev in sounds.find(term) if (ev.start, ev.end) not in taken
+            )
     # A longer term covering a shorter one wins ("拖欠工资" over "工资").
     hits.sort(key=lambda h: (h.evidence.start, -(h.evidence.end - h.evidence.start)))
     kept: list[TermHit] = []
     for hit in hits:
-        if any(k.evidence.start <= hit.evidence.start and hit.evidence.end <= k.evidence.end
-               and (k.evidence.end - k.evidence.start) > (hit.evidence.end - hit.evidence.start) for k in kept):
+        if any(
+            k.evidence.start <= hit.evidence.start
+            and hit.evidence.end <= k.evidence.end
+            and (k.evidence.end - k.evidence.start) > (hit.evidence.end - hit.evidence.start)
+            for k in kept
+        ):
             continue
         kept.append(hit)
     return kept

@@ -28,7 +28,12 @@ class FakeRecognizer:
 
     def _word(self) -> dict[str, object]:
         start = self.voiced_since or 0.0
-        return {"word": f"utterance{self.count}", "start": start, "end": self.samples / self.rate, "conf": 0.9}
+        return {
+            "word": f"utterance{self.count}",
+            "start": start,
+            "end": self.samples / self.rate,
+            "conf": 0.9,
+        }
 
     def AcceptWaveform(self, data: bytes) -> bool:
         if self.gate is not None:
@@ -38,7 +43,7 @@ class FakeRecognizer:
         endpoint = False
         window = self.rate // 50  # judge loudness per 20 ms, whatever the chunk size
         for i in range(0, len(values), window):
-            part = values[i:i + window]
+            part = values[i : i + window]
             if any(abs(v) > 500 for v in part):
                 if self.voiced_since is None:
                     self.voiced_since = self.samples / self.rate

@@ -40,8 +40,12 @@ def parts() -> dict[str, object]:
 
 
 async def test_open_tickets_at_the_same_place_become_merge_candidates(parts) -> None:
-    lookup = FakeOpenTickets([Candidate("T-2", "same-place-and-matter", 82.0, "幸福路路灯不亮"),
-                              Candidate("T-1", "same-caller", 100.0)])
+    lookup = FakeOpenTickets(
+        [
+            Candidate("T-2", "same-place-and-matter", 82.0, "幸福路路灯不亮"),
+            Candidate("T-1", "same-caller", 100.0),
+        ]
+    )
     builder = DraftBuilder(**parts, lookup=lookup)
     draft = await builder.build("城关镇幸福路二十三号的路灯坏了", call_key="c1", caller="13800000000")
     assert lookup.asked == [("13800000000", "城关镇幸福路23号", "城关镇幸福路二十三号的路灯坏了")]
@@ -50,7 +54,9 @@ async def test_open_tickets_at_the_same_place_become_merge_candidates(parts) -> 
     assert duplicate.evidence[0].text == "城关镇幸福路二十三号"
 
 
-async def test_a_failing_ticket_store_does_not_lose_the_draft(parts, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_failing_ticket_store_does_not_lose_the_draft(
+    parts, caplog: pytest.LogCaptureFixture
+) -> None:
     builder = DraftBuilder(**parts, lookup=FakeOpenTickets([], fail=True))
     draft = await builder.build("幸福路的路灯坏了", call_key="c1")
     assert "duplicate" not in draft.flags
@@ -61,8 +67,11 @@ async def test_a_failing_ticket_store_does_not_lose_the_draft(parts, caplog: pyt
 async def test_many_similar_drafts_in_the_window_make_a_hotspot(parts) -> None:
     clock = Clock()
     alerts: list[list[str]] = []
-    builder = DraftBuilder(**parts, hotspots=HotspotDetector(threshold=3, clock=clock),
-                           on_hotspot=lambda calls, draft: alerts.append(calls))
+    builder = DraftBuilder(
+        **parts,
+        hotspots=HotspotDetector(threshold=3, clock=clock),
+        on_hotspot=lambda calls, draft: alerts.append(calls),
+    )
     said = ["幸福路的路灯坏了", "我投诉一下幸福路路灯不亮", "幸福路上路灯坏了好几天了"]
     drafts = []
     for n, text in enumerate(said):
@@ -75,8 +84,9 @@ async def test_many_similar_drafts_in_the_window_make_a_hotspot(parts) -> None:
 
 async def test_a_call_counts_once_and_old_drafts_leave_the_window(parts) -> None:
     clock = Clock()
-    builder = DraftBuilder(**parts, hotspots=HotspotDetector(threshold=3, window=timedelta(minutes=30),
-                                                             clock=clock))
+    builder = DraftBuilder(
+        **parts, hotspots=HotspotDetector(threshold=3, window=timedelta(minutes=30), clock=clock)
+    )
     for _ in range(3):  # the same call's draft rebuilt as it grows
         draft = await builder.build("幸福路的路灯坏了", call_key="same-call")
     assert "hotspot" not in draft.flags

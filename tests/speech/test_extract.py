@@ -20,10 +20,12 @@ def extract() -> object:
 
 def evidence_is_honest(text: str, field: DraftField) -> None:
     for ev in field.evidence:
-        assert text[ev.start:ev.end] == ev.text
+        assert text[ev.start : ev.end] == ev.text
 
 
-STREETLIGHT = "喂你好，我想投诉一下，我家在城关镇幸福路二十三号，门口的路灯坏了三天了，晚上黑乎乎的，老人出门很危险。"
+STREETLIGHT = (
+    "喂你好，我想投诉一下，我家在城关镇幸福路二十三号，门口的路灯坏了三天了，晚上黑乎乎的，老人出门很危险。"
+)
 
 
 def test_a_broken_streetlight_complaint(extract) -> None:
@@ -34,7 +36,10 @@ def test_a_broken_streetlight_complaint(extract) -> None:
     assert d.place is not None
     assert d.place.value == {"street": "城关镇", "road": "幸福路23号", "text": "城关镇幸福路23号"}
     assert d.place.evidence[0].text == "城关镇幸福路二十三号"
-    assert [(t.value["normalised"], t.value["kind"]) for t in d.times] == [("3天了", "duration"), ("晚上", "point")]
+    assert [(t.value["normalised"], t.value["kind"]) for t in d.times] == [
+        ("3天了", "duration"),
+        ("晚上", "point"),
+    ]
     assert d.unit is not None and d.unit.value == "县城市管理局"
     assert [e.text for e in d.unit.evidence] == ["路灯"]
     assert d.summary.value.startswith("【投诉】来电人反映：我想投诉一下，我家在城关镇幸福路二十三号")
@@ -77,12 +82,15 @@ def test_an_enquiry_goes_to_the_unit_named_by_the_matter(extract) -> None:
     assert d.place is None
 
 
-@pytest.mark.parametrize(("text", "service"), [
-    ("楼下饭店着火了，冒黑烟，快来人啊，在新华街道光明社区", "119"),
-    ("我爸突然晕倒了，叫不醒，在幸福路", "120"),
-    ("路口两辆车追尾了，有人受伤", "122"),
-    ("有人拿刀在小区门口打架", "110"),
-])
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        ("楼下饭店着火了，冒黑烟，快来人啊，在新华街道光明社区", "119"),
+        ("我爸突然晕倒了，叫不醒，在幸福路", "120"),
+        ("路口两辆车追尾了，有人受伤", "122"),
+        ("有人拿刀在小区门口打架", "110"),
+    ],
+)
 def test_emergencies_are_flagged_with_their_service(extract, text: str, service: str) -> None:
     d = extract(text)
     assert d.flags["emergency"].value["key"] == service
@@ -97,12 +105,15 @@ def test_fire_emergency_still_names_the_local_unit_by_place(extract) -> None:
     assert "着火" in d.summary.value
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("我跟公司的劳动纠纷已经申请劳动仲裁了，想问问进度", "arbitration"),
-    ("法院判决都下来了，对方就是不执行，我要起诉", "litigation"),
-    ("我要去信访局上访", "petition"),
-    ("我举报我们村支书贪污受贿", "discipline"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("我跟公司的劳动纠纷已经申请劳动仲裁了，想问问进度", "arbitration"),
+        ("法院判决都下来了，对方就是不执行，我要起诉", "litigation"),
+        ("我要去信访局上访", "petition"),
+        ("我举报我们村支书贪污受贿", "discipline"),
+    ],
+)
 def test_out_of_scope_matters_are_flagged(extract, text: str, reason: str) -> None:
     assert extract(text).flags["out_of_scope"].value["key"] == reason
 
@@ -110,8 +121,9 @@ def test_out_of_scope_matters_are_flagged(extract, text: str, reason: str) -> No
 def test_a_policy_pack_can_supply_its_own_out_of_scope_list(extract) -> None:
     text = "我要投诉物业乱收停车费"
     assert "out_of_scope" not in extract(text).flags
-    pack = Lexicon.load().with_pack(out_of_scope={
-        "parking": {"label": "停车收费（本地由价格主管部门热线受理）", "keywords": ["停车费"]}})
+    pack = Lexicon.load().with_pack(
+        out_of_scope={"parking": {"label": "停车收费（本地由价格主管部门热线受理）", "keywords": ["停车费"]}}
+    )
     flagged = extract(text, pack).flags["out_of_scope"]
     assert flagged.value == {"key": "parking", "label": "停车收费（本地由价格主管部门热线受理）"}
     assert [e.text for e in flagged.evidence] == ["停车费"]

@@ -30,16 +30,17 @@ class Harness:
         self.bus.subscribe("", self.events.append)
         self.queued: list[tuple[str, str]] = []
         self.pool = RecognizerPool(engine, max_streams) if engine is not None else None
-        self.server = LiveSpeechServer(self.bus.publish, on_no_live_text=lambda k, r: self.queued.append((k, r)),
-                                       **kwargs)
+        self.server = LiveSpeechServer(
+            self.bus.publish, on_no_live_text=lambda k, r: self.queued.append((k, r)), **kwargs
+        )
         self.server.pool = self.pool
         self.port = 0
 
     def kinds(self, call_key: str) -> list[str]:
         return [e.kind for e in self.events if e.data.get("call_key") == call_key]
 
-    async def wait_for(self, kind: str, call_key: str, timeout: float = 5.0) -> DomainEvent:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, kind: str, call_key: str, within: float = 5.0) -> DomainEvent:
+        async with asyncio.timeout(within):
             while True:
                 for e in self.events:
                     if e.kind == kind and e.data.get("call_key") == call_key:
@@ -101,7 +102,7 @@ async def test_over_the_cap_the_call_goes_on_without_live_text_and_is_queued() -
         first, second = uuid.uuid4(), uuid.uuid4()
         w1 = await h.send(stream_bytes(first, tone(0.2), hangup=False), close=False)
         async with asyncio.timeout(5):
-            while h.pool is not None and h.pool.in_use < 1:
+            while h.pool is not None and h.pool.in_use < 1:  # noqa: ASYNC110 - polls state other tasks change
                 await asyncio.sleep(0.01)
         await h.send(stream_bytes(second, tone(1.0)))
         unavailable = await h.wait_for("transcript.unavailable", str(second))
@@ -131,7 +132,7 @@ async def test_a_stalled_recognizer_never_blocks_the_socket_reader() -> None:
         call = uuid.uuid4()
         await h.send(stream_bytes(call, tone(3.0)))  # 150 frames into a 25-frame buffer
         async with asyncio.timeout(5):
-            while metric("hotline_speech_stream_ends_total", reason="hangup") == hangups:
+            while metric("hotline_speech_stream_ends_total", reason="hangup") == hangups:  # noqa: ASYNC110 - polls state other tasks change
                 await asyncio.sleep(0.01)
         assert metric("hotline_speech_dropped_audio_frames_total") - before >= 150 - 25 - 10
         gate.set()
@@ -175,8 +176,13 @@ async def test_odd_length_audio_and_unknown_kinds_are_counted_not_fatal(harness:
     odd = metric("hotline_speech_bad_frames_total", reason="odd_length")
     unknown = metric("hotline_speech_bad_frames_total", reason="unsupported_kind")
     pcm = tone(0.5)
-    data = (wire.uuid_frame(call) + wire.encode(wire.KIND_AUDIO, pcm[:321]) + wire.encode(0x12, b"\x00" * 640)
-            + b"".join(wire.audio_frames(pcm[320:])) + wire.encode(wire.KIND_HANGUP))
+    data = (
+        wire.uuid_frame(call)
+        + wire.encode(wire.KIND_AUDIO, pcm[:321])
+        + wire.encode(0x12, b"\x00" * 640)
+        + b"".join(wire.audio_frames(pcm[320:]))
+        + wire.encode(wire.KIND_HANGUP)
+    )
     await harness.send(data)
     ended = await harness.wait_for("transcript.ended", str(call))
     assert ended.data["text"] == "utterance1"
@@ -213,7 +219,7 @@ async def test_without_a_model_the_call_is_read_to_its_end_and_queued() -> None:
         unavailable = await h.wait_for("transcript.unavailable", str(call))
         assert unavailable.data["reason"] == "no_model"
         async with asyncio.timeout(5):
-            while metric("hotline_speech_stream_ends_total", reason="hangup") == hangups:
+            while metric("hotline_speech_stream_ends_total", reason="hangup") == hangups:  # noqa: ASYNC110 - polls state other tasks change
                 await asyncio.sleep(0.01)
         assert h.queued == [(str(call), "no_model")]
     finally:

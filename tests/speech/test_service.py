@@ -20,9 +20,9 @@ from gateway.speech.service import SPEECH, SpeechService, audiosocket_uuid
 from .fakes import FakeEngine, silence, stream_bytes, tone
 
 
-async def wait_for(events: list[DomainEvent], kind: str, timeout: float = 10) -> DomainEvent:
-    async with asyncio.timeout(timeout):
-        while not any(e.kind == kind for e in events):
+async def wait_for(events: list[DomainEvent], kind: str, within: float = 10) -> DomainEvent:
+    async with asyncio.timeout(within):
+        while not any(e.kind == kind for e in events):  # noqa: ASYNC110 - polls state other tasks change
             await asyncio.sleep(0.01)
     return next(e for e in events if e.kind == kind)
 
@@ -50,7 +50,7 @@ async def test_a_corrupt_model_is_refused_the_gateway_runs_and_calls_go_on(tmp_p
     async with TestClient(TestServer(app)) as client:
         service = app[SPEECH]
         async with asyncio.timeout(10):
-            while service.problem == "ASR model loading":
+            while service.problem == "ASR model loading":  # noqa: ASYNC110 - polls state other tasks change
                 await asyncio.sleep(0.01)
         resp = await client.get("/readyz")
         body = await resp.json()
@@ -68,12 +68,13 @@ async def test_live_call_end_to_end_with_call_key_mapping(engine: AsyncEngine, t
     events: list[DomainEvent] = []
     bus.subscribe("", events.append)
     sessions = session_factory(engine)
-    service = SpeechService(SpeechSettings(model_path=tmp_path, port=0), bus, sessions,
-                            engine_loader=lambda path: FakeEngine())
+    service = SpeechService(
+        SpeechSettings(model_path=tmp_path, port=0), bus, sessions, engine_loader=lambda path: FakeEngine()
+    )
     await service.start()
     try:
         async with asyncio.timeout(10):
-            while service.pool is None:
+            while service.pool is None:  # noqa: ASYNC110 - polls state other tasks change
                 await asyncio.sleep(0.01)
         assert await service.readiness() is None
         linkedid = "1732260000.42"
@@ -87,7 +88,7 @@ async def test_live_call_end_to_end_with_call_key_mapping(engine: AsyncEngine, t
         assert draft.data["call_key"] == linkedid and draft.data["draft"]["text"] == "utterance1"
         await wait_for(events, "transcript.ended")
         async with asyncio.timeout(5):
-            while not await store.transcripts_for_call(sessions, linkedid):
+            while not await store.transcripts_for_call(sessions, linkedid):  # noqa: ASYNC110 - polls state other tasks change
                 await asyncio.sleep(0.01)
         [live] = await store.transcripts_for_call(sessions, linkedid)
         assert live.source == "live" and live.text == "utterance1"

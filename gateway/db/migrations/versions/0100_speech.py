@@ -4,6 +4,7 @@ Revision ID: 0100_speech
 Revises: 0001_base
 Create Date: 2026-11-22
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
