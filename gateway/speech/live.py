@@ -150,6 +150,8 @@ class LiveSpeechServer:
         ended = False
 
         def on_audio(pcm: bytes) -> None:
+            if decoder.done():
+                return  # the recognizer failed: read on, drop the audio (the recording has it)
             if len(buffer) >= self._buffer_frames:
                 buffer.popleft()
                 metrics.DROPPED_AUDIO.inc()
@@ -191,6 +193,9 @@ class LiveSpeechServer:
             except asyncio.CancelledError:
                 decoder.cancel()
                 raise
+            except Exception:
+                metrics.STREAM_ENDS.labels("recognizer_error").inc()
+                log.exception("call %s: the recognizer failed; live text stopped", session.call_key)
         self._publish(
             "transcript.ended",
             call_key=session.call_key,

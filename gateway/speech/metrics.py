@@ -10,7 +10,7 @@ STREAMS = Counter(
 )  # decoded | over_capacity | no_model | unsupported_format
 STREAM_ENDS = Counter(
     "hotline_speech_stream_ends_total", "How AudioSocket streams ended", ["reason"]
-)  # hangup | eof | stall | protocol_error | peer_error | shutdown
+)  # hangup | eof | stall | protocol_error | peer_error | recognizer_error | shutdown
 BAD_FRAMES = Counter("hotline_speech_bad_frames_total", "AudioSocket frames ignored", ["reason"])
 DROPPED_AUDIO = Counter(
     "hotline_speech_dropped_audio_frames_total",

@@ -247,3 +247,25 @@ async def test_finals_feed_the_draft_one_build_at_a_time() -> None:
         await h.server.stop()
         assert h.pool is not None
         h.pool.shutdown()
+
+
+async def test_a_failing_recognizer_stops_live_text_but_not_the_call(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert harness.pool is not None
+    engine = harness.pool.engine
+    assert isinstance(engine, FakeEngine)
+
+    def broken(sample_rate: int) -> Any:
+        rec = FakeEngine.new_recognizer(engine, sample_rate)
+        rec.AcceptWaveform = lambda data: (_ for _ in ()).throw(RuntimeError("kaldi exploded"))  # type: ignore[method-assign]
+        return rec
+
+    engine.new_recognizer = broken  # type: ignore[method-assign]
+    before = metric("hotline_speech_stream_ends_total", reason="recognizer_error")
+    call = uuid.uuid4()
+    await harness.send(stream_bytes(call, tone(1.0)))
+    await harness.wait_for("transcript.ended", str(call))
+    assert metric("hotline_speech_stream_ends_total", reason="recognizer_error") == before + 1
+    assert "kaldi exploded" in caplog.text
+    assert harness.pool.in_use == 0
