@@ -52,9 +52,11 @@ def make_audio(seconds: float) -> tuple[bytes, list[float]]:
     return audio, ends
 
 
-def bare_vosk(engine: VoskEngine, audio: bytes) -> float:
+def bare_vosk(engine: VoskEngine, audio: bytes) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) to decode ``audio`` with one recognizer, no pipeline."""
     rec = engine.new_recognizer(wire.AUDIO_RATE)
     step = wire.FRAME_BYTES * MAX_CHUNK_FRAMES
+    cpu = time.process_time()
     started = time.perf_counter()
     for i in range(0, len(audio), step):
         if rec.AcceptWaveform(audio[i : i + step]):
@@ -62,7 +64,7 @@ def bare_vosk(engine: VoskEngine, audio: bytes) -> float:
         else:
             rec.PartialResult()
     rec.FinalResult()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 class LoopLag:
@@ -148,6 +150,7 @@ async def _pipeline(
         from gateway.speech import metrics
 
         dropped_before = metrics.DROPPED_AUDIO._value.get()
+        cpu = time.process_time()  # every thread of the process: loop, Vosk, drafts, the test client
         with LoopLag() as lag:
             started = loop.time()
             hangups = await asyncio.gather(
@@ -173,6 +176,7 @@ async def _pipeline(
                     latencies.append(later[0] - mark)
         return {
             "elapsed": finished - started,
+            "cpu": time.process_time() - cpu,
             "tails": tails,
             "lag": lag.samples,
             "latencies": latencies,
@@ -183,6 +187,7 @@ async def _pipeline(
     seconds = len(audio) / wire.BYTES_PER_SECOND
     fast = await run(1, paced=False, buffer_seconds=seconds + 5)
     results["pipeline_rtf"] = fast["elapsed"] / seconds
+    results["pipeline_cpu_rtf"] = fast["cpu"] / seconds
     results["pipeline_decode_rtf"] = fast["decode"][0] / seconds
     results["levels"] = []
     for n in range(1, max_streams + 1):
@@ -216,18 +221,26 @@ def run_bench(*, model: Path | None, seconds: float, max_streams: int) -> int:
     del recs
     builder = DraftBuilder(lexicon=Lexicon.load(), duties=ResponsibilityList.load(), segmenter=Segmenter())
     # The machine is shared: alternate bare and pipeline runs and keep each one's best.
-    bare = min(bare_vosk(engine, audio) for _ in range(2)) / audio_seconds
+    bare_runs = [bare_vosk(engine, audio) for _ in range(2)]
     res = asyncio.run(_pipeline(engine, audio, ends, max_streams, builder))
-    bare = min(bare, bare_vosk(engine, audio) / audio_seconds)
-    pipe = min(res["pipeline_rtf"], asyncio.run(_pipeline(engine, audio, ends, 0, builder))["pipeline_rtf"])
+    bare_runs.append(bare_vosk(engine, audio))
+    again = asyncio.run(_pipeline(engine, audio, ends, 0, builder))
+    bare = min(w for w, _ in bare_runs) / audio_seconds
+    bare_cpu = min(c for _, c in bare_runs) / audio_seconds
+    pipe = min(res["pipeline_rtf"], again["pipeline_rtf"])
+    pipe_cpu = min(res["pipeline_cpu_rtf"], again["pipeline_cpu_rtf"])
     print(
         f"\nmodel load {load_s:.1f} s, RSS {rss0:.0f} → {rss_model:.0f} MiB; "
         f"memory per extra stream {per_stream:.0f} MiB"
     )
     print(f"\n{'real-time factor (lower is faster)':40} {'bare Vosk':>10} {'pipeline':>10} {'ratio':>8}")
     print(
-        f"{'  same audio, as fast as possible':40} {bare:10.3f} {pipe:10.3f} {pipe / bare:8.3f}"
-        f"   (target ≤ 1.05; pipeline Vosk time alone {res['pipeline_decode_rtf']:.3f})"
+        f"{'  CPU seconds per audio second':40} {bare_cpu:10.3f} {pipe_cpu:10.3f} {pipe_cpu / bare_cpu:8.3f}"
+        "   (target ≤ 1.05; steady on a shared machine)"
+    )
+    print(
+        f"{'  wall clock, as fast as possible':40} {bare:10.3f} {pipe:10.3f} {pipe / bare:8.3f}"
+        f"   (target ≤ 1.05; Vosk wall time inside the pipeline {res['pipeline_decode_rtf']:.3f})"
     )
     print(
         f"\n{'live streams paced at real time':32} {'dropped':>8} {'tail p95 s':>11} {'loop lag p99 ms':>16}"
