@@ -28,6 +28,7 @@ from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middlewar
 from gateway.policies import load_pack
 from gateway.sms.keys import SMS
 from gateway.sms.wiring import setup as setup_sms
+from gateway.speech.service import speech_context
 from gateway.surveys.service import SURVEYS, SurveyService
 from gateway.tickets import http as tickets_http
 from gateway.tickets.appkeys import TICKETS
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_webhooks(app, app[METRICS].registry)
     setup_sms(app, app[METRICS].registry)
     app.cleanup_ctx.append(follow_up)
+    app.cleanup_ctx.append(speech_context)
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above
     if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
         log.warning("%s", advice)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import importlib
 
-# Modules exposing ``register(subparsers)`` for one benchmark each.
+# "module" (its ``register``) or "module:function", each adding one benchmark.
 BENCH_MODULES = (
     "gateway.tickets.bench",
     "gateway.tickets.bench_api",
+    "gateway.speech.cli:register_bench",
 )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("bench", help="run a benchmark and print side-by-side figures")
     benches = parser.add_subparsers(dest="bench", required=True, metavar="BENCH")
-    for name in BENCH_MODULES:
-        importlib.import_module(name).register(benches)
+    for entry in BENCH_MODULES:
+        module, _, function = entry.partition(":")
+        getattr(importlib.import_module(module), function or "register")(benches)

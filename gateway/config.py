@@ -118,6 +118,16 @@ class SmsSettings(BaseModel):
     lease: float = Field(default=60.0, gt=0)
     batch_size: int = Field(default=20, ge=1)
     retry: RetrySettings = RetrySettings(max_attempts=5, initial_delay=30.0)
+class SpeechSettings(BaseModel):
+    # Live ASR is on only when a model is configured (gateway/speech/README.md).
+    model_path: Path | None = None
+    model_sample_rate: int | None = None  # refuse a model whose mfcc.conf rate differs (None: any)
+    host: str = "127.0.0.1"  # AudioSocket listener (Asterisk res_audiosocket connects here)
+    port: int = Field(default=9092, ge=0, le=65535)
+    max_streams: int = Field(default=2, ge=1)  # concurrent live recognizers; one core each at most
+    buffer_seconds: float = Field(default=2.0, gt=0)  # per-call audio buffer before drop-oldest
+    stall_timeout: float = Field(default=10.0, gt=0)  # no frame this long → the stream is ended
+    responsibility_list: Path | None = None  # 职责清单 TOML; None → the sample in gateway/speech/data
 
 
 class Settings(BaseSettings):
@@ -137,6 +147,7 @@ class Settings(BaseSettings):
     ami: AmiSettings = AmiSettings()
     webhooks: WebhookSettings = WebhookSettings()
     sms: SmsSettings = SmsSettings()
+    speech: SpeechSettings = SpeechSettings()
 
     @property
     def database_url(self) -> str:

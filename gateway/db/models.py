@@ -11,6 +11,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.surveys.models",
     "gateway.webhooks.models",
     "gateway.sms.models",
+    "gateway.speech.models",
 )
 
 

@@ -224,7 +224,8 @@ class TicketService:
             t.lead_unit_id = lead_unit
             t.dispatched_at = now
             for unit, role in [(lead_unit, "lead"), *((u, "assisting") for u in assisting)]:
-                t.assignments.append(Assignment(unit_id=unit, role=role, round=round_, active=True, dispatched_at=now,
+                t.assignments.append(Assignment(unit_id=unit, role=role, round=round_, active=True,
+                                            dispatched_at=now,
                                                 sign_by=t.sign_by))
             return Change(reason=note, data={"lead_unit": lead_unit, "assisting": list(assisting),
                                              "sign_by": t.sign_by, "due_at": t.due_at})
@@ -619,7 +620,8 @@ class TicketService:
         round_ = 1 + max((a.round for a in t.assignments), default=0)
         units = previous or [Assignment(unit_id=t.lead_unit_id, role="lead")]
         for a in units:
-            t.assignments.append(Assignment(unit_id=a.unit_id, role=a.role, round=round_, active=True, dispatched_at=now,
+            t.assignments.append(Assignment(unit_id=a.unit_id, role=a.role, round=round_, active=True,
+                                            dispatched_at=now,
                                             sign_by=t.sign_by))
 
     async def _pending(self, session: AsyncSession, t: Ticket, kind: str,
