@@ -199,7 +199,11 @@ async def speech_context(app: web.Application) -> AsyncIterator[None]:
         log.info("live ASR off: no [speech] model_path configured")
         yield
         return
-    service = SpeechService(settings, app[BUS], app[SESSIONS])
+    from gateway.tickets.appkeys import TICKETS
+    from gateway.tickets.duplicates import TicketDuplicates
+
+    lookup = TicketDuplicates(app[TICKETS]) if TICKETS in app else None
+    service = SpeechService(settings, app[BUS], app[SESSIONS], lookup=lookup)
     await service.start()
     app[SPEECH] = service
     app[READINESS]["asr"] = service.readiness
