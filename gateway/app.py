@@ -19,6 +19,7 @@ from gateway.config import Settings
 from gateway.db import create_engine, session_factory, upgrade
 from gateway.http.errors import error_middleware
 from gateway.http.jsonio import json_response
+from kb.http import setup as setup_kb
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> web.Application:
     app[BUS] = EventBus()
     app[READINESS] = {}
     app.cleanup_ctx.append(database)
+    setup_kb(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

@@ -18,7 +18,7 @@ from kb.segment import Segmenter, cjk_chars
 
 # How much a match in each field counts. Single characters of the short fields are indexed too (so
 # one-character queries work), at a fraction of the word weight.
-FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.5, "tags": 2.0, "answer": 1.0, "basis": 0.5}
+FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.5, "tags": 2.0, "region": 2.0, "answer": 1.0, "basis": 0.5}
 CHAR_FIELDS = ("question", "alternatives", "tags")
 CHAR_FACTOR = 0.3
 
@@ -45,6 +45,7 @@ def search_terms(segmenter: Segmenter, content: EntryContent) -> dict[str, float
         "question": content.question,
         "alternatives": "\n".join(content.alternatives),
         "tags": "\n".join(content.tags),
+        "region": content.region,  # callers name the place ("庆阳这边…"): it should count like a tag
         "answer": content.answer,
         "basis": f"{content.basis_document} {content.basis_article}",
     }
