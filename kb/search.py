@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -68,16 +69,18 @@ class Hit:
 
 
 class SearchEngine:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], segmenter: Segmenter) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], segmenter: Segmenter,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.sessions = sessions
         self.segmenter = segmenter
+        self.now = clock
 
     async def search(
         self, query: str, *, filters: SearchFilters = SearchFilters(), at: datetime | None = None,
         limit: int = 10,
     ) -> list[Hit]:
         terms = self.segmenter.query_terms(query)
-        return await self._ranked(query, terms, filters, at or utcnow(), limit)
+        return await self._ranked(query, terms, filters, at or self.now(), limit)
 
     async def suggest(
         self, transcript: str, *, filters: SearchFilters = SearchFilters(), at: datetime | None = None,
@@ -86,7 +89,7 @@ class SearchEngine:
         """Best entries for what the caller says now: the tail of the live transcript, fillers dropped."""
         tail = "".join(transcript.split())[-TRANSCRIPT_TAIL:]
         terms = self.segmenter.transcript_terms(tail)
-        return await self._ranked(tail, terms, filters, at or utcnow(), limit)
+        return await self._ranked(tail, terms, filters, at or self.now(), limit)
 
     async def _ranked(
         self, query: str, terms: list[str], filters: SearchFilters, at: datetime, limit: int
@@ -121,7 +124,7 @@ class SearchEngine:
         wanted = list(dict.fromkeys([*terms, *chars]))
         df = dict((await session.execute(
             select(KbSearchTerm.term, func.count()).where(KbSearchTerm.term.in_(wanted))
-            .group_by(KbSearchTerm.term))).tuples().all())
+            .group_by(KbSearchTerm.term))).all())
         if not df:
             return {}
         total = (await session.execute(
@@ -148,7 +151,7 @@ class SearchEngine:
             .order_by(score.desc(), KbSearchTerm.entry_id)
             .limit(CANDIDATES)
         )
-        return {entry_id: float(value) for entry_id, value in (await session.execute(query)).tuples()}
+        return {entry_id: float(value) for entry_id, value in (await session.execute(query)).all()}
 
 
 def in_force(at: datetime) -> list[Any]:

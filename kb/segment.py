@@ -82,15 +82,13 @@ class Segmenter:
         return list(dict.fromkeys(w for w in self.words(text) if w not in STOPWORDS))
 
     def query_terms(self, text: str) -> list[str]:
-        """Terms of a query. A 1–2 character query, or one made only of stopwords, is kept as typed
-        (plus its characters) so that "税" or "退单" still find something."""
+        """Terms of a query. One made only of stopwords is kept as typed so that it still finds
+        something. (A word the index lacks falls back to its characters at search time.)"""
         terms = self.terms(text)
         compact = "".join(self.words(text))
-        if not terms and compact:
-            terms = [compact] if len(compact) <= MAX_TERM_LEN else []
-        if 0 < len(compact) <= 2:
-            terms += [c for c in compact if is_cjk(c)]
-        return list(dict.fromkeys(terms))
+        if not terms and compact and len(compact) <= MAX_TERM_LEN:
+            terms = [compact]
+        return terms
 
     def transcript_terms(self, text: str) -> list[str]:
         """Terms of live speech: fillers and stopwords dropped."""

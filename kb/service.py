@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.bus import EventBus
@@ -70,7 +70,7 @@ class KnowledgeBase:
     ) -> None:
         self.sessions = sessions
         self.segmenter = segmenter
-        self.search = SearchEngine(sessions, segmenter)
+        self.search = SearchEngine(sessions, segmenter, clock)
         self.question_clock = question_clock
         self.bus = bus
         self.reminder_policy = reminders
@@ -124,7 +124,7 @@ class KnowledgeBase:
                 await self._apply(session, change, actor, note="")
         self._publish("kb.change.submitted", change_id=change.id, entry_id=change.entry_id, unit_id=unit_id)
         if publish:
-            self._publish("kb.entry.published", entry_id=change.entry_id, kind=change.kind)
+            self._publish("kb.entry.published", entry_id=change.entry_id, change=change.kind)
         return change
 
     async def approve(self, actor: Actor, change_id: int, note: str = "") -> KbChange:
@@ -132,7 +132,7 @@ class KnowledgeBase:
         async with self.sessions.begin() as session:
             change = await self._pending_change(session, change_id)
             await self._apply(session, change, actor, note)
-        self._publish("kb.entry.published", entry_id=change.entry_id, kind=change.kind)
+        self._publish("kb.entry.published", entry_id=change.entry_id, change=change.kind)
         return change
 
     async def reject(self, actor: Actor, change_id: int, note: str) -> KbChange:
@@ -271,8 +271,9 @@ class KnowledgeBase:
                 wanted.append(KbReminder(unit_id=e.unit_id, kind="entry-expiring", subject_id=e.id,
                                          level=f"expires-{e.expires_at:%Y%m%dT%H%M}",
                                          message=f"条目“{e.question}”将于{e.expires_at:%Y-%m-%d}下架,请确认是否续期或更新"))
-            stale = await session.execute(select(KbEntry).where(
-                KbEntry.status == "published", KbEntry.updated_at <= now - policy.stale_after))
+            stale = await session.execute(select(KbEntry).where(  # expired entries no longer matter
+                KbEntry.status == "published", KbEntry.updated_at <= now - policy.stale_after,
+                or_(KbEntry.expires_at.is_(None), KbEntry.expires_at > now)))
             for e in stale.scalars():
                 wanted.append(KbReminder(unit_id=e.unit_id, kind="entry-stale", subject_id=e.id,
                                          level=f"v{e.version}",
@@ -285,15 +286,15 @@ class KnowledgeBase:
                     message = f"知识提问“{q.text}”{state}(期限{q.due_at:%Y-%m-%d %H:%M})"
                     wanted.append(KbReminder(unit_id=q.unit_id, kind="question-overdue", subject_id=str(q.id),
                                              level=level, message=message))
-            existing = set((await session.execute(select(
-                KbReminder.kind, KbReminder.subject_id, KbReminder.level))).tuples())
+            existing = {tuple(row) for row in await session.execute(select(
+                KbReminder.kind, KbReminder.subject_id, KbReminder.level))}
             new = [r for r in wanted if (r.kind, r.subject_id, r.level) not in existing]
             for reminder in new:
                 reminder.created_at = now
                 session.add(reminder)
         for reminder in new:
             self._publish("kb.reminder", reminder_id=reminder.id, unit_id=reminder.unit_id,
-                          kind=reminder.kind, subject_id=reminder.subject_id, level=reminder.level,
+                          reminder=reminder.kind, subject_id=reminder.subject_id, level=reminder.level,
                           message=reminder.message)
         return new
 
@@ -354,7 +355,7 @@ class KnowledgeBase:
             return
         ids = [v.entry_id for v in checked.valid]
         owners = dict((await session.execute(
-            select(KbEntry.id, KbEntry.unit_id).where(KbEntry.id.in_(ids)))).tuples())
+            select(KbEntry.id, KbEntry.unit_id).where(KbEntry.id.in_(ids)))))
         keep = []
         for row in checked.valid:
             owner = owners.get(row.entry_id)
@@ -383,9 +384,9 @@ class KnowledgeBase:
         async with self.sessions() as session:
             return int((await session.execute(select(func.count()).select_from(KbEntry))).scalar_one())
 
-    def _publish(self, kind: str, **data: Any) -> None:
+    def _publish(self, event: str, **data: Any) -> None:
         if self.bus is not None:
-            self.bus.publish(kind, **data)
+            self.bus.publish(event, **data)
 
 
 def change_dict(c: KbChange) -> dict[str, Any]:
