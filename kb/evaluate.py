@@ -38,7 +38,8 @@ def eval_questions(path: Path = EVAL_FILE) -> list[dict[str, str]]:
 async def measure(engine: SearchEngine, *, by_region: bool, path: Path = EVAL_FILE) -> Recall:
     recall = Recall()
     for item in eval_questions(path):
-        filters = SearchFilters(regions=(item["region"],)) if by_region and item.get("region") else SearchFilters()
+        regions = (item["region"],) if by_region and item.get("region") else ()
+        filters = SearchFilters(regions=regions)
         ids = [hit.entry.id for hit in await engine.search(item["q"], filters=filters, limit=5)]
         recall.total += 1
         recall.at1 += ids[:1] == [item["expected"]]

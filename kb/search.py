@@ -29,7 +29,9 @@ CANDIDATES = 40  # how many SQL-scored entries the fuzzy re-ranking looks at
 TERM_SHARE = 0.65  # final score = TERM_SHARE × term score (0–1) + (1 − TERM_SHARE) × fuzzy similarity (0–1)
 COMMON_SHARE = 0.25  # a term found in more than this share of entries is too common to retrieve by
 SNIPPET = 120  # characters of the answer shown around the first match
-TRANSCRIPT_TAIL = 160  # characters of live transcript the suggestion looks at (the latest speech matters)
+TRANSCRIPT_TAIL = 160  # characters of live transcript the suggestion looks at (~40 s of speech)
+RECENT_TAIL = 24  # the latest ~6 s of speech: its words count double, callers move on to the real matter
+RECENT_BOOST = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +91,21 @@ class SearchEngine:
         """Best entries for what the caller says now: the tail of the live transcript, fillers dropped."""
         tail = "".join(transcript.split())[-TRANSCRIPT_TAIL:]
         terms = self.segmenter.transcript_terms(tail)
-        return await self._ranked(tail, terms, filters, at or self.now(), limit)
+        recent = self.segmenter.transcript_terms(tail[-RECENT_TAIL:])
+        boosts = {t: RECENT_BOOST for t in recent}
+        return await self._ranked(tail[-RECENT_TAIL:], terms, filters, at or self.now(), limit, boosts)
 
     async def _ranked(
-        self, query: str, terms: list[str], filters: SearchFilters, at: datetime, limit: int
+        self, query: str, terms: list[str], filters: SearchFilters, at: datetime, limit: int,
+        boosts: dict[str, float] | None = None,
     ) -> list[Hit]:
         if not terms or limit <= 0:
             return []
         async with self.sessions() as session:
             weights = await self._term_weights(session, terms)
+            for term, boost in (boosts or {}).items():
+                if term in weights:
+                    weights[term] *= boost
             if not weights:
                 return []
             scored = await self._candidates(session, weights, filters, at)

@@ -355,7 +355,7 @@ class KnowledgeBase:
             return
         ids = [v.entry_id for v in checked.valid]
         owners = dict((await session.execute(
-            select(KbEntry.id, KbEntry.unit_id).where(KbEntry.id.in_(ids)))))
+            select(KbEntry.id, KbEntry.unit_id).where(KbEntry.id.in_(ids)))).all())
         keep = []
         for row in checked.valid:
             owner = owners.get(row.entry_id)

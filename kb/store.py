@@ -18,7 +18,8 @@ from kb.segment import Segmenter, cjk_chars
 
 # How much a match in each field counts. Single characters of the short fields are indexed too (so
 # one-character queries work), at a fraction of the word weight.
-FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.5, "tags": 2.0, "region": 2.0, "answer": 1.0, "basis": 0.5}
+FIELD_WEIGHTS = {"question": 3.0, "alternatives": 2.5, "tags": 2.0, "region": 2.0, "answer": 1.0,
+                 "basis": 0.5}
 CHAR_FIELDS = ("question", "alternatives", "tags")
 CHAR_FACTOR = 0.3
 

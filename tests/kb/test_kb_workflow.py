@@ -45,7 +45,9 @@ async def test_units_act_only_within_their_own_scope(kb: KnowledgeBase) -> None:
     assert [c["unit_id"] for c in await kb.changes(HOUSING)] == []
 
 
-async def test_every_change_is_a_new_version_recording_who_changed_what(kb: KnowledgeBase, clock: Clock) -> None:
+async def test_every_change_is_a_new_version_recording_who_changed_what(
+    kb: KnowledgeBase, clock: Clock
+) -> None:
     await kb.approve(ADMIN, (await kb.submit(WATER, "create", entry_id="w", content=content())).id)
     clock.advance(days=1)
     update = await kb.submit(WATER, "update", entry_id="w", content=content(answer="新的答复口径"))
@@ -150,7 +152,9 @@ async def test_question_reminders_go_yellow_then_red_once_each_and_stop_when_ans
     assert answer.question_id == question.id
 
 
-async def test_entries_near_expiry_or_untouched_for_long_remind_their_unit(kb: KnowledgeBase, clock: Clock) -> None:
+async def test_entries_near_expiry_or_untouched_for_long_remind_their_unit(
+    kb: KnowledgeBase, clock: Clock
+) -> None:
     await publish(kb, "soon", expires_at=(START + timedelta(days=10)).isoformat())
     await publish(kb, "later", expires_at=(START + timedelta(days=400)).isoformat())
     made = await kb.scan_reminders()
