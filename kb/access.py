@@ -1,8 +1,9 @@
 """Who is acting, and what they may touch.
 
 The token middleware (HTTP API issue) will put an ``Actor`` — or a mapping with the same keys — on
-``request["actor"]``. Units act only within their own scope: their own unit's entries, questions and
-reminders. Agents read (search, suggest, entries in force). The platform ("admin") reviews and publishes.
+``request[ACTOR]`` (aiohttp ≥ 3.12 warns on plain string keys; a plain ``"actor"`` key is read too).
+Units act only within their own scope: their own unit's entries, questions and reminders. Agents read
+(search, suggest, entries in force). The platform ("admin") reviews and publishes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from aiohttp import web
 
 from gateway.errors import Forbidden, Unauthenticated
 
@@ -42,11 +45,12 @@ class Actor:
                    unit_id=data.get("unit_id"))
 
 
-SYSTEM = Actor(kind="admin", id="system")
+# Where the token middleware puts the acting identity: an Actor or a mapping {kind, id, unit_id}.
+ACTOR = web.RequestKey("actor", object)
 
 
-def actor_of(request: Mapping[str, Any]) -> Actor:
-    raw = request.get("actor")
+def actor_of(request: web.Request) -> Actor:
+    raw = request.get(ACTOR) or request.get("actor")
     if isinstance(raw, Actor):
         return raw
     if isinstance(raw, Mapping):

@@ -80,8 +80,10 @@ def test_highlight_escapes_html_and_cuts_a_snippet_around_the_first_match() -> N
 
 
 async def test_fuzzy_reranking_prefers_the_closest_question(kb: KnowledgeBase) -> None:
-    await publish(kb, "a", question="停水多久恢复供水?", answer="一般停水当天恢复。", alternatives=[], tags=[])
-    await publish(kb, "b", question="停水要提前通知吗?", answer="计划停水提前公告。", alternatives=[], tags=[])
+    await publish(kb, "a", question="停水多久恢复供水?", answer="一般停水当天恢复。",
+                  alternatives=[], tags=[])
+    await publish(kb, "b", question="停水要提前通知吗?", answer="计划停水提前公告。",
+                  alternatives=[], tags=[])
     assert (await ids(kb, "停水要提前通知吗"))[0] == "b"
     assert (await ids(kb, "停水多久能恢复"))[0] == "a"
 
