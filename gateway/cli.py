@@ -14,6 +14,7 @@ from gateway.errors import ConfigError, HotlineError
 # Modules exposing ``register(subparsers)``; each sets ``func`` on its parsers.
 COMMAND_MODULES = (
     "gateway.serve",
+    "kb.cli",
 )
 
 
