@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.appkeys import BUS, READINESS, SESSIONS
+from gateway.appkeys import BUS, SESSIONS
 from gateway.errors import InvalidInput
 from gateway.http.jsonio import json_response
 from kb.access import actor_of
@@ -63,16 +63,11 @@ async def knowledge_base(app: web.Application) -> AsyncIterator[None]:
     kb = KnowledgeBase(app[SESSIONS], segmenter, question_clock=clock, bus=app[BUS], reminders=policy)
     await seed(kb, only_if_empty=True)
     app[KB] = kb
-    app[READINESS]["kb"] = _ready
     scanner = asyncio.create_task(_scan_reminders(kb, defaults["reminders"]["scan_interval_seconds"]))
     yield
     scanner.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await scanner
-
-
-async def _ready() -> str | None:
-    return None  # built before the app serves; nothing can go stale afterwards
 
 
 async def _scan_reminders(kb: KnowledgeBase, interval: float) -> None:
