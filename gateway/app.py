@@ -39,6 +39,9 @@ from gateway.timers import TIMERS, Timers, timers_ctx
 from gateway.webhooks.keys import WEBHOOKS
 from gateway.webhooks.wiring import setup as setup_webhooks
 from gateway.workcalendar import WorkCalendar
+from kb.appkeys import KB_QUESTION_CLOCK
+from kb.deadline import calendar_clock
+from kb.http import setup as setup_kb
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_sms(app, app[METRICS].registry)
     app.cleanup_ctx.append(follow_up)
     app.cleanup_ctx.append(speech_context)
+    app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
+    setup_kb(app)
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above
     if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
         log.warning("%s", advice)

@@ -10,6 +10,7 @@ BENCH_MODULES = (
     "gateway.tickets.bench",
     "gateway.tickets.bench_api",
     "gateway.speech.cli:register_bench",
+    "kb.cli:register_bench",
 )
 
 

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "gateway.auth.cli",
     "gateway.policies.cli",
     "gateway.speech.cli",
+    "kb.cli",
 )
 
 

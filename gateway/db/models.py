@@ -12,6 +12,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.webhooks.models",
     "gateway.sms.models",
     "gateway.speech.models",
+    "kb.models",
 )
 
 

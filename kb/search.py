@@ -1,0 +1,209 @@
+"""Chinese search over entries in force: segmented terms in SQL, then fuzzy re-ranking (rapidfuzz).
+
+Why a term table rather than FTS5/tsvector: one ``kb_search_terms`` table of (term, entry, weight),
+filled from rjieba words plus the single characters of the short fields, answers 1–2 character queries
+(FTS5 trigram cannot) and behaves the same on SQLite and PostgreSQL. Candidates are scored in SQL
+(field weight × BM25 idf, filtered to entries in force), the best few are re-ranked with rapidfuzz
+against the question and its alternative phrasings, and matches are highlighted with ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.db.base import utcnow
+from kb.models import KbEntry, KbSearchTerm
+from kb.segment import Segmenter, is_cjk, normalize
+from kb.store import content_of
+
+CANDIDATES = 40  # how many SQL-scored entries the fuzzy re-ranking looks at
+TERM_SHARE = 0.65  # final score = TERM_SHARE × term score (0–1) + (1 − TERM_SHARE) × fuzzy similarity (0–1)
+COMMON_SHARE = 0.25  # a term found in more than this share of entries is too common to retrieve by
+SNIPPET = 120  # characters of the answer shown around the first match
+TRANSCRIPT_TAIL = 160  # characters of live transcript the suggestion looks at (~40 s of speech)
+RECENT_TAIL = 24  # the latest ~6 s of speech: its words count double, callers move on to the real matter
+RECENT_BOOST = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    unit_id: str | None = None
+    regions: tuple[str, ...] = ()  # empty = every region
+    public_only: bool = False
+
+
+@dataclass(slots=True)
+class Hit:
+    entry: KbEntry
+    score: float
+    terms: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        content = content_of(self.entry)
+        return {
+            "id": self.entry.id,
+            "question": content.question,
+            "answer": content.answer,
+            "alternatives": content.alternatives,
+            "basis": {"document": content.basis_document, "article": content.basis_article},
+            "unit_id": content.unit_id,
+            "region": content.region,
+            "is_public": content.is_public,
+            "tags": content.tags,
+            "effective_at": content.effective_at,
+            "expires_at": content.expires_at,
+            "version": self.entry.version,
+            "score": round(self.score, 4),
+            "highlight": {
+                "question": highlight(content.question, self.terms),
+                "answer": highlight(content.answer, self.terms, snippet=SNIPPET),
+            },
+        }
+
+
+class SearchEngine:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], segmenter: Segmenter,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.sessions = sessions
+        self.segmenter = segmenter
+        self.now = clock
+
+    async def search(
+        self, query: str, *, filters: SearchFilters = SearchFilters(), at: datetime | None = None,
+        limit: int = 10,
+    ) -> list[Hit]:
+        terms = self.segmenter.query_terms(query)
+        return await self._ranked(query, terms, filters, at or self.now(), limit)
+
+    async def suggest(
+        self, transcript: str, *, filters: SearchFilters = SearchFilters(), at: datetime | None = None,
+        limit: int = 3,
+    ) -> list[Hit]:
+        """Best entries for what the caller says now: the tail of the live transcript, fillers dropped."""
+        tail = "".join(transcript.split())[-TRANSCRIPT_TAIL:]
+        terms = self.segmenter.transcript_terms(tail)
+        recent = self.segmenter.transcript_terms(tail[-RECENT_TAIL:])
+        boosts = {t: RECENT_BOOST for t in recent}
+        return await self._ranked(tail[-RECENT_TAIL:], terms, filters, at or self.now(), limit, boosts)
+
+    async def _ranked(
+        self, query: str, terms: list[str], filters: SearchFilters, at: datetime, limit: int,
+        boosts: dict[str, float] | None = None,
+    ) -> list[Hit]:
+        if not terms or limit <= 0:
+            return []
+        async with self.sessions() as session:
+            weights = await self._term_weights(session, terms)
+            for term, boost in (boosts or {}).items():
+                if term in weights:
+                    weights[term] *= boost
+            if not weights:
+                return []
+            scored = await self._candidates(session, weights, filters, at)
+            if not scored:
+                return []
+            entries = {e.id: e for e in (await session.execute(
+                select(KbEntry).where(KbEntry.id.in_(list(scored))))).scalars()}
+        best = max(scored.values())
+        hits = []
+        needle = normalize(query)
+        for entry_id, term_score in scored.items():
+            entry = entries[entry_id]
+            similarity = max(fuzz.WRatio(needle, normalize(text))
+                             for text in [entry.question, *entry.alternatives]) / 100
+            score = TERM_SHARE * term_score / best + (1 - TERM_SHARE) * similarity
+            hits.append(Hit(entry, score, list(weights)))
+        hits.sort(key=lambda h: (-h.score, h.entry.id))
+        return hits[:limit]
+
+    async def _term_weights(self, session: AsyncSession, terms: list[str]) -> dict[str, float]:
+        """idf of each query term worth retrieving by. A word absent from the index falls back to its
+        characters (so an unusual word still meets entries sharing its characters)."""
+        chars = [c for t in terms if len(t) > 1 for c in t if is_cjk(c)]
+        wanted = list(dict.fromkeys([*terms, *chars]))
+        df = dict((await session.execute(
+            select(KbSearchTerm.term, func.count()).where(KbSearchTerm.term.in_(wanted))
+            .group_by(KbSearchTerm.term))).all())
+        if not df:
+            return {}
+        total = (await session.execute(
+            select(func.count()).select_from(KbEntry).where(KbEntry.status == "published"))).scalar_one()
+        chosen = [t for t in terms if df.get(t)]
+        for term in terms:
+            if not df.get(term) and len(term) > 1:
+                chosen += [c for c in term if df.get(c)]
+        chosen = list(dict.fromkeys(chosen))
+        rare = [t for t in chosen if df[t] <= max(50, COMMON_SHARE * total)]
+        if not rare and chosen:
+            rare = [min(chosen, key=lambda t: df[t])]
+        return {t: math.log(1 + (total - df[t] + 0.5) / (df[t] + 0.5)) for t in rare}
+
+    async def _candidates(
+        self, session: AsyncSession, idf: dict[str, float], filters: SearchFilters, at: datetime
+    ) -> dict[str, float]:
+        score = func.sum(KbSearchTerm.weight * case(idf, value=KbSearchTerm.term, else_=0.0))
+        query = (
+            select(KbSearchTerm.entry_id, score.label("score"))
+            .join(KbEntry, KbEntry.id == KbSearchTerm.entry_id)
+            .where(KbSearchTerm.term.in_(list(idf)), *in_force(at), *filter_clauses(filters))
+            .group_by(KbSearchTerm.entry_id)
+            .order_by(score.desc(), KbSearchTerm.entry_id)
+            .limit(CANDIDATES)
+        )
+        return {entry_id: float(value) for entry_id, value in (await session.execute(query)).all()}
+
+
+def in_force(at: datetime) -> list[Any]:
+    """Only entries in force at ``at`` are ever returned; expired ones stay in the table for audit."""
+    return [KbEntry.status == "published", KbEntry.effective_at <= at,
+            or_(KbEntry.expires_at.is_(None), KbEntry.expires_at > at)]
+
+
+def filter_clauses(filters: SearchFilters) -> list[Any]:
+    clauses: list[Any] = []
+    if filters.unit_id:
+        clauses.append(KbEntry.unit_id == filters.unit_id)
+    if filters.regions:
+        clauses.append(KbEntry.region.in_(filters.regions))
+    if filters.public_only:
+        clauses.append(KbEntry.is_public.is_(True))
+    return clauses
+
+
+def highlight(text: str, terms: list[str], *, snippet: int | None = None) -> str:
+    """HTML-escaped ``text`` with each occurrence of ``terms`` wrapped in ``<mark>``; with ``snippet``,
+    only a window of that many characters around the first match."""
+    lowered = text.lower()
+    marked = [False] * len(text)
+    for term in sorted(terms, key=len, reverse=True):
+        start = lowered.find(term)
+        while term and start >= 0:
+            for i in range(start, start + len(term)):
+                marked[i] = True
+            start = lowered.find(term, start + len(term))
+    begin, end = 0, len(text)
+    if snippet and len(text) > snippet:
+        first = marked.index(True) if True in marked else 0
+        begin = max(0, min(first - snippet // 4, len(text) - snippet))
+        end = begin + snippet
+    out = ["…"] if begin > 0 else []
+    inside = False
+    for i in range(begin, end):
+        if marked[i] != inside:
+            out.append("<mark>" if marked[i] else "</mark>")
+            inside = marked[i]
+        out.append(html.escape(text[i]))
+    if inside:
+        out.append("</mark>")
+    if end < len(text):
+        out.append("…")
+    return "".join(out)
