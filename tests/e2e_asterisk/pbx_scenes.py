@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from pbx_ami import Ami
+from pbx_ami import Ami, Message
+from pbx_harness import Pbx
 from pbx_sipp import Sipp, SippRunner
 
 
@@ -34,3 +38,35 @@ async def answered_queue_call(sipp: SippRunner, ami: Ami, agent: str = "1001",
     citizen = await sipp.citizen(scenario)
     connect = await ami.wait_for("AgentConnect", Queue="hotline", Interface=f"PJSIP/{agent}")
     return AnsweredCall(citizen, phone, connect["Channel"], connect["DestChannel"], connect["Linkedid"])
+
+
+async def channels(ami: Ami) -> dict[str, Message]:
+    """Every live channel by name, as CoreShowChannels reports it (with its BridgeId)."""
+    return {m["Channel"]: m for m in await ami.send("CoreShowChannels") if m.get("Event") == "CoreShowChannel"}
+
+
+async def wait_bridged_together(ami: Ami, channel: str, peer_prefix: str, timeout: float = 10) -> str:
+    """Wait until ``channel`` shares a bridge with a channel whose name starts with ``peer_prefix``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        live = await channels(ami)
+        bridge = live.get(channel, {}).get("BridgeId", "")
+        peers = [name for name, m in live.items()
+                 if name.startswith(peer_prefix) and bridge and m.get("BridgeId") == bridge]
+        if peers:
+            return peers[0]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{channel} never bridged with {peer_prefix}*: {live}")
+        await asyncio.sleep(0.2)
+
+
+@contextlib.asynccontextmanager
+async def connected(pbx: Pbx) -> AsyncIterator[tuple[Ami, SippRunner]]:
+    """AMI and SIPp for an Asterisk a test started itself (start_pbx with its own globals)."""
+    ami = await Ami.connect(pbx.ami_port, "gateway", pbx.ami_secret)
+    runner = SippRunner(pbx, pbx.root / "sipp")
+    try:
+        yield ami, runner
+    finally:
+        await runner.stop_all()
+        await ami.close()
