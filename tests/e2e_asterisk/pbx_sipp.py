@@ -21,7 +21,7 @@ class Sipp:
     process: asyncio.subprocess.Process
     logs: Path
 
-    async def wait(self, timeout: float = 60) -> int:
+    async def wait(self, timeout: float = 20) -> int:
         return await asyncio.wait_for(self.process.wait(), timeout)
 
     async def stop(self) -> None:
