@@ -106,8 +106,9 @@ class Ami:
     async def action(self, name: str, **headers: str) -> Message:
         return (await self.send(name, **headers))[0]
 
-    async def wait_for(self, event: str, timeout: float = 15, where: Callable[[Message], bool] | None = None,
-                       **match: str) -> Message:
+    async def wait_for(
+        self, event: str, within: float = 15, where: Callable[[Message], bool] | None = None, **match: str
+    ) -> Message:
         """The first event (already received or still to come) named ``event`` with the given headers."""
 
         def found() -> Message | None:
@@ -124,11 +125,12 @@ class Ami:
                 return message
 
         try:
-            return await asyncio.wait_for(wait(), timeout)
+            return await asyncio.wait_for(wait(), within)
         except TimeoutError:
             seen = sorted({m.get("Event", "?") for m in self.events})
-            raise AssertionError(f"no {event} {match} within {timeout} s; events seen: {seen}") from None
+            raise AssertionError(f"no {event} {match} within {within} s; events seen: {seen}") from None
 
     def named(self, event: str, **match: str) -> list[Message]:
-        return [m for m in self.events
-                if m.get("Event") == event and all(m.get(k) == v for k, v in match.items())]
+        return [
+            m for m in self.events if m.get("Event") == event and all(m.get(k) == v for k, v in match.items())
+        ]

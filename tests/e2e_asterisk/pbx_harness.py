@@ -43,7 +43,7 @@ def module_dir(binary: Path) -> Path:
         return Path(os.environ["ASTERISK_MODDIR"])
     prefix = binary.resolve().parent.parent  # <prefix>/sbin/asterisk
     candidates = [prefix / "lib" / "asterisk" / "modules", prefix / "lib64" / "asterisk" / "modules"]
-    candidates += sorted(Path("/usr/lib").glob("*/asterisk/modules")) + [Path("/usr/lib/asterisk/modules")]
+    candidates += [*sorted(Path("/usr/lib").glob("*/asterisk/modules")), Path("/usr/lib/asterisk/modules")]
     for candidate in candidates:
         if (candidate / "app_queue.so").exists():
             return candidate
@@ -53,8 +53,12 @@ def module_dir(binary: Path) -> Path:
 def data_dirs(binary: Path) -> dict[str, Path]:
     """Where the installation keeps its XML documentation, sounds and music on hold."""
     prefix = binary.resolve().parent.parent
-    roots = [prefix / "var" / "lib" / "asterisk", prefix / "share" / "asterisk",
-             Path("/usr/share/asterisk"), Path("/var/lib/asterisk")]
+    roots = [
+        prefix / "var" / "lib" / "asterisk",
+        prefix / "share" / "asterisk",
+        Path("/usr/share/asterisk"),
+        Path("/var/lib/asterisk"),
+    ]
     found: dict[str, Path] = {}
     for name in ("documentation", "sounds", "moh"):
         for root in roots:
@@ -155,10 +159,18 @@ class Pbx:
         for name, target in data_dirs(self.binary).items():
             (datadir / name).symlink_to(target)
         dirs = {
-            "astcachedir": self.root / "cache", "astetcdir": self.etc, "astmoddir": module_dir(self.binary),
-            "astvarlibdir": self.root / "lib", "astdbdir": self.root / "lib", "astkeydir": self.root / "lib",
-            "astdatadir": datadir, "astagidir": self.root / "agi", "astspooldir": self.root / "spool",
-            "astrundir": self.root / "run", "astlogdir": self.log_dir, "astsbindir": self.binary.parent,
+            "astcachedir": self.root / "cache",
+            "astetcdir": self.etc,
+            "astmoddir": module_dir(self.binary),
+            "astvarlibdir": self.root / "lib",
+            "astdbdir": self.root / "lib",
+            "astkeydir": self.root / "lib",
+            "astdatadir": datadir,
+            "astagidir": self.root / "agi",
+            "astspooldir": self.root / "spool",
+            "astrundir": self.root / "run",
+            "astlogdir": self.log_dir,
+            "astsbindir": self.binary.parent,
         }
         for key, path in dirs.items():
             if key not in ("astetcdir", "astmoddir", "astdatadir", "astsbindir"):
@@ -169,36 +181,47 @@ class Pbx:
 
     # -- process -----------------------------------------------------------------------------------
 
-    async def start(self, timeout: float = 30) -> None:
+    async def start(self, within: float = 30) -> None:
         self.write_config()
         out = (self.log_dir / "stdout.log").open("wb")
         self.process = await asyncio.create_subprocess_exec(
-            str(self.binary), "-f", "-n", "-C", str(self.etc / "asterisk.conf"),
-            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
+            str(self.binary),
+            "-f",
+            "-n",
+            "-C",
+            str(self.etc / "asterisk.conf"),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
         )
         out.close()
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while "Asterisk Ready" not in self.full_log():
             if self.process.returncode is not None:
                 raise RuntimeError(f"Asterisk exited with {self.process.returncode}; see {self.log_dir}")
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"Asterisk not ready after {timeout} s; see {self.log_dir}")
+                raise TimeoutError(f"Asterisk not ready after {within} s; see {self.log_dir}")
             await asyncio.sleep(0.1)
 
     async def cli(self, command: str) -> str:
         proc = await asyncio.create_subprocess_exec(
-            str(self.binary), "-C", str(self.etc / "asterisk.conf"), "-rx", command,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            str(self.binary),
+            "-C",
+            str(self.etc / "asterisk.conf"),
+            "-rx",
+            command,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await asyncio.wait_for(proc.communicate(), 15)
         return output.decode(errors="replace")
 
-    async def stop(self, timeout: float = 10) -> None:
+    async def stop(self, within: float = 10) -> None:
         if self.process is None or self.process.returncode is not None:
             return
         try:
             await self.cli("core stop now")
-            await asyncio.wait_for(self.process.wait(), timeout)
+            await asyncio.wait_for(self.process.wait(), within)
         except (TimeoutError, OSError):
             self.process.kill()
             await self.process.wait()

@@ -28,12 +28,14 @@ class AnsweredCall:
     linkedid: str
 
 
-async def answered_queue_call(sipp: SippRunner, ami: Ami, agent: str = "1001",
-                              scenario: str = "citizen_call.xml") -> AnsweredCall:
+async def answered_queue_call(
+    sipp: SippRunner, ami: Ami, agent: str = "1001", scenario: str = "citizen_call.xml"
+) -> AnsweredCall:
     """An agent logs into the hotline queue, a citizen calls 12345, the agent answers."""
     phone = await register_seat(sipp, ami, agent)
-    reply = await ami.action("QueueAdd", Queue="hotline", Interface=f"PJSIP/{agent}",
-                             MemberName=f"Agent {agent}")
+    reply = await ami.action(
+        "QueueAdd", Queue="hotline", Interface=f"PJSIP/{agent}", MemberName=f"Agent {agent}"
+    )
     assert reply["Response"] == "Success", reply
     citizen = await sipp.citizen(scenario)
     connect = await ami.wait_for("AgentConnect", Queue="hotline", Interface=f"PJSIP/{agent}")
@@ -42,17 +44,22 @@ async def answered_queue_call(sipp: SippRunner, ami: Ami, agent: str = "1001",
 
 async def channels(ami: Ami) -> dict[str, Message]:
     """Every live channel by name, as CoreShowChannels reports it (with its BridgeId)."""
-    return {m["Channel"]: m for m in await ami.send("CoreShowChannels") if m.get("Event") == "CoreShowChannel"}
+    return {
+        m["Channel"]: m for m in await ami.send("CoreShowChannels") if m.get("Event") == "CoreShowChannel"
+    }
 
 
-async def wait_bridged_together(ami: Ami, channel: str, peer_prefix: str, timeout: float = 10) -> str:
+async def wait_bridged_together(ami: Ami, channel: str, peer_prefix: str, within: float = 10) -> str:
     """Wait until ``channel`` shares a bridge with a channel whose name starts with ``peer_prefix``."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         live = await channels(ami)
         bridge = live.get(channel, {}).get("BridgeId", "")
-        peers = [name for name, m in live.items()
-                 if name.startswith(peer_prefix) and bridge and m.get("BridgeId") == bridge]
+        peers = [
+            name
+            for name, m in live.items()
+            if name.startswith(peer_prefix) and bridge and m.get("BridgeId") == bridge
+        ]
         if peers:
             return peers[0]
         if asyncio.get_running_loop().time() > deadline:

@@ -21,8 +21,8 @@ class Sipp:
     process: asyncio.subprocess.Process
     logs: Path
 
-    async def wait(self, timeout: float = 20) -> int:
-        return await asyncio.wait_for(self.process.wait(), timeout)
+    async def wait(self, within: float = 20) -> int:
+        return await asyncio.wait_for(self.process.wait(), within)
 
     async def stop(self) -> None:
         if self.process.returncode is None:
@@ -44,21 +44,55 @@ class SippRunner:
         self.running: list[Sipp] = []
         logs.mkdir(parents=True, exist_ok=True)
 
-    async def run(self, name: str, scenario: str, *args: str, ip: str = "127.0.0.1", port: int = 0,
-                  ooc: str | None = None) -> Sipp:
+    async def run(
+        self,
+        name: str,
+        scenario: str,
+        *args: str,
+        ip: str = "127.0.0.1",
+        port: int = 0,
+        ooc: str | None = None,
+    ) -> Sipp:
         port = port or free_port(host=ip)
         media = free_port(host=ip)
         command = [
-            "sipp", f"127.0.0.1:{self.pbx.sip_port}", "-sf", scenario, "-i", ip, "-p", str(port),
-            "-mi", ip, "-mp", str(media), "-m", "1", "-nostdin", "-aa", "-timeout", "120s",
-            "-trace_err", "-error_file", str(self.logs / f"{name}.errors"),
-            "-trace_msg", "-message_file", str(self.logs / f"{name}.messages"),
-            "-trace_logs", "-log_file", str(self.logs / f"{name}.log"),
-            *(("-oocsf", ooc) if ooc else ()), *args,
+            "sipp",
+            f"127.0.0.1:{self.pbx.sip_port}",
+            "-sf",
+            scenario,
+            "-i",
+            ip,
+            "-p",
+            str(port),
+            "-mi",
+            ip,
+            "-mp",
+            str(media),
+            "-m",
+            "1",
+            "-nostdin",
+            "-aa",
+            "-timeout",
+            "120s",
+            "-trace_err",
+            "-error_file",
+            str(self.logs / f"{name}.errors"),
+            "-trace_msg",
+            "-message_file",
+            str(self.logs / f"{name}.messages"),
+            "-trace_logs",
+            "-log_file",
+            str(self.logs / f"{name}.log"),
+            *(("-oocsf", ooc) if ooc else ()),
+            *args,
         ]
         out = (self.logs / f"{name}.stdout").open("wb")
         process = await asyncio.create_subprocess_exec(
-            *command, cwd=SIP_DIR, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT
+            *command,
+            cwd=SIP_DIR,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
         )
         out.close()
         sipp = Sipp(name, process, self.logs)
@@ -67,19 +101,39 @@ class SippRunner:
 
     async def seat(self, seat: str) -> Sipp:
         """A registered seat phone (agent, supervisor or expert) that answers calls."""
-        return await self.run(f"seat-{seat}", "seat_register.xml", "-s", seat, "-au", seat,
-                              "-ap", self.pbx.passwords[seat], ooc="seat_answer.xml")
+        return await self.run(
+            f"seat-{seat}",
+            "seat_register.xml",
+            "-s",
+            seat,
+            "-au",
+            seat,
+            "-ap",
+            self.pbx.passwords[seat],
+            ooc="seat_answer.xml",
+        )
 
-    async def citizen(self, scenario: str = "citizen_call.xml", caller: str = "13800138000",
-                      *args: str) -> Sipp:
+    async def citizen(
+        self, scenario: str = "citizen_call.xml", caller: str = "13800138000", *args: str
+    ) -> Sipp:
         """A citizen calling 12345 through the carrier trunk (from the carrier's address)."""
-        return await self.run(f"citizen-{caller}-{scenario}", scenario, "-s", "12345", "-key", "caller", caller,
-                              *args, ip=TRUNK_IPS["carrier"])
+        return await self.run(
+            f"citizen-{caller}-{scenario}",
+            scenario,
+            "-s",
+            "12345",
+            "-key",
+            "caller",
+            caller,
+            *args,
+            ip=TRUNK_IPS["carrier"],
+        )
 
     async def trunk_far_end(self, trunk: str) -> Sipp:
         """The far end of a trunk, answering one call on the address and port pjsip.conf dials."""
-        return await self.run(f"far-{trunk}", "trunk_answer.xml", ip=TRUNK_IPS[trunk],
-                              port=self.pbx.trunk_ports[trunk])
+        return await self.run(
+            f"far-{trunk}", "trunk_answer.xml", ip=TRUNK_IPS[trunk], port=self.pbx.trunk_ports[trunk]
+        )
 
     async def stop_all(self) -> None:
         for sipp in self.running:

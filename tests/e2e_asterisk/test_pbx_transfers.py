@@ -15,9 +15,9 @@ from pbx_sipp import SippRunner
 pytestmark = pytest.mark.asterisk
 
 
-async def recorded_seconds(path: Path, timeout: float = 10) -> float:
+async def recorded_seconds(path: Path, within: float = 10) -> float:
     """Length of a MixMonitor recording once its writer thread has finished the file."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         try:
             with wave.open(str(path)) as wav:
@@ -45,11 +45,16 @@ async def test_blind_transfer_to_a_subcentre_keeps_the_citizens_recording(
     assert started["Response"] == "Success", started
     await asyncio.sleep(1)
 
-    reply = await ami.action("BlindTransfer", Channel=call.agent_channel, Context="hotline-transfer", Exten="8001")
+    reply = await ami.action(
+        "BlindTransfer", Channel=call.agent_channel, Context="hotline-transfer", Exten="8001"
+    )
     assert reply["Response"] == "Success", reply
     transfer = await ami.wait_for("BlindTransfer")
-    assert (transfer["Result"], transfer["Extension"], transfer["Context"]) == ("Success", "8001",
-                                                                             "hotline-transfer")
+    assert (transfer["Result"], transfer["Extension"], transfer["Context"]) == (
+        "Success",
+        "8001",
+        "hotline-transfer",
+    )
     answered = await ami.wait_for("DialEnd", DialStatus="ANSWER", where=answered_by("PJSIP/subcentre-"))
     assert answered["Channel"] == call.citizen_channel
     await wait_bridged_together(ami, call.citizen_channel, "PJSIP/subcentre-")
@@ -60,7 +65,8 @@ async def test_blind_transfer_to_a_subcentre_keeps_the_citizens_recording(
     # The sub-centre learned which 12345 call this is.
     assert f"X-Hotline-Call-Id:{call.linkedid}" in subcentre.log()
     await ami.wait_for("Hangup", Channel=call.citizen_channel)
-    assert await recorded_seconds(recording) >= 2.5  # one second with the agent, two with the sub-centre: one file for the call
+    # One second with the agent, two with the sub-centre: one file for the whole call.
+    assert await recorded_seconds(recording) >= 2.5
 
 
 async def warm_transfer_to_expert(sipp: SippRunner, ami: Ami):

@@ -10,9 +10,22 @@ from pbx_harness import CONF_DIR, Pbx
 
 pytestmark = pytest.mark.asterisk
 
-GATEWAY_CONTEXTS = ["hotline-entry", "hotline-queue", "hotline-transfer", "hotline-expert", "hotline-police",
-                    "hotline-conference", "hotline-spy", "hotline-outbound", "hotline-callback",
-                    "hotline-survey", "hotline-speech", "from-carrier", "from-police110", "from-subcentre"]
+GATEWAY_CONTEXTS = [
+    "hotline-entry",
+    "hotline-queue",
+    "hotline-transfer",
+    "hotline-expert",
+    "hotline-police",
+    "hotline-conference",
+    "hotline-spy",
+    "hotline-outbound",
+    "hotline-callback",
+    "hotline-survey",
+    "hotline-speech",
+    "from-carrier",
+    "from-police110",
+    "from-subcentre",
+]
 
 
 async def test_startup_log_has_no_warnings_or_errors(pbx: Pbx) -> None:

@@ -27,8 +27,11 @@ async def test_agent_answers_a_queued_citizen_even_without_the_ivr(sipp: SippRun
     # Both legs in one bridge.
     await ami.wait_for("BridgeEnter", Channel=call.agent_channel)
     enter = await ami.wait_for("BridgeEnter", Channel=call.citizen_channel)
-    assert int(enter["BridgeNumChannels"]) + int(ami.named("BridgeEnter", Channel=call.agent_channel)[0][
-        "BridgeNumChannels"]) == 3  # 1 then 2, whichever entered first
+    assert (
+        int(enter["BridgeNumChannels"])
+        + int(ami.named("BridgeEnter", Channel=call.agent_channel)[0]["BridgeNumChannels"])
+        == 3
+    )  # 1 then 2, whichever entered first
     # The agent hangs up: the citizen receives a BYE and the queue reports the completed call.
     await ami.action("Hangup", Channel=call.agent_channel)
     complete = await ami.wait_for("AgentComplete", Queue="hotline")
