@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pbx_ami import Ami, chan_vars
-from pbx_scenes import answered_queue_call, register_seat
+from pbx_scenes import answered_queue_call, register_seat, wait_bridged_together
 from pbx_sipp import SippRunner
 
 pytestmark = pytest.mark.asterisk
@@ -25,13 +25,7 @@ async def test_agent_answers_a_queued_citizen_even_without_the_ivr(sipp: SippRun
     assert chan_vars(join)["HOTLINE_KIND"] == "citizen"
     assert (await ami.wait_for("UserEvent", UserEvent="HotlineCall"))["Kind"] == "citizen"
     # Both legs in one bridge.
-    await ami.wait_for("BridgeEnter", Channel=call.agent_channel)
-    enter = await ami.wait_for("BridgeEnter", Channel=call.citizen_channel)
-    assert (
-        int(enter["BridgeNumChannels"])
-        + int(ami.named("BridgeEnter", Channel=call.agent_channel)[0]["BridgeNumChannels"])
-        == 3
-    )  # 1 then 2, whichever entered first
+    assert await wait_bridged_together(ami, call.citizen_channel, "PJSIP/1001-") == call.agent_channel
     # The agent hangs up: the citizen receives a BYE and the queue reports the completed call.
     await ami.action("Hangup", Channel=call.agent_channel)
     complete = await ami.wait_for("AgentComplete", Queue="hotline")
