@@ -76,7 +76,7 @@ async def test_one_key_transfer_to_110_tells_110_the_call_id(sipp: SippRunner, a
     call = await answered_queue_call(sipp, ami)
     police = await sipp.trunk_far_end("police110")
     reply = await ami.action(
-        "BlindTransfer", Channel=call.agent_channel, Context="hotline-transfer", Exten="110"
+        "BlindTransfer", Channel=call.agent_channel, Context="hotline-police", Exten="110"
     )
     assert reply["Response"] == "Success", reply
     assert (await ami.wait_for("BlindTransfer"))["Result"] == "Success"
