@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.bus import DomainEvent
 from gateway.db import create_engine, upgrade
+from gateway.db.scratch import scratch_schema, search_path_args
 from gateway.tickets.service import TicketService
 from tests.tickets.support import SH, FakeClock, make_service
 
@@ -36,18 +35,12 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         return
     if not PG_URL:
         pytest.skip("HOTLINE_TEST_PG_URL is not set (./dev test starts a private PostgreSQL and sets it)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    # Each test gets its own schema, so tests never see each other's rows.
-    eng = create_engine(PG_URL, connect_args={"server_settings": {"search_path": schema}})
-    await upgrade(eng)
-    yield eng
-    await eng.dispose()
-    async with admin.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await admin.dispose()
+    async with scratch_schema(PG_URL, "t") as schema:
+        # Each test gets its own schema, so tests never see each other's rows.
+        eng = create_engine(PG_URL, connect_args=search_path_args(schema))
+        await upgrade(eng)
+        yield eng
+        await eng.dispose()
 
 
 # ---- the ticket core on a real store, shared by every capability built on it ----------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-import phonenumbers
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,22 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.bus import EventBus
 from gateway.db.base import utcnow
 from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.phone import to_e164
 from gateway.sms.models import SmsInbound, SmsMessage, SmsOutboxEntry
 from gateway.sms.providers import SmsProvider, SmsSendError
 from gateway.webhooks.outbox import DEAD, PENDING, OutboxWorker, Outcome, new_id, replay
 
 MAX_TEXT = 500  # a long SMS is split by the carrier; this only catches mistakes (a whole document)
-
-
-def to_e164(number: str, region: str = "CN") -> str:
-    """``"138 0013 8000"`` → ``"+8613800138000"``; refuses what is not a valid number."""
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"{number!r} is not a phone number", error_id="invalid-phone-number") from exc
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidInput(f"{number!r} is not a valid phone number", error_id="invalid-phone-number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 async def queue_sms(

@@ -11,7 +11,6 @@ import asyncio
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.db import create_engine, session_factory, upgrade
+from gateway.db.scratch import scratch_schema, search_path_args
 from gateway.policies import load_pack
 from gateway.tickets.lifecycle import Actor
 from gateway.tickets.schemas import ActorRef, NewTicket
@@ -79,23 +79,18 @@ async def _timed(ops: list[Callable[[], Awaitable[object]]]) -> Result:
 
 async def _bench(url: str, tickets: int) -> tuple[Result, Result]:
     """Run on a scratch database: a temporary SQLite file, or a throwaway schema on PostgreSQL."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}" if url.startswith("postgresql") else None
-    if schema:
-        admin = create_engine(url)
-        async with admin.begin() as conn:
-            await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine = create_engine(url, connect_args={"server_settings": {"search_path": schema}} if schema else None)
+    if not url.startswith("postgresql"):
+        return await _bench_on(create_engine(url), tickets)
+    async with scratch_schema(url, "bench") as schema:
+        return await _bench_on(create_engine(url, connect_args=search_path_args(schema)), tickets)
+
+
+async def _bench_on(engine: AsyncEngine, tickets: int) -> tuple[Result, Result]:
     try:
         await upgrade(engine)
-        raw = await _raw_inserts(engine, tickets * 5)
-        flow = await _transitions(engine, tickets)
+        return await _raw_inserts(engine, tickets * 5), await _transitions(engine, tickets)
     finally:
         await engine.dispose()
-        if schema:
-            async with admin.begin() as conn:
-                await conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-            await admin.dispose()
-    return raw, flow
 
 
 def _bench_table() -> Table:

@@ -12,7 +12,6 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from aiohttp import web
 from gateway.app import create_app
 from gateway.auth.middleware import TOKENS
 from gateway.config import load_settings
-from gateway.db import create_engine
+from gateway.db.scratch import scratch_schema
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor
 from gateway.tickets.schemas import ActorRef, NewTicket
@@ -118,43 +117,40 @@ async def _bare(n: int, concurrency: int) -> Stats:
 
 async def _gateway(pg_url: str | None, tickets: int, concurrency: int) -> Stats:
     with tempfile.TemporaryDirectory() as tmp:
-        schema = None
-        overrides: dict[str, object] = {"data_dir": Path(tmp), "policy": "qingyang"}
-        if pg_url:
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(pg_url)
-            async with admin.begin() as conn:
-                await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-            overrides["db"] = {"url": pg_url, "search_path": schema}
-        app = create_app(load_settings(**overrides))
-        runner, base = await _serve(app)
-        try:
-            service = app[TICKETS]
-            await service.add_unit("bench-unit", "压测单位")
-            _, token = await app[TOKENS].create("unit", "bench-unit")
-            numbers = []
-            for _ in range(tickets):
-                t = await service.create(NewTicket(category="complaint", content="幸福路路灯坏了"), AGENT)
-                await service.accept(t.number, AGENT)
-                await service.dispatch(t.number, AGENT, "bench-unit")
-                numbers.append(t.number)
-            headers = {"Authorization": f"Bearer {token}"}
+        settings: dict[str, object] = {"data_dir": Path(tmp), "policy": "qingyang"}
+        if pg_url is None:
+            return await _drive_gateway(settings, tickets, concurrency)
+        async with scratch_schema(pg_url, "bench") as schema:
+            return await _drive_gateway({**settings, "db": {"url": pg_url, "search_path": schema}}, tickets,
+                                        concurrency)
 
-            def call(path: str, body: dict[str, object] | None) -> Callable[[aiohttp.ClientSession], Awaitable[int]]:
-                async def go(s: aiohttp.ClientSession) -> int:
-                    async with s.post(base + path, json=body, headers=headers) as r:
-                        await r.read()
-                        return r.status
-                return go
 
-            # Sign every ticket, then reply to every ticket: two callbacks per ticket, in order per ticket.
-            signs = await _drive([call(f"/api/v1/tickets/{n}/sign", None) for n in numbers], concurrency)
-            replies = await _drive([call(f"/api/v1/tickets/{n}/reply", {"text": "已处理完毕"}) for n in numbers],
-                                   concurrency)
-        finally:
-            await runner.cleanup()
-            if schema:
-                async with admin.begin() as conn:
-                    await conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-                await admin.dispose()
+async def _drive_gateway(settings: dict[str, object], tickets: int, concurrency: int) -> Stats:
+    app = create_app(load_settings(**settings))
+    runner, base = await _serve(app)
+    try:
+        service = app[TICKETS]
+        await service.add_unit("bench-unit", "压测单位")
+        _, token = await app[TOKENS].create("unit", "bench-unit")
+        numbers = []
+        for _ in range(tickets):
+            t = await service.create(NewTicket(category="complaint", content="幸福路路灯坏了"), AGENT)
+            await service.accept(t.number, AGENT)
+            await service.dispatch(t.number, AGENT, "bench-unit")
+            numbers.append(t.number)
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def call(path: str, body: dict[str, object] | None) -> Callable[[aiohttp.ClientSession], Awaitable[int]]:
+            async def go(s: aiohttp.ClientSession) -> int:
+                async with s.post(base + path, json=body, headers=headers) as r:
+                    await r.read()
+                    return r.status
+            return go
+
+        # Sign every ticket, then reply to every ticket: two callbacks per ticket, in order per ticket.
+        signs = await _drive([call(f"/api/v1/tickets/{n}/sign", None) for n in numbers], concurrency)
+        replies = await _drive([call(f"/api/v1/tickets/{n}/reply", {"text": "已处理完毕"}) for n in numbers],
+                               concurrency)
+    finally:
+        await runner.cleanup()
     return _stats(signs[0] + replies[0], signs[1] + replies[1])

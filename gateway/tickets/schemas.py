@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gateway.errors import InvalidInput
+from gateway.phone import caller_e164
 from gateway.tickets.lifecycle import Actor
 
 
@@ -68,15 +67,7 @@ SYSTEM = ActorRef(Actor.SYSTEM, "gateway")
 
 def normalise_phone(raw: str | None, region: str = "CN") -> str | None:
     """Caller numbers as E.164 (+8613800000000, +868711234567). Withheld numbers stay None."""
-    if raw is None or not raw.strip() or raw.strip().lower() in {"anonymous", "unknown", "unavailable"}:
-        return None
-    try:
-        parsed = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"not a phone number: {raw!r}", error_id="invalid-phone-number") from exc
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidInput(f"not a valid phone number: {raw!r}", error_id="invalid-phone-number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return caller_e164(raw, region)
 
 
 class NewTicket(BaseModel):
