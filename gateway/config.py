@@ -52,6 +52,17 @@ class AmiSettings(BaseModel):
         return _read_secret(self.secret, self.secret_file)
 
 
+class IvrSettings(BaseModel):
+    """The FastAGI voice entry (ivr/). The dialplan's HOTLINE_AGI global names host:port."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=4573, ge=0, le=65535)
+    flow_file: Path | None = None  # None → ivr/flows/default.toml
+    sounds_dir: Path | None = None  # prompt files (<id>.wav); None → <data_dir>/ivr/sounds/zh
+    asterisk_sounds_dir: str | None = None  # the same directory as Asterisk sees it, if different
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -66,6 +77,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     http: HttpSettings = HttpSettings()
     ami: AmiSettings = AmiSettings()
+    ivr: IvrSettings = IvrSettings()
 
     @property
     def database_url(self) -> str:

@@ -9,6 +9,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.auth.models",
     "gateway.http.idempotency",
     "gateway.surveys.models",
+    "ivr.models",
 )
 
 
