@@ -207,7 +207,7 @@ class AgiServer:
         self.header_timeout = header_timeout
         self.command_timeout = command_timeout
         self._server: asyncio.Server | None = None
-        self._sessions: set[asyncio.Task[None]] = set()
+        self._sessions: set[asyncio.Task[None]] = set()  # one per live call
         self.served = 0
 
     @property
@@ -232,13 +232,17 @@ class AgiServer:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._sessions.add(task)
+        # The session runs in its own task so that stop() can cancel it without cancelling the task
+        # asyncio's server owns (which would log a spurious error for every call cut short).
+        session = asyncio.get_running_loop().create_task(self._serve(reader, writer))
+        self._sessions.add(session)
         try:
-            await self._serve(reader, writer)
+            await session
+        except asyncio.CancelledError:
+            if not session.cancelled():
+                raise  # we are being cancelled ourselves, not just the session
         finally:
-            self._sessions.discard(task)
+            self._sessions.discard(session)
             writer.close()
             with contextlib.suppress(ConnectionError, TimeoutError):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)

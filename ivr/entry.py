@@ -23,7 +23,7 @@ from gateway.errors import InvalidInput
 from gateway.tickets.lifecycle import Status
 from gateway.tickets.schemas import normalise_phone
 from gateway.workcalendar import CalendarOutOfRange
-from ivr.agi import AgiChannel, AgiCommandError, AgiHangup
+from ivr.agi import AgiChannel
 from ivr.machine import ALL_KEYS, Call, IvrDeps, State, run_states
 
 log = logging.getLogger(__name__)
@@ -338,12 +338,11 @@ STATES: dict[str, State] = {s.name: s for s in (
     CallbackConfirm(), CallbackEnter(), CallbackRegister(), Progress(), ToAgent())}
 
 
+async def identify(call: Call) -> None:
+    call.linkedid = await call.channel.get_variable("CHANNEL(linkedid)") or call.uniqueid
+    call.speech_id = await call.channel.get_variable("HOTLINE_SPEECH_ID")
+
+
 async def voice_entry(channel: AgiChannel, deps: IvrDeps) -> None:
     """The FastAGI handler of ``agi://…/voice-entry``."""
-    call = Call.from_channel(channel, deps)
-    try:
-        call.linkedid = await channel.get_variable("CHANNEL(linkedid)") or call.uniqueid
-        call.speech_id = await channel.get_variable("HOTLINE_SPEECH_ID")
-    except (AgiHangup, AgiCommandError):
-        call.linkedid = call.uniqueid  # run_states below meets the same problem and records it
-    await run_states(call, STATES, "greeting")
+    await run_states(Call.from_channel(channel, deps), STATES, "greeting", identify)

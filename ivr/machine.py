@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -129,9 +129,15 @@ class State:
         raise NotImplementedError
 
 
-async def run_states(call: Call, states: Mapping[str, State], start: str) -> None:
+Prepare = Callable[[Call], Awaitable[None]]
+
+
+async def run_states(call: Call, states: Mapping[str, State], start: str, prepare: Prepare | None = None) -> None:
+    """Run from ``start`` until a state answers None; ``prepare`` reads what the call carries first."""
     name: str | None = start
     try:
+        if prepare is not None:
+            await prepare(call)
         for _ in range(MAX_STEPS):
             if name is None:
                 break

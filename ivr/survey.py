@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 
 from gateway.tickets.schemas import SatisfactionLevel
-from ivr.agi import AgiChannel, AgiCommandError, AgiHangup
-from ivr.machine import Call, IvrDeps, State, finish, run_states
+from ivr.agi import AgiChannel
+from ivr.machine import Call, IvrDeps, State, run_states
 
 log = logging.getLogger(__name__)
 
@@ -71,21 +71,35 @@ class Record(State):
         return None
 
 
-STATES: dict[str, State] = {s.name: s for s in (Ask(), Record())}
+
+
+async def identify(call: Call) -> None:
+    call.linkedid = await call.channel.get_variable("CHANNEL(linkedid)") or call.uniqueid
+    call.ticket_number = await call.channel.get_variable("HOTLINE_TICKET_ID")
+
+
+class NoTicket(State):
+    """Originated without HOTLINE_TICKET_ID: nothing to ask about."""
+
+    name = "no-ticket"
+
+    async def run(self, call: Call) -> str | None:
+        log.error("voice survey on %s without HOTLINE_TICKET_ID", call.uniqueid)
+        call.outcome = "no-ticket"
+        await call.channel.hangup()
+        return None
+
+
+class Start(State):
+    name = "start"
+
+    async def run(self, call: Call) -> str | None:
+        return "ask" if call.ticket_number else "no-ticket"
 
 
 async def voice_survey(channel: AgiChannel, deps: IvrDeps) -> None:
     """The FastAGI handler of ``agi://…/survey``."""
-    call = Call.from_channel(channel, deps)
-    try:
-        call.linkedid = await channel.get_variable("CHANNEL(linkedid)") or call.uniqueid
-        call.ticket_number = await channel.get_variable("HOTLINE_TICKET_ID")
-    except (AgiHangup, AgiCommandError):
-        pass  # run_states meets the same problem at once and records it
-    if not call.ticket_number and not channel.hung_up:
-        log.error("voice survey on %s without HOTLINE_TICKET_ID", call.uniqueid)
-        call.outcome, call.path = "no-ticket", ["no-ticket"]
-        await channel.hangup()
-        finish(call)
-        return
-    await run_states(call, STATES, "ask")
+    await run_states(Call.from_channel(channel, deps), STATES, "start", identify)
+
+
+STATES: dict[str, State] = {s.name: s for s in (Start(), Ask(), Record(), NoTicket())}

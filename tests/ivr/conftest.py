@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,9 +55,9 @@ class FakeSpeaker:
 
 
 class BrokenStore(IvrStore):
-    """The gateway cannot reach the database: every read and write fails, as on a real outage."""
+    """A store the test can cut off: while ``broken`` every read and write fails, as on a real outage."""
 
-    broken = True
+    broken = False
 
     async def reachable(self) -> bool:
         return not self.broken
@@ -105,7 +106,11 @@ class Ivr:
         return self.service.server.port
 
     async def settle(self) -> None:
-        """Wait for the background writes (sessions, tickets, callbacks) to land."""
+        """Wait for live sessions to end and their background writes (sessions, tickets, callbacks) to land."""
+        for _ in range(500):
+            if not self.service.server.active:
+                break
+            await asyncio.sleep(0.01)
         for _ in range(50):
             await self.service.deps.retry.drain(grace=5)
             if not self.service.deps.retry.pending:
