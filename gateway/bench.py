@@ -8,6 +8,7 @@ import importlib
 # Modules exposing ``register(subparsers)`` for one benchmark each.
 BENCH_MODULES = (
     "gateway.tickets.bench",
+    "ivr.bench",
 )
 
 

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "gateway.bench",
     "gateway.auth.cli",
     "gateway.policies.cli",
+    "ivr.cli",
 )
 
 

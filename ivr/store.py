@@ -20,13 +20,26 @@ from ivr.models import CallbackTask, IvrSession, RepeatDecision
 
 class IvrStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], tickets: TicketService, *,
-                 clock: Callable[[], datetime] = utcnow, read_timeout: float = 1.0) -> None:
+                 clock: Callable[[], datetime] = utcnow, read_timeout: float = 1.0,
+                 health_ttl: float = 2.0) -> None:
         self.sessions = sessions
         self.tickets = tickets
         self.clock = clock
         self.read_timeout = read_timeout
+        self.health_ttl = health_ttl
+        self._probe: asyncio.Task[bool] | None = None
+        self._probe_at = 0.0
 
     async def reachable(self) -> bool:
+        """One probe answers every call for ``health_ttl`` seconds: under load, hundreds of callers
+        must not each queue a SELECT 1 behind the writes (and time out into a false alarm)."""
+        loop = asyncio.get_running_loop()
+        if self._probe is None or (self._probe.done() and loop.time() - self._probe_at > self.health_ttl):
+            self._probe_at = loop.time()
+            self._probe = loop.create_task(self._ping())
+        return await asyncio.shield(self._probe)
+
+    async def _ping(self) -> bool:
         try:
             async with asyncio.timeout(self.read_timeout), self.sessions() as session:
                 await session.execute(text("SELECT 1"))
