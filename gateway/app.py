@@ -31,7 +31,7 @@ from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.service import TicketService
 from gateway.tickets.sla import SlaClock
 from gateway.workcalendar import WorkCalendar
-from ivr.service import ivr_server
+from ivr.service import ivr_context
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(tickets)
     if settings.ivr.enabled:
-        app.cleanup_ctx.append(ivr_server)
+        app.cleanup_ctx.append(ivr_context(settings, app[POLICY]))
     if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
         log.warning("%s", advice)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gateway.appkeys import BUS, CALENDAR, CLOCK, POLICY, READINESS, SESSIONS, SETTINGS
+from gateway.appkeys import BUS, CALENDAR, CLOCK, READINESS, SESSIONS
 from gateway.bus import EventBus
-from gateway.config import IvrSettings
+from gateway.config import IvrSettings, Settings
 from gateway.errors import ConfigError
 from gateway.policies import PolicyPack
 from gateway.tickets.appkeys import TICKETS
@@ -118,29 +118,37 @@ async def prepare_sounds(settings: IvrSettings, data_dir: Path) -> PromptCatalog
 
 
 IVR = web.AppKey("ivr", IvrService)
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
-async def ivr_server(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: after the database and tickets, before anything that calls into the IVR."""
-    settings = app[SETTINGS]
-    from gateway.surveys.service import SurveyService
-
+def ivr_context(settings: Settings, pack: PolicyPack) -> CleanupContext:
+    """Check what can be checked before anything starts (like a policy pack: a broken flow file or a
+    missing recorded prompt stops start-up with its message), and return the cleanup_ctx that runs
+    the server after the database and tickets."""
     flow = load_flow(settings.ivr.flow_file)
-    pack = app[POLICY]
-    catalogue = await prepare_sounds(settings.ivr, settings.data_dir)
-    tickets = app[TICKETS]
-    deps = build_deps(
-        flow=flow, pack=pack, prompts=catalogue, bus=app[BUS], clock=app[CLOCK], calendar=app[CALENDAR],
-        store=IvrStore(app[SESSIONS], tickets, clock=app[CLOCK]),
-        queue_status=app.get(QUEUE_STATUS), description_text=app.get(DESCRIPTION_TEXT),
-        surveys=SurveyService(tickets, _no_sms),
-    )
-    service = IvrService(deps, host=settings.ivr.host, port=settings.ivr.port)
-    await service.start(required_prompts(flow, pack))
-    app[IVR] = service
-    app[READINESS]["ivr"] = service.probe
-    yield
-    await service.stop()
+    required = required_prompts(flow, pack)
+    if settings.ivr.sounds_dir is not None:
+        PromptCatalogue(settings.ivr.sounds_dir).require(required)
+
+    async def ivr_server(app: web.Application) -> AsyncIterator[None]:
+        from gateway.surveys.service import SurveyService
+
+        catalogue = await prepare_sounds(settings.ivr, settings.data_dir)
+        tickets = app[TICKETS]
+        deps = build_deps(
+            flow=flow, pack=pack, prompts=catalogue, bus=app[BUS], clock=app[CLOCK], calendar=app[CALENDAR],
+            store=IvrStore(app[SESSIONS], tickets, clock=app[CLOCK]),
+            queue_status=app.get(QUEUE_STATUS), description_text=app.get(DESCRIPTION_TEXT),
+            surveys=SurveyService(tickets, _no_sms),
+        )
+        service = IvrService(deps, host=settings.ivr.host, port=settings.ivr.port)
+        await service.start(required)
+        app[IVR] = service
+        app[READINESS]["ivr"] = service.probe
+        yield
+        await service.stop()
+
+    return ivr_server
 
 
 async def _no_sms(*args: object, **kwargs: object) -> None:
