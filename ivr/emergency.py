@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +17,7 @@ class EmergencyWords:
     """Word lists per service (the policy pack's plus the flow's own). The earliest word in the text
     decides; at the same position the longer word wins ("煤气泄漏" over a shorter overlapping word)."""
 
-    def __init__(self, *lists: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, *lists: Mapping[Any, Sequence[str]]) -> None:
         self.words: list[tuple[str, str]] = []
         for words in lists:
             for service, items in words.items():

@@ -8,6 +8,7 @@ checks that (see ``Flow.prompt_ids``), so a typo fails before the first call, no
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -157,7 +158,7 @@ class Flow(_Section):
                 return ("language", seat.queue)
         return None
 
-    def prompt_ids(self, services: list[str]) -> set[str]:
+    def prompt_ids(self, services: Iterable[str]) -> set[str]:
         """Every prompt this flow can play (statuses and digits are added by the catalogue check)."""
         e, o, p, r, s = self.entry, self.overflow, self.progress, self.repeat, self.survey
         ids = {e.greeting, e.greeting_off_hours, e.describe, e.to_agent,
