@@ -122,7 +122,7 @@ class AgiChannel:
             raise AgiHangup("channel is dead (511)")
         if reply.code != 200:
             raise AgiCommandError(f"{' '.join(parts)!r} refused: {reply.code} {reply.data}")
-        if reply.result == "-1":
+        if reply.result == "-1" and reply.data != "writefile":  # writefile: RECORD FILE could not open it
             self.hung_up = True
             raise AgiHangup(f"{parts[0]} ended with result=-1")
         return reply
@@ -172,6 +172,8 @@ class AgiChannel:
         if silence_s:
             parts.append(f"s={silence_s}")
         reply = await self.command(*parts)
+        if reply.data == "writefile":
+            raise AgiCommandError(f"Asterisk cannot write {path}.{fmt} (does the directory exist?)")
         key = reply.digit if reply.data == "dtmf" else None
         return key, int(reply.extra.get("endpos", "0") or 0)
 

@@ -23,7 +23,7 @@ from gateway.errors import InvalidInput
 from gateway.tickets.lifecycle import Status
 from gateway.tickets.schemas import normalise_phone
 from gateway.workcalendar import CalendarOutOfRange
-from ivr.agi import AgiChannel
+from ivr.agi import AgiChannel, AgiCommandError
 from ivr.machine import ALL_KEYS, Call, IvrDeps, State, run_states
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,13 @@ class Describe(State):
             return on_key(call, key)
         path = f"{entry.record_dir.rstrip('/')}/{_safe(call.linkedid or call.uniqueid or 'call')}-description"
         call.description_file = f"{path}.{entry.record_format}"
-        key, samples = await call.channel.record_file(
-            path, entry.record_format, ALL_KEYS, entry.describe_seconds * 1000, silence_s=entry.silence_seconds)
+        try:
+            key, samples = await call.channel.record_file(
+                path, entry.record_format, ALL_KEYS, entry.describe_seconds * 1000, silence_s=entry.silence_seconds)
+        except AgiCommandError as exc:  # a recording problem must not keep the caller from a person
+            log.error("description not recorded on %s: %s", call.uniqueid, exc)
+            call.description_file, call.detail["record_error"] = None, str(exc)
+            return "route"
         call.detail["description_samples"] = samples
         return on_key(call, key) if key else "understand"
 

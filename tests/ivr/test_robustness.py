@@ -47,6 +47,17 @@ async def test_an_agi_error_ends_the_script_so_the_dialplan_queues_the_caller(iv
     assert session.outcome == "agi-error" and "RECORD FILE" in session.detail["agi_error"]
 
 
+async def test_a_recording_that_cannot_be_written_still_leads_to_a_person(ivr: Ivr) -> None:
+    class NoDirectory(FakeCaller):
+        def answer(self, line: str) -> str | None:
+            return "200 result=-1 (writefile)\n" if line.startswith("RECORD") else super().answer(line)
+
+    caller = await NoDirectory().call(ivr.port)
+    assert caller.variables["HOTLINE_QUEUE"] == "hotline"
+    [session] = await ivr.sessions()
+    assert session.description_file is None and "cannot write" in session.detail["record_error"]
+
+
 async def test_a_connection_without_headers_or_route_does_not_hurt_the_server(ivr: Ivr) -> None:
     _, writer = await asyncio.open_connection("127.0.0.1", ivr.port)
     writer.write(b"agi_network: yes\n")  # and then nothing: Asterisk died mid-handshake
