@@ -39,6 +39,7 @@ from gateway.timers import TIMERS, Timers, timers_ctx
 from gateway.webhooks.keys import WEBHOOKS
 from gateway.webhooks.wiring import setup as setup_webhooks
 from gateway.workcalendar import WorkCalendar
+from ivr.service import ivr_context
 from kb.appkeys import KB_QUESTION_CLOCK
 from kb.deadline import calendar_clock
 from kb.http import setup as setup_kb
@@ -73,6 +74,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.cleanup_ctx.append(speech_context)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)
+    if settings.ivr.enabled:
+        app.cleanup_ctx.append(ivr_context(settings, app[POLICY]))
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above
     if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
         log.warning("%s", advice)

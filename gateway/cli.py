@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "gateway.policies.cli",
     "gateway.speech.cli",
     "kb.cli",
+    "ivr.cli",
 )
 
 

@@ -128,6 +128,15 @@ class SpeechSettings(BaseModel):
     buffer_seconds: float = Field(default=2.0, gt=0)  # per-call audio buffer before drop-oldest
     stall_timeout: float = Field(default=10.0, gt=0)  # no frame this long → the stream is ended
     responsibility_list: Path | None = None  # 职责清单 TOML; None → the sample in gateway/speech/data
+class IvrSettings(BaseModel):
+    """The FastAGI voice entry (ivr/). The dialplan's HOTLINE_AGI global names host:port."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=4573, ge=0, le=65535)
+    flow_file: Path | None = None  # None → ivr/flows/default.toml
+    sounds_dir: Path | None = None  # prompt files (<id>.wav); None → <data_dir>/ivr/sounds/zh
+    asterisk_sounds_dir: str | None = None  # the same directory as Asterisk sees it, if different
 
 
 class Settings(BaseSettings):
@@ -148,6 +157,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     sms: SmsSettings = SmsSettings()
     speech: SpeechSettings = SpeechSettings()
+    ivr: IvrSettings = IvrSettings()
 
     @property
     def database_url(self) -> str:

@@ -20,6 +20,12 @@ PG_URL = os.environ.get("HOTLINE_TEST_PG_URL")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+@pytest.fixture(autouse=True)
+def _no_ivr_listener(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps built by tests do not open the FastAGI port unless a test asks (tests/ivr enable it)."""
+    monkeypatch.setenv("HOTLINE_IVR__ENABLED", "false")
+
+
 def _engines() -> list[object]:
     return ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -13,6 +13,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.sms.models",
     "gateway.speech.models",
     "kb.models",
+    "ivr.models",
 )
 
 

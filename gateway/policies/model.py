@@ -271,6 +271,18 @@ class EmergencyRule(_Strict):
     definition: str = ""
 
 
+EmergencyService = Literal["110", "119", "120", "122"]
+
+
+class EmergencyLinkage(_Strict):
+    """Words in a caller's description that belong to 110 (police), 119 (fire), 120 (ambulance) or 122
+    (traffic police): the voice entry transfers such a call at once and logs it on a ticket."""
+
+    words: dict[EmergencyService, list[str]] = {}
+    ticket_category: Category = Category.HELP  # the category of the ticket that logs the transfer
+    source: str = ""
+
+
 class KnowledgeRule(_Strict):
     question_answer_limit: Duration | None = None
 
@@ -307,6 +319,7 @@ class PolicyPack(_Strict):
     survey: SurveyRule
     emergency: EmergencyRule
     knowledge: KnowledgeRule = KnowledgeRule()
+    emergency_linkage: EmergencyLinkage = EmergencyLinkage()
     acceptance: list[ListItem] = []
     non_acceptance: list[ListItem] = []
     guidance: list[ListItem] = []
