@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from gateway.appkeys import BUS, ENGINE, READINESS, SESSIONS, SETTINGS
 from gateway.bus import EventBus
+from gateway.calls import setup as setup_calls
 from gateway.config import Settings
 from gateway.db import create_engine, session_factory, upgrade
 from gateway.http.errors import error_middleware
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> web.Application:
     app[BUS] = EventBus()
     app[READINESS] = {}
     app.cleanup_ctx.append(database)
+    setup_calls(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

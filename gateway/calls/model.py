@@ -74,6 +74,16 @@ class Call:
     def leg_by_channel(self, channel: str | None) -> Leg | None:
         return next((leg for leg in self.legs.values() if leg.channel == channel), None)
 
+    @property
+    def outcome(self) -> str | None:
+        if any(t.get("result") == "success" for t in self.transfers):
+            return "transferred"
+        if self.answered_at is not None:
+            return "answered"
+        if self.abandoned:
+            return "abandoned"
+        return "unanswered" if self.state == "ended" else None
+
     def summary(self) -> dict[str, Any]:
         """What a console (and the tickets capability) needs to know about a call."""
         return {
@@ -86,7 +96,7 @@ class Call:
             "answered_at": self.answered_at, "ended_at": self.ended_at, "hold_seconds": self.hold_seconds,
             "ring_seconds": self.ring_seconds, "talk_seconds": self.talk_seconds, "abandoned": self.abandoned,
             "hangup_cause": self.hangup_cause, "hangup_text": self.hangup_text, "end_reason": self.end_reason,
-            "transfers": list(self.transfers),
+            "transfers": list(self.transfers), "outcome": self.outcome,
         }
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES: tuple[str, ...] = ()
+MODEL_MODULES: tuple[str, ...] = (
+    "gateway.calls.models",
+)
 
 
 def import_all_models() -> None:
