@@ -104,8 +104,9 @@ def _time(request: web.Request, name: str) -> datetime | None:
 
 
 def _row(row: CallRecord) -> dict[str, Any]:
-    return {column.name: getattr(row, column.name) for column in CallRecord.__table__.columns} | {
-        "call_id": row.id}
+    data = {column.name: getattr(row, column.name) for column in CallRecord.__table__.columns}
+    data["call_kind"] = data.pop("kind")
+    return data | {"call_id": row.id}
 
 
 # ---- calls -----------------------------------------------------------------------------------------

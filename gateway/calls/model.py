@@ -88,7 +88,7 @@ class Call:
         """What a console (and the tickets capability) needs to know about a call."""
         return {
             "call_id": self.call_id, "linkedid": self.call_id, "caller": self.caller,
-            "caller_name": self.caller_name, "kind": self.kind, "direction": self.direction,
+            "caller_name": self.caller_name, "call_kind": self.kind, "direction": self.direction,
             "state": self.state, "queue": self.queue, "agent_interface": self.agent_interface,
             "agent_channel": self.agent_channel, "citizen_channel": self.citizen_channel,
             "incident_id": self.incident_id, "ticket_id": self.ticket_id, "conference": self.conference,
@@ -428,7 +428,8 @@ class CallModel:
             uniqueid = str(e.get("Uniqueid", ""))
             tags = self._expected.pop(uniqueid, {})
             out.append(("call.originate_failed", {"call_id": uniqueid, "reason": e.get("Reason"),
-                                                  "channel": e.get("Channel"), **tags}))
+                                                  "channel": e.get("Channel"), "call_kind": tags.get("kind"),
+                                                  "ticket_id": tags.get("ticket_id")}))
 
     # ---- the end ---------------------------------------------------------------------------------
 

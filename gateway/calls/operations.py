@@ -107,7 +107,7 @@ class CallOperations:
             call.pending = {"kind": "blind", "target": target}
             await self.ami.send("BlindTransfer", {"Channel": channel, "Context": "hotline-transfer",
                                                   "Exten": number}, key=self._ak(key, "blind"))
-            self.bus.publish("call.transfer_requested", kind="blind", target=target, number=number, actor=actor,
+            self.bus.publish("call.transfer_requested", transfer_kind="blind", target=target, number=number, actor=actor,
                              **call.summary())
             return {"call_id": call_id, "transfer": "blind", "target": target, "number": number}
 

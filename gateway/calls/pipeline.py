@@ -48,17 +48,16 @@ class CallPipeline:
             try:
                 published = self.model.apply(event)
                 self.agents.apply(event)
+                self.processed += 1
+                for kind, data in published:
+                    self.publish(kind, data)
             except Exception:  # a bug on one odd event must not stop call control
                 log.exception("could not apply AMI event %s", event.get("Event"))
-                continue
-            self.processed += 1
-            for kind, data in published:
-                self.publish(kind, data)
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         if data.get("agent_interface") and "agent_id" not in data:
             data["agent_id"] = self.agents._by_interface.get(data["agent_interface"])
-        self.bus.publish(kind, **data)
+        self.bus.publish(kind, **data)  # summaries use "call_kind": "kind" is the bus's own argument
         if self.recorder is not None and kind in SAVED:
             self.recorder.save(data)
         if kind == "call.offered" and data.get("direction") == "inbound":

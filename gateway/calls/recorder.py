@@ -12,7 +12,7 @@ from gateway.calls.models import CallRecord
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("kind", "direction", "state", "queue", "caller", "caller_name", "agent_id", "agent_interface",
+COLUMNS = ("call_kind", "direction", "state", "queue", "caller", "caller_name", "agent_id", "agent_interface",
            "incident_id", "ticket_id", "recording", "started_at", "queued_at", "answered_at", "ended_at",
            "hold_seconds", "ring_seconds", "talk_seconds", "abandoned", "hangup_cause", "hangup_text",
            "end_reason", "outcome", "transfers")
@@ -60,6 +60,7 @@ class CallRecorder:
                     session.add(row)
                 for column in COLUMNS:
                     value = summary.get(column)
+                    column = "kind" if column == "call_kind" else column
                     if column == "transfers":
                         value = _json_safe(value or [])
                     elif column == "abandoned":

@@ -312,7 +312,8 @@ class FakeAmi:
         paused = "1" if action.get("Paused", "false").lower() in ("true", "1", "yes") else "0"
         member = {"Queue": queue, "Name": action.get("MemberName", interface), "Location": interface,
                   "StateInterface": action.get("StateInterface", interface), "Membership": "dynamic",
-                  "Penalty": "0", "CallsTaken": "0", "Status": "1", "Paused": paused, "PausedReason": ""}
+                  "Penalty": "0", "CallsTaken": "0", "Status": "1", "Paused": paused,
+                  "PausedReason": action.get("Reason", "") if paused == "1" else ""}
         self.queue_members.append(member)
         event = {"Event": "QueueMemberAdded", "Queue": queue, "MemberName": member["Name"],
                  "Interface": interface, "StateInterface": member["StateInterface"], "Membership": "dynamic",
