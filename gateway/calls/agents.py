@@ -1,4 +1,4 @@
-"""Agents (话务员): login/logout, pause with reason, wrap-up, queues served — with our DB as the state of record.
+"""Agents (话务员): login/logout, pause with reason, wrap-up, queues served; our DB is the state of record.
 
 Asterisk's queue membership is made to match the ``agents`` table: by each operation here, and by
 ``reconcile`` after every reconnect or Asterisk restart (dynamic members vanish when Asterisk restarts).
@@ -28,14 +28,26 @@ WRAPUP_REASON = "wrapup"
 
 
 def agent_view(agent: AgentRecord, live: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"agent_id": agent.id, "name": agent.name, "interface": agent.interface, "queues": agent.queues,
-            "state": agent.state, "pause_reason": agent.pause_reason, "state_since": agent.state_since,
-            "asterisk": live or {}}
+    return {
+        "agent_id": agent.id,
+        "name": agent.name,
+        "interface": agent.interface,
+        "queues": agent.queues,
+        "state": agent.state,
+        "pause_reason": agent.pause_reason,
+        "state_since": agent.state_since,
+        "asterisk": live or {},
+    }
 
 
 class AgentService:
-    def __init__(self, ami: AmiClient, sessions: async_sessionmaker[AsyncSession], bus: EventBus,
-                 settings: CallSettings) -> None:
+    def __init__(
+        self,
+        ami: AmiClient,
+        sessions: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        settings: CallSettings,
+    ) -> None:
         self.ami = ami
         self.sessions = sessions
         self.bus = bus
@@ -46,20 +58,30 @@ class AgentService:
 
     # ---- records ---------------------------------------------------------------------------------
 
-    async def register(self, agent_id: str, *, name: str = "", interface: str | None = None,
-                       queues: list[str] | None = None) -> dict[str, Any]:
+    async def register(
+        self, agent_id: str, *, name: str = "", interface: str | None = None, queues: list[str] | None = None
+    ) -> dict[str, Any]:
         """Create or update an agent (not a login)."""
         interface = interface or f"PJSIP/{agent_id}"
         async with self.sessions.begin() as session:
             agent = await session.get(AgentRecord, agent_id)
             if agent is None:
-                agent = AgentRecord(id=agent_id, interface=interface, queues=list(queues or self.settings.queues),
-                                    name=name, state="logged_out", state_since=utcnow())
+                agent = AgentRecord(
+                    id=agent_id,
+                    interface=interface,
+                    queues=list(queues or self.settings.queues),
+                    name=name,
+                    state="logged_out",
+                    state_since=utcnow(),
+                )
                 session.add(agent)
             else:
                 if agent.state != "logged_out" and (interface != agent.interface or queues is not None):
-                    raise Conflict("log the agent out before changing the interface or queues here; "
-                                   "use PUT …/queues while logged in", error_id="agent-logged-in")
+                    raise Conflict(
+                        "log the agent out before changing the interface or queues here; "
+                        "use PUT …/queues while logged in",
+                        error_id="agent-logged-in",
+                    )
                 agent.name = name or agent.name
                 agent.interface = interface
                 if queues is not None:
@@ -82,7 +104,9 @@ class AgentService:
             return None
         if interface not in self._by_interface:
             async with self.sessions() as session:
-                agent_id = await session.scalar(select(AgentRecord.id).where(AgentRecord.interface == interface))
+                agent_id = await session.scalar(
+                    select(AgentRecord.id).where(AgentRecord.interface == interface)
+                )
             if agent_id is None:
                 return None
             self._by_interface[interface] = agent_id
@@ -91,8 +115,10 @@ class AgentService:
     async def _load(self, session: AsyncSession, agent_id: str) -> AgentRecord:
         agent = await session.get(AgentRecord, agent_id)
         if agent is None:
-            raise NotFound(f"no agent {agent_id!r}; register it first (PUT /api/v1/agents/{agent_id})",
-                           error_id="unknown-agent")
+            raise NotFound(
+                f"no agent {agent_id!r}; register it first (PUT /api/v1/agents/{agent_id})",
+                error_id="unknown-agent",
+            )
         return agent
 
     async def _set_state(self, agent_id: str, state: str, reason: str | None = None) -> dict[str, Any]:
@@ -163,8 +189,9 @@ class AgentService:
             self._require_ami()
             paused = agent.state in ("paused", "wrapup")
             for queue in sorted(set(queues) - set(agent.queues)):
-                await self._queue_add(queue, agent.interface, agent.name or agent.id, paused=paused,
-                                      reason=agent.pause_reason)
+                await self._queue_add(
+                    queue, agent.interface, agent.name or agent.id, paused=paused, reason=agent.pause_reason
+                )
             for queue in sorted(set(agent.queues) - set(queues)):
                 await self._queue_remove(queue, agent.interface)
         async with self.sessions.begin() as session:
@@ -174,10 +201,16 @@ class AgentService:
         self.bus.publish("agent.state", **view)
         return view
 
-    async def _queue_add(self, queue: str, interface: str, name: str, *, paused: bool,
-                         reason: str | None = None) -> None:
-        fields = {"Queue": queue, "Interface": interface, "MemberName": name, "StateInterface": interface,
-                  "Paused": "true" if paused else "false"}
+    async def _queue_add(
+        self, queue: str, interface: str, name: str, *, paused: bool, reason: str | None = None
+    ) -> None:
+        fields = {
+            "Queue": queue,
+            "Interface": interface,
+            "MemberName": name,
+            "StateInterface": interface,
+            "Paused": "true" if paused else "false",
+        }
         if paused and reason:
             fields["Reason"] = reason
         try:
@@ -210,7 +243,9 @@ class AgentService:
                 agent = await self._load(session, agent_id)
             if agent.state != "available":
                 return
-            await self.ami.send("QueuePause", {"Interface": interface, "Paused": "true", "Reason": WRAPUP_REASON})
+            await self.ami.send(
+                "QueuePause", {"Interface": interface, "Paused": "true", "Reason": WRAPUP_REASON}
+            )
             await self._set_state(agent_id, "wrapup", WRAPUP_REASON)
             await asyncio.sleep(self.settings.wrapup_seconds)
             async with self.sessions() as session:
@@ -254,7 +289,8 @@ class AgentService:
         QueueMember rows. Returns a line per change made. Members of no known agent are left alone
         (static members from queues.conf)."""
         have: dict[tuple[str, str], dict[str, Any]] = {
-            (str(m.get("Queue")), str(m.get("Location") or m.get("Interface"))): m for m in members}
+            (str(m.get("Queue")), str(m.get("Location") or m.get("Interface"))): m for m in members
+        }
         changes: list[str] = []
         async with self.sessions() as session:
             agents = (await session.scalars(select(AgentRecord))).all()
@@ -265,12 +301,20 @@ class AgentService:
             for queue in agent.queues:
                 member = have.pop((queue, agent.interface), None)
                 if logged_in and member is None:
-                    await self._queue_add(queue, agent.interface, agent.name or agent.id, paused=want_paused,
-                                          reason=agent.pause_reason)
+                    await self._queue_add(
+                        queue,
+                        agent.interface,
+                        agent.name or agent.id,
+                        paused=want_paused,
+                        reason=agent.pause_reason,
+                    )
                     changes.append(f"added {agent.interface} to {queue}")
                 elif logged_in and member is not None and (str(member.get("Paused")) == "1") != want_paused:
-                    fields = {"Interface": agent.interface, "Queue": queue,
-                              "Paused": "true" if want_paused else "false"}
+                    fields = {
+                        "Interface": agent.interface,
+                        "Queue": queue,
+                        "Paused": "true" if want_paused else "false",
+                    }
                     if want_paused and agent.pause_reason:
                         fields["Reason"] = agent.pause_reason
                     await self.ami.send("QueuePause", fields)

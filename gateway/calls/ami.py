@@ -259,8 +259,15 @@ class AmiClient:
         async with asyncio.timeout(timeout):
             await protocol.banner
         reply = await self._send_now(
-            {"Action": "Login", "Username": self.settings.username, "Secret": self.secret or "",
-             "Events": "on"}, timeout, on_reply=self._logged_in_now)
+            {
+                "Action": "Login",
+                "Username": self.settings.username,
+                "Secret": self.secret or "",
+                "Events": "on",
+            },
+            timeout,
+            on_reply=self._logged_in_now,
+        )
         if reply.fields.get("Response") != "Success":
             raise AsteriskRefused(f"login refused for user {self.settings.username!r}: {reply.message}")
 
@@ -281,8 +288,9 @@ class AmiClient:
             try:
                 await self._send_now({"Action": "Ping"}, self.settings.action_timeout)
             except (TimeoutError, ConnectionError):
-                log.warning("no reply to Ping within %.1f s: dropping the AMI link",
-                            self.settings.action_timeout)
+                log.warning(
+                    "no reply to Ping within %.1f s: dropping the AMI link", self.settings.action_timeout
+                )
                 self._drop()
                 return
 
@@ -317,8 +325,14 @@ class AmiClient:
 
     # ---- actions ---------------------------------------------------------------------------------
 
-    async def send(self, action: str, fields: Mapping[str, Any] | None = None, *, key: str | None = None,
-                   reply_within: float | None = None) -> AmiReply:
+    async def send(
+        self,
+        action: str,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        reply_within: float | None = None,
+    ) -> AmiReply:
         """Send one action and return its reply (raising ``AsteriskRefused`` on ``Response: Error``).
 
         With ``key``, the action runs at most once: a second call with the same key returns the first
@@ -340,32 +354,41 @@ class AmiClient:
             _fail(future, exc)
             raise
         except AsteriskUnavailable as exc:
-            _fail(future, OutcomeUnknown(
-                f"{action} was sent but Asterisk never answered; check the call before retrying",
-                action=action))
+            _fail(
+                future,
+                OutcomeUnknown(
+                    f"{action} was sent but Asterisk never answered; check the call before retrying",
+                    action=action,
+                ),
+            )
             raise exc
         future.set_result(reply)
         return reply
 
-    async def _send_checked(self, action: str, fields: Mapping[str, Any] | None,
-                            reply_within: float | None) -> AmiReply:
+    async def _send_checked(
+        self, action: str, fields: Mapping[str, Any] | None, reply_within: float | None
+    ) -> AmiReply:
         if not self._logged_in or self._protocol is None:
             raise NotSent(f"Asterisk is not connected, {action} was not sent: {self._problem}", action=action)
         try:
-            reply = await self._send_now({"Action": action, **(fields or {})},
-                                         reply_within or self.settings.action_timeout)
+            reply = await self._send_now(
+                {"Action": action, **(fields or {})}, reply_within or self.settings.action_timeout
+            )
         except TimeoutError:
             raise AsteriskUnavailable(f"Asterisk did not answer {action} in time", action=action) from None
         except ConnectionError:
-            raise AsteriskUnavailable(f"the AMI link dropped while {action} was waiting for its reply",
-                                      action=action) from None
+            raise AsteriskUnavailable(
+                f"the AMI link dropped while {action} was waiting for its reply", action=action
+            ) from None
         if reply.fields.get("Response") == "Error":
-            raise AsteriskRefused(f"Asterisk refused {action}: {reply.message}",
-                                  action=action, asterisk_message=reply.message)
+            raise AsteriskRefused(
+                f"Asterisk refused {action}: {reply.message}", action=action, asterisk_message=reply.message
+            )
         return reply
 
-    async def _send_now(self, fields: dict[str, Any], reply_within: float,
-                        on_reply: Callable[[AmiReply], None] | None = None) -> AmiReply:
+    async def _send_now(
+        self, fields: dict[str, Any], reply_within: float, on_reply: Callable[[AmiReply], None] | None = None
+    ) -> AmiReply:
         protocol = self._protocol
         if protocol is None or protocol.closed:
             raise ConnectionResetError("not connected")
@@ -399,5 +422,3 @@ class AmiClient:
 def _fail(future: asyncio.Future[AmiReply], error: Exception) -> None:
     future.set_exception(error)
     future.exception()  # mark retrieved: nobody waiting is fine, no "exception never retrieved" warning
-
-

@@ -50,6 +50,7 @@ def add_routes(app: web.Application) -> None:
 
 # ---- helpers ---------------------------------------------------------------------------------------
 
+
 def _svc(request: web.Request) -> CallsService:
     return request.app[CALLS]
 
@@ -80,7 +81,9 @@ def _key(request: web.Request, operation: str) -> str | None:
     if not header or len(header) > 128 or any(ch in header for ch in "\r\n"):
         raise InvalidInput("Idempotency-Key must be 1–128 characters", error_id="invalid-idempotency-key")
     # Scoped by operation and target so one key reused for another operation cannot return a wrong result.
-    return f"{operation}:{request.match_info.get('call_id') or request.match_info.get('agent_id', '')}:{header}"
+    return (
+        f"{operation}:{request.match_info.get('call_id') or request.match_info.get('agent_id', '')}:{header}"
+    )
 
 
 def _actor(request: web.Request) -> str | None:
@@ -111,6 +114,7 @@ def _row(row: CallRecord) -> dict[str, Any]:
 
 # ---- calls -----------------------------------------------------------------------------------------
 
+
 async def list_calls(request: web.Request) -> web.Response:
     svc = _svc(request)
     calls = [c.summary() for c in svc.model.calls.values() if c.kind != "spy"]
@@ -133,68 +137,95 @@ async def get_call(request: web.Request) -> web.Response:
 async def transfer(request: web.Request) -> web.Response:
     body = await _body(request)
     result = await _svc(request).operations.blind_transfer(
-        request.match_info["call_id"], _text(body, "target"), actor=_actor(request), key=_key(request, "transfer"))
+        request.match_info["call_id"],
+        _text(body, "target"),
+        actor=_actor(request),
+        key=_key(request, "transfer"),
+    )
     return json_response(result)
 
 
 async def consult_expert(request: web.Request) -> web.Response:
     body = await _body(request)
     result = await _svc(request).operations.consult_expert(
-        request.match_info["call_id"], _text(body, "expert"), actor=_actor(request), key=_key(request, "expert"))
+        request.match_info["call_id"],
+        _text(body, "expert"),
+        actor=_actor(request),
+        key=_key(request, "expert"),
+    )
     return json_response(result)
 
 
 async def complete_expert(request: web.Request) -> web.Response:
     result = await _svc(request).operations.complete_consultation(
-        request.match_info["call_id"], key=_key(request, "expert-complete"))
+        request.match_info["call_id"], key=_key(request, "expert-complete")
+    )
     return json_response(result)
 
 
 async def cancel_expert(request: web.Request) -> web.Response:
     result = await _svc(request).operations.cancel_consultation(
-        request.match_info["call_id"], key=_key(request, "expert-cancel"))
+        request.match_info["call_id"], key=_key(request, "expert-cancel")
+    )
     return json_response(result)
 
 
 async def conference(request: web.Request) -> web.Response:
     body = await _body(request)
     result = await _svc(request).operations.start_conference(
-        request.match_info["call_id"], _text(body, "party"), actor=_actor(request), key=_key(request, "conference"))
+        request.match_info["call_id"],
+        _text(body, "party"),
+        actor=_actor(request),
+        key=_key(request, "conference"),
+    )
     return json_response(result)
 
 
 async def leave_conference(request: web.Request) -> web.Response:
     result = await _svc(request).operations.leave_conference(
-        request.match_info["call_id"], key=_key(request, "conference-leave"))
+        request.match_info["call_id"], key=_key(request, "conference-leave")
+    )
     return json_response(result)
 
 
 async def police(request: web.Request) -> web.Response:
     body = await _body(request)
     result = await _svc(request).operations.transfer_to_police(
-        request.match_info["call_id"], body, actor=_actor(request), key=_key(request, "police"))
+        request.match_info["call_id"], body, actor=_actor(request), key=_key(request, "police")
+    )
     return json_response(result)
 
 
 async def link_ticket(request: web.Request) -> web.Response:
     body = await _body(request)
-    result = await _svc(request).operations.link_ticket(request.match_info["call_id"], _text(body, "ticket_id"))
+    result = await _svc(request).operations.link_ticket(
+        request.match_info["call_id"], _text(body, "ticket_id")
+    )
     return json_response(result)
 
 
 async def outbound(request: web.Request) -> web.Response:
     body = await _body(request)
     result = await _svc(request).operations.originate(
-        _text(body, "kind"), _text(body, "number"), agent_id=body.get("agent_id"), ticket_id=body.get("ticket_id"),
-        key=_key(request, "outbound"))
+        _text(body, "kind"),
+        _text(body, "number"),
+        agent_id=body.get("agent_id"),
+        ticket_id=body.get("ticket_id"),
+        key=_key(request, "outbound"),
+    )
     return json_response(result, status=202)
 
 
 async def kpi(request: web.Request) -> web.Response:
     svc = _svc(request)
     target = svc.operations.settings.answer_target_seconds
-    rows = await queue_kpis(svc.recorder.sessions, since=_time(request, "since"), until=_time(request, "until"),
-                            queue=request.query.get("queue"), answer_target=target)
+    rows = await queue_kpis(
+        svc.recorder.sessions,
+        since=_time(request, "since"),
+        until=_time(request, "until"),
+        queue=request.query.get("queue"),
+        answer_target=target,
+    )
     return json_response({"queues": rows})
 
 
@@ -206,13 +237,27 @@ async def list_handoffs(request: web.Request) -> web.Response:
         query = query.where(PoliceHandoff.delivered_at.is_(None), PoliceHandoff.direction == "to_110")
     async with svc.recorder.sessions() as session:
         rows = (await session.scalars(query)).all()
-    return json_response({"handoffs": [
-        {"id": h.id, "direction": h.direction, "call_id": h.call_id, "ticket_id": h.ticket_id,
-         "incident_id": h.incident_id, "record": h.record, "created_at": h.created_at,
-         "delivered_at": h.delivered_at} for h in rows]})
+    return json_response(
+        {
+            "handoffs": [
+                {
+                    "id": h.id,
+                    "direction": h.direction,
+                    "call_id": h.call_id,
+                    "ticket_id": h.ticket_id,
+                    "incident_id": h.incident_id,
+                    "record": h.record,
+                    "created_at": h.created_at,
+                    "delivered_at": h.delivered_at,
+                }
+                for h in rows
+            ]
+        }
+    )
 
 
 # ---- agents ----------------------------------------------------------------------------------------
+
 
 async def list_agents(request: web.Request) -> web.Response:
     return json_response({"agents": await _svc(request).agents.list()})
@@ -227,8 +272,12 @@ async def register_agent(request: web.Request) -> web.Response:
     queues = body.get("queues")
     if queues is not None and (not isinstance(queues, list) or not all(isinstance(q, str) for q in queues)):
         raise InvalidInput("'queues' must be a list of queue names", error_id="invalid-queues")
-    view = await _svc(request).agents.register(request.match_info["agent_id"], name=str(body.get("name", "")),
-                                               interface=body.get("interface"), queues=queues)
+    view = await _svc(request).agents.register(
+        request.match_info["agent_id"],
+        name=str(body.get("name", "")),
+        interface=body.get("interface"),
+        queues=queues,
+    )
     return json_response(view)
 
 
@@ -243,7 +292,9 @@ async def agent_logout(request: web.Request) -> web.Response:
 
 async def agent_pause(request: web.Request) -> web.Response:
     body = await _body(request)
-    return json_response(await _svc(request).agents.pause(request.match_info["agent_id"], _text(body, "reason")))
+    return json_response(
+        await _svc(request).agents.pause(request.match_info["agent_id"], _text(body, "reason"))
+    )
 
 
 async def agent_ready(request: web.Request) -> web.Response:
@@ -260,6 +311,10 @@ async def agent_queues(request: web.Request) -> web.Response:
 
 async def spy(request: web.Request) -> web.Response:
     body = await _body(request)
-    result = await _svc(request).operations.spy(request.match_info["agent_id"], _text(body, "supervisor"),
-                                                _text(body, "mode"), key=_key(request, "spy"))
+    result = await _svc(request).operations.spy(
+        request.match_info["agent_id"],
+        _text(body, "supervisor"),
+        _text(body, "mode"),
+        key=_key(request, "spy"),
+    )
     return json_response(result)

@@ -20,9 +20,14 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-async def queue_kpis(sessions: async_sessionmaker[AsyncSession], *, since: datetime | None = None,
-                     until: datetime | None = None, queue: str | None = None,
-                     answer_target: int = 15) -> list[dict[str, Any]]:
+async def queue_kpis(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    queue: str | None = None,
+    answer_target: int = 15,
+) -> list[dict[str, Any]]:
     until = until or utcnow()
     since = since or until - timedelta(hours=24)
     c = CallRecord
@@ -55,15 +60,25 @@ async def queue_kpis(sessions: async_sessionmaker[AsyncSession], *, since: datet
     out = []
     for row in rows:
         offered, answered_n = int(row.offered), int(row.answered or 0)
-        out.append({
-            "queue": row.queue, "since": since, "until": until, "offered": offered, "answered": answered_n,
-            "answered_within_target": int(row.answered_in_target or 0), "answer_target_seconds": answer_target,
-            "abandoned": int(row.abandoned or 0), "transferred": int(row.transferred or 0),
-            "connection_rate": _ratio(answered_n, offered),
-            "service_level": _ratio(int(row.answered_in_target or 0), offered),
-            "avg_hold_seconds": _round(row.avg_hold), "max_hold_seconds": row.max_hold,
-            "avg_abandon_wait_seconds": _round(row.avg_abandon_wait), "avg_talk_seconds": _round(row.avg_talk),
-        })
+        out.append(
+            {
+                "queue": row.queue,
+                "since": since,
+                "until": until,
+                "offered": offered,
+                "answered": answered_n,
+                "answered_within_target": int(row.answered_in_target or 0),
+                "answer_target_seconds": answer_target,
+                "abandoned": int(row.abandoned or 0),
+                "transferred": int(row.transferred or 0),
+                "connection_rate": _ratio(answered_n, offered),
+                "service_level": _ratio(int(row.answered_in_target or 0), offered),
+                "avg_hold_seconds": _round(row.avg_hold),
+                "max_hold_seconds": row.max_hold,
+                "avg_abandon_wait_seconds": _round(row.avg_abandon_wait),
+                "avg_talk_seconds": _round(row.avg_talk),
+            }
+        )
     return out
 
 

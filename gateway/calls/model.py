@@ -87,16 +87,34 @@ class Call:
     def summary(self) -> dict[str, Any]:
         """What a console (and the tickets capability) needs to know about a call."""
         return {
-            "call_id": self.call_id, "linkedid": self.call_id, "caller": self.caller,
-            "caller_name": self.caller_name, "call_kind": self.kind, "direction": self.direction,
-            "state": self.state, "queue": self.queue, "agent_interface": self.agent_interface,
-            "agent_channel": self.agent_channel, "citizen_channel": self.citizen_channel,
-            "incident_id": self.incident_id, "ticket_id": self.ticket_id, "conference": self.conference,
-            "recording": self.recording, "started_at": self.started_at, "queued_at": self.queued_at,
-            "answered_at": self.answered_at, "ended_at": self.ended_at, "hold_seconds": self.hold_seconds,
-            "ring_seconds": self.ring_seconds, "talk_seconds": self.talk_seconds, "abandoned": self.abandoned,
-            "hangup_cause": self.hangup_cause, "hangup_text": self.hangup_text, "end_reason": self.end_reason,
-            "transfers": list(self.transfers), "outcome": self.outcome,
+            "call_id": self.call_id,
+            "linkedid": self.call_id,
+            "caller": self.caller,
+            "caller_name": self.caller_name,
+            "call_kind": self.kind,
+            "direction": self.direction,
+            "state": self.state,
+            "queue": self.queue,
+            "agent_interface": self.agent_interface,
+            "agent_channel": self.agent_channel,
+            "citizen_channel": self.citizen_channel,
+            "incident_id": self.incident_id,
+            "ticket_id": self.ticket_id,
+            "conference": self.conference,
+            "recording": self.recording,
+            "started_at": self.started_at,
+            "queued_at": self.queued_at,
+            "answered_at": self.answered_at,
+            "ended_at": self.ended_at,
+            "hold_seconds": self.hold_seconds,
+            "ring_seconds": self.ring_seconds,
+            "talk_seconds": self.talk_seconds,
+            "abandoned": self.abandoned,
+            "hangup_cause": self.hangup_cause,
+            "hangup_text": self.hangup_text,
+            "end_reason": self.end_reason,
+            "transfers": list(self.transfers),
+            "outcome": self.outcome,
         }
 
 
@@ -219,8 +237,12 @@ class CallModel:
         call.queue = str(e.get("Queue"))
         call.state = "queued"
         call.queued_at = call.queued_at or self.clock()
-        out.append(("call.offered", {**call.summary(), "position": _int(e.get("Position")),
-                                     "waiting": _int(e.get("Count"))}))
+        out.append(
+            (
+                "call.offered",
+                {**call.summary(), "position": _int(e.get("Position")), "waiting": _int(e.get("Count"))},
+            )
+        )
 
     def _on_AgentCalled(self, e: AmiEvent, out: DomainEvents) -> None:
         call = self._call(e)
@@ -231,8 +253,16 @@ class CallModel:
             leg.role = "agent"
         if call.state in ("new", "queued"):
             call.state = "ringing"
-        out.append(("call.ringing", {**call.summary(), "ringing_interface": e.get("Interface"),
-                                     "member_name": e.get("MemberName")}))
+        out.append(
+            (
+                "call.ringing",
+                {
+                    **call.summary(),
+                    "ringing_interface": e.get("Interface"),
+                    "member_name": e.get("MemberName"),
+                },
+            )
+        )
 
     def _on_AgentRingNoAnswer(self, e: AmiEvent, out: DomainEvents) -> None:
         call = self._call(e)
@@ -273,8 +303,12 @@ class CallModel:
             return
         call.talk_seconds = _int(e.get("TalkTime"))
         call.complete_reason = str(e.get("Reason", "")) or None
-        out.append(("call.agent_completed", {**call.summary(), "agent_interface": e.get("Interface"),
-                                             "reason": call.complete_reason}))
+        out.append(
+            (
+                "call.agent_completed",
+                {**call.summary(), "agent_interface": e.get("Interface"), "reason": call.complete_reason},
+            )
+        )
 
     # ---- bridges ---------------------------------------------------------------------------------
 
@@ -290,12 +324,18 @@ class CallModel:
         leg.bridge = bridge
         pending = call.pending
         # The agent coming back to the citizen's bridge ends a consultation (cancelled warm transfer).
-        if (call.state == "consulting" and leg.role == "agent" and pending
-                and pending.get("citizen_bridge") == bridge and pending.get("consulted")):
+        if (
+            call.state == "consulting"
+            and leg.role == "agent"
+            and pending
+            and pending.get("citizen_bridge") == bridge
+            and pending.get("consulted")
+        ):
             call.state = "connected"
             call.pending = None
-            call.transfers.append({"kind": "warm", "target": pending.get("target"), "result": "cancelled",
-                                   "at": self.clock()})
+            call.transfers.append(
+                {"kind": "warm", "target": pending.get("target"), "result": "cancelled", "at": self.clock()}
+            )
             out.append(("call.transfer_cancelled", call.summary()))
 
     def _on_BridgeLeave(self, e: AmiEvent, out: DomainEvents) -> None:
@@ -355,7 +395,9 @@ class CallModel:
 
     def _on_LocalBridge(self, e: AmiEvent, out: DomainEvents) -> None:
         for prefix in ("LocalOne", "LocalTwo"):
-            if (call := self._call(e, prefix=prefix)) and (leg := call.legs.get(str(e.get(prefix + "Uniqueid")))):
+            if (call := self._call(e, prefix=prefix)) and (
+                leg := call.legs.get(str(e.get(prefix + "Uniqueid")))
+            ):
                 leg.role = "local"
 
     def _on_LocalOptimizationEnd(self, e: AmiEvent, out: DomainEvents) -> None:
@@ -365,12 +407,19 @@ class CallModel:
     # ---- transfers and conferences ---------------------------------------------------------------
 
     def _on_BlindTransfer(self, e: AmiEvent, out: DomainEvents) -> None:
-        call = self._call(e, adopt=False, prefix="Transferee") or self._call(e, adopt=False, prefix="Transferer")
+        call = self._call(e, adopt=False, prefix="Transferee") or self._call(
+            e, adopt=False, prefix="Transferer"
+        )
         if call is None:
             return
         result = str(e.get("Result", ""))
-        transfer = {"kind": "blind", "target": e.get("Extension"), "context": e.get("Context"),
-                    "result": result.lower(), "at": self.clock()}
+        transfer = {
+            "kind": "blind",
+            "target": e.get("Extension"),
+            "context": e.get("Context"),
+            "result": result.lower(),
+            "at": self.clock(),
+        }
         if call.pending and call.pending.get("kind") in ("blind", "police"):
             transfer["kind"] = call.pending["kind"]
             call.pending = None
@@ -382,14 +431,20 @@ class CallModel:
             out.append(("call.transfer_failed", {**call.summary(), "transfer": transfer}))
 
     def _on_AttendedTransfer(self, e: AmiEvent, out: DomainEvents) -> None:
-        call = (self._call(e, adopt=False, prefix="Transferee")
-                or self._call(e, adopt=False, prefix="OrigTransferer"))
+        call = self._call(e, adopt=False, prefix="Transferee") or self._call(
+            e, adopt=False, prefix="OrigTransferer"
+        )
         if call is None:
             return
         result = str(e.get("Result", ""))
         target = (call.pending or {}).get("target")
-        transfer = {"kind": "warm", "target": target, "dest_type": e.get("DestType"),
-                    "result": result.lower(), "at": self.clock()}
+        transfer = {
+            "kind": "warm",
+            "target": target,
+            "dest_type": e.get("DestType"),
+            "result": result.lower(),
+            "at": self.clock(),
+        }
         call.pending = None
         call.transfers.append(transfer)
         if result == "Success":
@@ -410,8 +465,12 @@ class CallModel:
         leg = call.legs.get(str(e.get("Uniqueid")))
         if leg is not None and leg.role == "other":
             leg.role = "third_party"
-        out.append(("call.conference_joined", {**call.summary(), "channel": e.get("Channel"),
-                                               "role": leg.role if leg else None}))
+        out.append(
+            (
+                "call.conference_joined",
+                {**call.summary(), "channel": e.get("Channel"), "role": leg.role if leg else None},
+            )
+        )
 
     def _on_ConfbridgeLeave(self, e: AmiEvent, out: DomainEvents) -> None:
         call = self._call(e, adopt=False)
@@ -420,16 +479,29 @@ class CallModel:
         leg = call.legs.get(str(e.get("Uniqueid")))
         if leg is not None and leg.role == "agent":
             call.agent_channel = None  # the agent left; citizen and third party talk on
-        out.append(("call.conference_left", {**call.summary(), "channel": e.get("Channel"),
-                                             "role": leg.role if leg else None}))
+        out.append(
+            (
+                "call.conference_left",
+                {**call.summary(), "channel": e.get("Channel"), "role": leg.role if leg else None},
+            )
+        )
 
     def _on_OriginateResponse(self, e: AmiEvent, out: DomainEvents) -> None:
         if e.get("Response") == "Failure":
             uniqueid = str(e.get("Uniqueid", ""))
             tags = self._expected.pop(uniqueid, {})
-            out.append(("call.originate_failed", {"call_id": uniqueid, "reason": e.get("Reason"),
-                                                  "channel": e.get("Channel"), "call_kind": tags.get("kind"),
-                                                  "ticket_id": tags.get("ticket_id")}))
+            out.append(
+                (
+                    "call.originate_failed",
+                    {
+                        "call_id": uniqueid,
+                        "reason": e.get("Reason"),
+                        "channel": e.get("Channel"),
+                        "call_kind": tags.get("kind"),
+                        "ticket_id": tags.get("ticket_id"),
+                    },
+                )
+            )
 
     # ---- the end ---------------------------------------------------------------------------------
 

@@ -21,13 +21,29 @@ from gateway.calls.recorder import CallRecorder
 
 log = logging.getLogger(__name__)
 
-SAVED = {"call.offered", "call.connected", "call.abandoned", "call.transferred", "call.transfer_failed",
-         "call.conference", "call.ended", "call.recording", "call.police_incoming"}
+SAVED = {
+    "call.offered",
+    "call.connected",
+    "call.abandoned",
+    "call.transferred",
+    "call.transfer_failed",
+    "call.conference",
+    "call.ended",
+    "call.recording",
+    "call.police_incoming",
+}
 
 
 class CallPipeline:
-    def __init__(self, ami: AmiClient, model: CallModel, agents: AgentService, operations: CallOperations,
-                 recorder: CallRecorder | None, bus: EventBus) -> None:
+    def __init__(
+        self,
+        ami: AmiClient,
+        model: CallModel,
+        agents: AgentService,
+        operations: CallOperations,
+        recorder: CallRecorder | None,
+        bus: EventBus,
+    ) -> None:
         self.ami = ami
         self.model = model
         self.agents = agents
@@ -88,7 +104,7 @@ class CallPipeline:
             await asyncio.gather(*self._side_tasks, return_exceptions=True)
 
     async def resync(self) -> None:
-        """After a (re)connect: rebuild what changed while we were away, then make Asterisk match our agents."""
+        """After a (re)connect: rebuild what changed while we were away; make Asterisk match our agents."""
         try:
             channels = await self.ami.send("CoreShowChannels")
             status = await self.ami.send("QueueStatus")
@@ -102,7 +118,9 @@ class CallPipeline:
             self.publish(kind, data)
         for room, rows in rooms.items():
             for row in rows:
-                call = next((c for c in self.model.calls.values() if c.leg_by_channel(row.get("Channel"))), None)
+                call = next(
+                    (c for c in self.model.calls.values() if c.leg_by_channel(row.get("Channel"))), None
+                )
                 if call is not None:
                     call.conference, call.state = room, "conference"
         for row in members:
@@ -112,8 +130,12 @@ class CallPipeline:
         except (AsteriskUnavailable, AsteriskRefused) as exc:
             log.warning("agent reconcile failed (%s); it runs again on the next connect", exc.message)
         self.resyncs += 1
-        self.bus.publish("pbx.resynced", calls=len(self.model.calls), channels=len(channels.events),
-                         connects=self.ami.connects)
+        self.bus.publish(
+            "pbx.resynced",
+            calls=len(self.model.calls),
+            channels=len(channels.events),
+            connects=self.ami.connects,
+        )
 
     async def _conference_rooms(self) -> dict[str, list[dict[str, Any]]]:
         try:

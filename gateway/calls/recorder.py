@@ -1,4 +1,4 @@
-"""Writes call summaries to the ``calls`` table from its own task, so the event pipeline never waits on I/O."""
+"""Writes call summaries to the ``calls`` table from its own task: the event pipeline never waits on I/O."""
 
 from __future__ import annotations
 
@@ -12,10 +12,32 @@ from gateway.calls.models import CallRecord
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("call_kind", "direction", "state", "queue", "caller", "caller_name", "agent_id", "agent_interface",
-           "incident_id", "ticket_id", "recording", "started_at", "queued_at", "answered_at", "ended_at",
-           "hold_seconds", "ring_seconds", "talk_seconds", "abandoned", "hangup_cause", "hangup_text",
-           "end_reason", "outcome", "transfers")
+COLUMNS = (
+    "call_kind",
+    "direction",
+    "state",
+    "queue",
+    "caller",
+    "caller_name",
+    "agent_id",
+    "agent_interface",
+    "incident_id",
+    "ticket_id",
+    "recording",
+    "started_at",
+    "queued_at",
+    "answered_at",
+    "ended_at",
+    "hold_seconds",
+    "ring_seconds",
+    "talk_seconds",
+    "abandoned",
+    "hangup_cause",
+    "hangup_text",
+    "end_reason",
+    "outcome",
+    "transfers",
+)
 
 
 def _json_safe(transfers: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -42,7 +64,9 @@ class CallRecorder:
                 batch.append(self.queue.get_nowait())
             try:
                 await self._write(batch)
-            except Exception:  # a database hiccup must not kill the recorder; the next summary rewrites the row
+            except (
+                Exception
+            ):  # a database hiccup must not kill the recorder; the next summary rewrites the row
                 log.exception("could not save %d call summaries", len(batch))
             finally:
                 for _ in batch:

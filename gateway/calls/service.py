@@ -44,8 +44,10 @@ async def calls_context(app: web.Application) -> AsyncIterator[None]:
     operations = CallOperations(ami, model, agents, sessions, bus, settings.calls)
     pipeline = CallPipeline(ami, model, agents, operations, recorder, bus)
     app[CALLS] = CallsService(ami, model, agents, operations, pipeline, recorder)
-    tasks = [asyncio.create_task(recorder.run(), name="call-recorder"),
-             asyncio.create_task(pipeline.run(), name="call-pipeline")]
+    tasks = [
+        asyncio.create_task(recorder.run(), name="call-recorder"),
+        asyncio.create_task(pipeline.run(), name="call-pipeline"),
+    ]
     if settings.ami.enabled:
         ami.start()
 

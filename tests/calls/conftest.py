@@ -12,8 +12,14 @@ from tests.fakes.fake_ami import FakeAmi
 
 
 def fast_ami_settings(port: int, **overrides: object) -> AmiSettings:
-    values: dict[str, object] = {"host": "127.0.0.1", "port": port, "action_timeout": 0.5,
-                                 "ping_interval": 0.3, "reconnect_delay": 0.05, "reconnect_max_delay": 0.2}
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "action_timeout": 0.5,
+        "ping_interval": 0.3,
+        "reconnect_delay": 0.05,
+        "reconnect_max_delay": 0.2,
+    }
     return AmiSettings.model_validate({**values, **overrides})
 
 

@@ -35,8 +35,7 @@ async def drain_until(client: AmiClient, name: str, within: float = 5.0) -> list
     return out
 
 
-async def test_events_keep_asterisk_order_whatever_the_tcp_reads(
-        fake_ami: FakeAmi, ami: AmiClient) -> None:
+async def test_events_keep_asterisk_order_whatever_the_tcp_reads(fake_ami: FakeAmi, ami: AmiClient) -> None:
     await drain_until(ami, "FullyBooted")
     sent = await fake_ami.replay("attended_transfer.ami", chunk=7)
     received = await next_events(ami, sent)
@@ -45,8 +44,7 @@ async def test_events_keep_asterisk_order_whatever_the_tcp_reads(
     assert [e.get("Uniqueid") for e in received] == [e.get("Uniqueid") for e in expected]
 
 
-async def test_list_actions_return_rows_and_queueadd_does_not_hang(
-        fake_ami: FakeAmi, ami: AmiClient) -> None:
+async def test_list_actions_return_rows_and_queueadd_does_not_hang(fake_ami: FakeAmi, ami: AmiClient) -> None:
     added = await ami.send("QueueAdd", {"Queue": "hotline", "Interface": "PJSIP/1001", "MemberName": "Li"})
     assert added.message == "Added interface to queue"
     status = await ami.send("QueueStatus")
@@ -98,10 +96,16 @@ async def test_a_wrong_secret_is_reported_and_retried(fake_ami: FakeAmi) -> None
 
 
 async def test_an_idempotency_key_sends_the_action_once(fake_ami: FakeAmi, ami: AmiClient) -> None:
-    fields = {"Channel": "Local/13800000000@hotline-outbound", "Context": "hotline-survey", "Exten": "s",
-              "Priority": 1, "Async": "true"}
-    first, second = await asyncio.gather(ami.send("Originate", fields, key="survey-42"),
-                                         ami.send("Originate", fields, key="survey-42"))
+    fields = {
+        "Channel": "Local/13800000000@hotline-outbound",
+        "Context": "hotline-survey",
+        "Exten": "s",
+        "Priority": 1,
+        "Async": "true",
+    }
+    first, second = await asyncio.gather(
+        ami.send("Originate", fields, key="survey-42"), ami.send("Originate", fields, key="survey-42")
+    )
     third = await ami.send("Originate", fields, key="survey-42")
     assert first is second is third
     assert len(fake_ami.actions("Originate")) == 1
@@ -120,7 +124,8 @@ async def test_a_refused_keyed_action_may_be_retried(fake_ami: FakeAmi, ami: Ami
 
 
 async def test_an_action_in_flight_when_the_link_drops_is_never_resent(
-        fake_ami: FakeAmi, ami: AmiClient) -> None:
+    fake_ami: FakeAmi, ami: AmiClient
+) -> None:
     fake_ami.on("Originate", lambda s, a: None)  # Asterisk got it but the reply is lost with the link
     fields = {"Channel": "PJSIP/1001", "Context": "hotline-callback", "Exten": "13800000000", "Priority": 1}
     pending = asyncio.create_task(ami.send("Originate", fields, key="callback-7"))
@@ -148,12 +153,15 @@ async def test_the_watchdog_drops_a_silent_link_and_reconnects(fake_ami: FakeAmi
 
 
 async def test_malformed_frames_and_unknown_events_do_not_stop_the_stream(
-        fake_ami: FakeAmi, ami: AmiClient) -> None:
+    fake_ami: FakeAmi, ami: AmiClient
+) -> None:
     await drain_until(ami, "FullyBooted")
-    await fake_ami.emit("this is not an AMI frame\r\nno colon here\r\n\r\n",
-                        {"Event": "SomethingFromAsterisk23", "Foo": "bar"},
-                        b"\xff\xfe garbage\r\n\r\n",
-                        {"Event": "Hangup", "Uniqueid": "1.1", "Linkedid": "1.1", "Cause": "16"})
+    await fake_ami.emit(
+        "this is not an AMI frame\r\nno colon here\r\n\r\n",
+        {"Event": "SomethingFromAsterisk23", "Foo": "bar"},
+        b"\xff\xfe garbage\r\n\r\n",
+        {"Event": "Hangup", "Uniqueid": "1.1", "Linkedid": "1.1", "Cause": "16"},
+    )
     events = await drain_until(ami, "Hangup")
     assert [e["Event"] for e in events] == ["SomethingFromAsterisk23", "Hangup"]
     assert ami.malformed == 2
@@ -167,8 +175,9 @@ async def test_chinese_caller_names_survive_split_reads_and_gbk(fake_ami: FakeAm
     await session.send(utf8[:cut])
     await asyncio.sleep(0.05)
     await session.send(utf8[cut:])
-    gbk = frame(Event="Newchannel", Uniqueid="1.2", Linkedid="1.2").encode() [:-2] + \
-        "CallerIDName: 李四\r\n\r\n".encode("gbk")
+    gbk = frame(Event="Newchannel", Uniqueid="1.2", Linkedid="1.2").encode()[
+        :-2
+    ] + "CallerIDName: 李四\r\n\r\n".encode("gbk")
     await session.send(gbk)
     first, second = await next_events(ami, 2)
     assert first["CallerIDName"] == "张三"

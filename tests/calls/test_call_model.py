@@ -51,8 +51,13 @@ def test_a_caller_who_hangs_up_in_the_queue_is_an_abandoned_call() -> None:
 def test_an_answered_queue_call_has_agent_hold_and_talk_times() -> None:
     model = CallModel(Clock())
     published = run(model, capture("agent_answers_queue_call.ami"))
-    assert kinds(published) == ["call.offered", "call.ringing", "call.connected", "call.agent_completed",
-                                "call.ended"]
+    assert kinds(published) == [
+        "call.offered",
+        "call.ringing",
+        "call.connected",
+        "call.agent_completed",
+        "call.ended",
+    ]
     connected = dict(published)["call.connected"]
     assert connected["agent_interface"] == "PJSIP/1001"
     assert connected["agent_channel"] == "PJSIP/1001-00000002"
@@ -94,9 +99,9 @@ def test_asterisk_counts_a_redirect_out_of_the_queue_as_an_abandon_unless_we_did
     assert "call.abandoned" in kinds(run(model, events))
     ours = CallModel(Clock())
     join = next(i for i, e in enumerate(events) if e["Event"] == "QueueCallerJoin")
-    run(ours, events[:join + 1])
+    run(ours, events[: join + 1])
     ours.get("1795345204.3").pending = {"kind": "redirect"}
-    assert "call.abandoned" not in kinds(run(ours, events[join + 1:]))
+    assert "call.abandoned" not in kinds(run(ours, events[join + 1 :]))
 
 
 def test_events_for_an_ended_call_are_ignored_and_unknown_events_too() -> None:
@@ -104,7 +109,7 @@ def test_events_for_an_ended_call_are_ignored_and_unknown_events_too() -> None:
     events = capture("basic_call.ami")
     run(model, events)
     late = [e for e in events if e["Event"] == "QueueCallerJoin"]
-    assert run(model, late + [{"Event": "BrandNewEvent", "Linkedid": "x"}]) == []
+    assert run(model, [*late, {"Event": "BrandNewEvent", "Linkedid": "x"}]) == []
     assert model.calls == {}
 
 
@@ -122,11 +127,16 @@ def test_resync_ends_calls_that_vanished_and_adopts_live_channels() -> None:
     model = CallModel(Clock())
     events = capture("agent_answers_queue_call.ami")
     start = next(i for i, e in enumerate(events) if e["Event"] == "AgentConnect")
-    run(model, events[:start + 1])
+    run(model, events[: start + 1])
     assert model.get("1795345161.1") is not None
-    published = model.resync([scenarios.core_show_channel("PJSIP/citizen-00000009", "1795345300.9",
-                                                          "1795345300.9", application="Queue")],
-                             [{"Queue": "hotline", "Uniqueid": "1795345300.9", "Position": "1"}])
+    published = model.resync(
+        [
+            scenarios.core_show_channel(
+                "PJSIP/citizen-00000009", "1795345300.9", "1795345300.9", application="Queue"
+            )
+        ],
+        [{"Queue": "hotline", "Uniqueid": "1795345300.9", "Position": "1"}],
+    )
     assert kinds(published) == ["call.ended"]
     assert published[0][1]["end_reason"] == "ended while the PBX link was down"
     adopted = model.get("1795345300.9")
@@ -139,8 +149,9 @@ def test_blind_transfer_and_three_way_conference_scripts() -> None:
     call_id = "1795346000.10"
     run(model, scenarios.answered_call(call_id, citizen="13800000001", agent="1001"))
     model.get(call_id).pending = {"kind": "police"}
-    published = run(model, scenarios.blind_transfer(call_id, agent="1001", exten="110",
-                                                    context="hotline-police"))
+    published = run(
+        model, scenarios.blind_transfer(call_id, agent="1001", exten="110", context="hotline-police")
+    )
     assert kinds(published)[0] == "call.transferred"
     assert published[0][1]["transfer"]["kind"] == "police"
     assert published[0][1]["state"] == "transferred"
@@ -148,8 +159,12 @@ def test_blind_transfer_and_three_way_conference_scripts() -> None:
     conf_id = "1795346000.20"
     run(model, scenarios.answered_call(conf_id, citizen="13800000002", agent="1002"))
     model.expect_outbound("hl-third-1", attach_to=conf_id, first_leg_role="third_party")  # as operations do
-    published = run(model, scenarios.three_way(conf_id, agent="1002", third="110", room=conference_room(conf_id),
-                                               third_id="hl-third-1"))
+    published = run(
+        model,
+        scenarios.three_way(
+            conf_id, agent="1002", third="110", room=conference_room(conf_id), third_id="hl-third-1"
+        ),
+    )
     assert kinds(published)[:2] == ["call.conference", "call.conference_joined"]
     left = [data for kind, data in published if kind == "call.conference_left"]
     assert left[0]["role"] == "agent"

@@ -45,8 +45,9 @@ class Env:
     def kinds(self) -> list[str]:
         return [e.kind for e in self.published]
 
-    async def post(self, path: str, body: dict[str, Any] | None = None, key: str | None = None,
-                   status: int = 200) -> dict[str, Any]:
+    async def post(
+        self, path: str, body: dict[str, Any] | None = None, key: str | None = None, status: int = 200
+    ) -> dict[str, Any]:
         headers = {"Idempotency-Key": key} if key else {}
         resp = await self.client.post(path, json=body or {}, headers=headers)
         data = await resp.json()
@@ -55,9 +56,12 @@ class Env:
 
 
 @web.middleware
-async def actor_middleware(request: web.Request,
-                           handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    with warnings.catch_warnings():  # aiohttp 3.14 prefers RequestKey; the brief's contract is request["actor"]
+async def actor_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    with (
+        warnings.catch_warnings()
+    ):  # aiohttp 3.14 prefers RequestKey; the brief's contract is request["actor"]
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         request["actor"] = "agent-1001"
     return await handler(request)
@@ -67,8 +71,14 @@ async def actor_middleware(request: web.Request,
 async def env(tmp_path: Path, fake_ami: FakeAmi) -> AsyncIterator[Env]:
     settings = load_settings(
         data_dir=tmp_path,
-        ami={"port": fake_ami.port, "secret": fake_ami.secret, "action_timeout": 0.5, "ping_interval": 0.3,
-             "reconnect_delay": 0.05, "reconnect_max_delay": 0.2},
+        ami={
+            "port": fake_ami.port,
+            "secret": fake_ami.secret,
+            "action_timeout": 0.5,
+            "ping_interval": 0.3,
+            "reconnect_delay": 0.05,
+            "reconnect_max_delay": 0.2,
+        },
         calls={"recording_dir": str(tmp_path / "rec"), "wrapup_seconds": 0.3},
     )
     app = create_app(settings)
@@ -118,8 +128,11 @@ async def test_one_key_blind_transfer_is_idempotent_and_then_refused_by_state(en
     call_id = await answered(env)
     first = await env.post(f"/api/v1/calls/{call_id}/transfer", {"target": "county-subcentre"}, key="t-1")
     again = await env.post(f"/api/v1/calls/{call_id}/transfer", {"target": "county-subcentre"}, key="t-1")
-    assert first == again == {"call_id": call_id, "transfer": "blind", "target": "county-subcentre",
-                              "number": "8001"}
+    assert (
+        first
+        == again
+        == {"call_id": call_id, "transfer": "blind", "target": "county-subcentre", "number": "8001"}
+    )
     (action,) = env.fake.actions("BlindTransfer")
     assert action["Channel"] == scenarios.agent_channel(call_id, "1001")
     assert (action["Context"], action["Exten"]) == ("hotline-transfer", "8001")
@@ -176,14 +189,20 @@ async def test_three_way_call_with_110_and_the_agent_leaving(env: Env) -> None:
     assert originate["Channel"] == "Local/110@hotline-police"
     assert (originate["Context"], originate["Exten"]) == ("hotline-conference", room)
 
-    await env.fake.emit(*scenarios.three_way(call_id, agent="1001", third="110", room=room,
-                                             third_id=originate["ChannelId"])[:-2])
+    await env.fake.emit(
+        *scenarios.three_way(call_id, agent="1001", third="110", room=room, third_id=originate["ChannelId"])[
+            :-2
+        ]
+    )
     await env.settle()
     await env.post(f"/api/v1/calls/{call_id}/conference/leave")
     (kick,) = env.fake.actions("ConfbridgeKick")
     assert (kick["Conference"], kick["Channel"]) == (room, scenarios.agent_channel(call_id, "1001"))
-    await env.fake.emit(*scenarios.three_way(call_id, agent="1001", third="110", room=room,
-                                             third_id=originate["ChannelId"])[-2:])
+    await env.fake.emit(
+        *scenarios.three_way(call_id, agent="1001", third="110", room=room, third_id=originate["ChannelId"])[
+            -2:
+        ]
+    )
     await env.settle()
     call = await (await env.client.get(f"/api/v1/calls/{call_id}")).json()
     assert call["state"] == "conference" and call["live"] is True
@@ -222,9 +241,11 @@ async def test_a_call_from_the_110_trunk_keeps_its_incident_id(env: Env) -> None
     await env.settle()
     stored = await (await env.client.get("/api/v1/calls/1795346200.5")).json()
     assert stored["live"] is False
-    assert (stored["incident_id"], stored["ticket_id"], stored["outcome"]) == ("JJ20261122-0042", "T-1",
-                                                                              "abandoned" if stored["abandoned"]
-                                                                              else "unanswered")
+    assert (stored["incident_id"], stored["ticket_id"], stored["outcome"]) == (
+        "JJ20261122-0042",
+        "T-1",
+        "abandoned" if stored["abandoned"] else "unanswered",
+    )
 
 
 async def test_supervisor_spy_and_outbound_calls(env: Env) -> None:
@@ -234,16 +255,26 @@ async def test_supervisor_spy_and_outbound_calls(env: Env) -> None:
     spied = await env.post("/api/v1/agents/1001/spy", {"supervisor": "1090", "mode": "whisper"})
     assert spied["target"] == scenarios.agent_channel(call_id, "1001")
     (originate,) = env.fake.actions("Originate")
-    assert (originate["Channel"], originate["Context"], originate["Exten"]) == ("PJSIP/1090", "hotline-spy",
-                                                                                 "whisper")
+    assert (originate["Channel"], originate["Context"], originate["Exten"]) == (
+        "PJSIP/1090",
+        "hotline-spy",
+        "whisper",
+    )
     assert originate["Variable"] == f"HOTLINE_SPY_TARGET={spied['target']}"
     bad = await env.post("/api/v1/agents/1001/spy", {"supervisor": "1090", "mode": "steal"}, status=400)
     assert bad["error_id"] == "invalid-spy-mode"
 
-    callback = await env.post("/api/v1/calls/outbound", {"kind": "callback", "number": "13800000009",
-                                                         "agent_id": "1001", "ticket_id": "T-9"}, status=202)
+    callback = await env.post(
+        "/api/v1/calls/outbound",
+        {"kind": "callback", "number": "13800000009", "agent_id": "1001", "ticket_id": "T-9"},
+        status=202,
+    )
     sent = env.fake.actions("Originate")[-1]
-    assert (sent["Channel"], sent["Context"], sent["Exten"]) == ("PJSIP/1001", "hotline-callback", "13800000009")
+    assert (sent["Channel"], sent["Context"], sent["Exten"]) == (
+        "PJSIP/1001",
+        "hotline-callback",
+        "13800000009",
+    )
     assert sent["ChannelId"] == callback["call_id"]
 
 
@@ -253,7 +284,9 @@ async def test_agent_login_pause_with_reason_ready_and_logout(env: Env) -> None:
     assert agent["state"] == "available"
     added = env.fake.actions("QueueAdd")
     assert [(a["Queue"], a["Interface"], a["MemberName"]) for a in added] == [
-        ("hotline", "PJSIP/1001", "李娜"), ("vip", "PJSIP/1001", "李娜")]
+        ("hotline", "PJSIP/1001", "李娜"),
+        ("vip", "PJSIP/1001", "李娜"),
+    ]
     paused = await env.post("/api/v1/agents/1001/pause", {"reason": "培训"})
     assert (paused["state"], paused["pause_reason"]) == ("paused", "培训")
     assert env.fake.actions("QueuePause")[-1]["Reason"] == "培训"
@@ -264,7 +297,12 @@ async def test_agent_login_pause_with_reason_ready_and_logout(env: Env) -> None:
     assert (await env.post("/api/v1/agents/1001/logout"))["state"] == "logged_out"
     assert [m for m in env.fake.queue_members if m["Location"] == "PJSIP/1001"] == []
     assert [e.data["state"] for e in env.published if e.kind == "agent.state"] == [
-        "available", "paused", "available", "available", "logged_out"]
+        "available",
+        "paused",
+        "available",
+        "available",
+        "logged_out",
+    ]
 
 
 async def test_wrap_up_after_a_queue_call_then_available_again(env: Env) -> None:
@@ -284,8 +322,9 @@ async def test_wrap_up_after_a_queue_call_then_available_again(env: Env) -> None
 async def test_reconnect_mid_call_resyncs_and_ends_what_ended_meanwhile(env: Env) -> None:
     kept = await answered(env, "1795346300.10", agent="1001")
     gone = await answered(env, "1795346300.20", agent="1002")
-    env.fake.channels = [scenarios.core_show_channel(scenarios.citizen_channel(kept), kept, kept,
-                                                     bridge=f"bridge-{kept}")]
+    env.fake.channels = [
+        scenarios.core_show_channel(scenarios.citizen_channel(kept), kept, kept, bridge=f"bridge-{kept}")
+    ]
     env.fake.drop_all()
     await asyncio.sleep(0.3)
     await env.svc.ami.wait_connected(5)

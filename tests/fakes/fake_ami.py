@@ -124,13 +124,24 @@ class Session:
             reply = await reply
         if reply is None:
             return  # the handler chose not to answer (a lost reply)
-        out = [frame({"Response": reply.fields.get("Response", "Success"), "ActionID": action_id,
-                      **reply.fields})]
+        out = [
+            frame(
+                {"Response": reply.fields.get("Response", "Success"), "ActionID": action_id, **reply.fields}
+            )
+        ]
         if reply.complete_event:
-            out += [frame({"Event": row_event, "ActionID": action_id, **row})
-                    for row_event, row in _rows(reply.rows)]
-            out.append(frame(Event=reply.complete_event, ActionID=action_id, EventList="Complete",
-                             ListItems=len(reply.rows)))
+            out += [
+                frame({"Event": row_event, "ActionID": action_id, **row})
+                for row_event, row in _rows(reply.rows)
+            ]
+            out.append(
+                frame(
+                    Event=reply.complete_event,
+                    ActionID=action_id,
+                    EventList="Complete",
+                    ListItems=len(reply.rows),
+                )
+            )
         out += [frame(event) for event in reply.events_after]
         await self.send("".join(out))
 
@@ -157,11 +168,16 @@ class FakeAmi:
         self.queue_entries: list[Fields] = []  # QueueStatus QueueEntry rows
         self.conferences: dict[str, list[Fields]] = {}  # room → ConfbridgeList rows
         self.handlers: dict[str, Handler] = {
-            "login": self._login, "ping": self._ping, "logoff": self._logoff,
+            "login": self._login,
+            "ping": self._ping,
+            "logoff": self._logoff,
             "coreshowchannels": self._core_show_channels,
-            "queuestatus": self._queue_status, "confbridgelistrooms": self._conf_rooms,
-            "confbridgelist": self._conf_list, "queueadd": self._queue_add,
-            "queueremove": self._queue_remove, "queuepause": self._queue_pause,
+            "queuestatus": self._queue_status,
+            "confbridgelistrooms": self._conf_rooms,
+            "confbridgelist": self._conf_list,
+            "queueadd": self._queue_add,
+            "queueremove": self._queue_remove,
+            "queuepause": self._queue_pause,
         }
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -221,7 +237,7 @@ class FakeAmi:
                 continue
             if chunk:
                 for i in range(0, len(data), chunk):
-                    await session.send(data[i:i + chunk])
+                    await session.send(data[i : i + chunk])
             else:
                 await session.send(data)
         return len(frames)
@@ -264,9 +280,10 @@ class FakeAmi:
         if action.get("Secret") != self.secret:
             return Reply({"Response": "Error", "Message": "Authentication failed"})
         session.logged_in = True
-        return Reply({"Message": "Authentication accepted"},
-                     events_after=[{"Event": "FullyBooted", "Privilege": "system,all",
-                                    "Status": "Fully Booted"}])
+        return Reply(
+            {"Message": "Authentication accepted"},
+            events_after=[{"Event": "FullyBooted", "Privilege": "system,all", "Status": "Fully Booted"}],
+        )
 
     def _ping(self, session: Session, action: Fields) -> Reply:
         return Reply({"Ping": "Pong", "Timestamp": "1795345159.000000"})
@@ -276,48 +293,75 @@ class FakeAmi:
 
     def _core_show_channels(self, session: Session, action: Fields) -> Reply:
         rows = [{"Event": "CoreShowChannel", **c} for c in self.channels]
-        return Reply({"EventList": "start", "Message": "Channels will follow"}, rows,
-                     "CoreShowChannelsComplete")
+        return Reply(
+            {"EventList": "start", "Message": "Channels will follow"}, rows, "CoreShowChannelsComplete"
+        )
 
     def _queue_status(self, session: Session, action: Fields) -> Reply:
         rows = [{"Event": "QueueMember", **m} for m in self.queue_members]
         rows += [{"Event": "QueueEntry", **e} for e in self.queue_entries]
-        return Reply({"EventList": "start", "Message": "Queue status will follow"}, rows,
-                     "QueueStatusComplete")
+        return Reply(
+            {"EventList": "start", "Message": "Queue status will follow"}, rows, "QueueStatusComplete"
+        )
 
     def _conf_rooms(self, session: Session, action: Fields) -> Reply:
         if not self.conferences:
             return Reply({"Response": "Error", "Message": "No active conferences."})
-        rows = [{"Event": "ConfbridgeListRooms", "Conference": room, "Parties": len(users)}
-                for room, users in self.conferences.items()]
-        return Reply({"EventList": "start", "Message": "Confbridge conferences will follow"}, rows,
-                     "ConfbridgeListRoomsComplete")
+        rows = [
+            {"Event": "ConfbridgeListRooms", "Conference": room, "Parties": len(users)}
+            for room, users in self.conferences.items()
+        ]
+        return Reply(
+            {"EventList": "start", "Message": "Confbridge conferences will follow"},
+            rows,
+            "ConfbridgeListRoomsComplete",
+        )
 
     def _conf_list(self, session: Session, action: Fields) -> Reply:
         users = self.conferences.get(action.get("Conference", ""))
         if not users:
             return Reply({"Response": "Error", "Message": "No Conference by that name found."})
         rows = [{"Event": "ConfbridgeList", "Conference": action["Conference"], **u} for u in users]
-        return Reply({"EventList": "start", "Message": "Confbridge user list will follow"}, rows,
-                     "ConfbridgeListComplete")
+        return Reply(
+            {"EventList": "start", "Message": "Confbridge user list will follow"},
+            rows,
+            "ConfbridgeListComplete",
+        )
 
     def _member(self, queue: str, interface: str) -> Fields | None:
-        return next((m for m in self.queue_members
-                     if m["Queue"] == queue and m["Location"] == interface), None)
+        return next(
+            (m for m in self.queue_members if m["Queue"] == queue and m["Location"] == interface), None
+        )
 
     def _queue_add(self, session: Session, action: Fields) -> Reply:
         queue, interface = action["Queue"], action["Interface"]
         if self._member(queue, interface):
             return Reply({"Response": "Error", "Message": "Unable to add interface: Already there"})
         paused = "1" if action.get("Paused", "false").lower() in ("true", "1", "yes") else "0"
-        member = {"Queue": queue, "Name": action.get("MemberName", interface), "Location": interface,
-                  "StateInterface": action.get("StateInterface", interface), "Membership": "dynamic",
-                  "Penalty": "0", "CallsTaken": "0", "Status": "1", "Paused": paused,
-                  "PausedReason": action.get("Reason", "") if paused == "1" else ""}
+        member = {
+            "Queue": queue,
+            "Name": action.get("MemberName", interface),
+            "Location": interface,
+            "StateInterface": action.get("StateInterface", interface),
+            "Membership": "dynamic",
+            "Penalty": "0",
+            "CallsTaken": "0",
+            "Status": "1",
+            "Paused": paused,
+            "PausedReason": action.get("Reason", "") if paused == "1" else "",
+        }
         self.queue_members.append(member)
-        event = {"Event": "QueueMemberAdded", "Queue": queue, "MemberName": member["Name"],
-                 "Interface": interface, "StateInterface": member["StateInterface"], "Membership": "dynamic",
-                 "Status": "1", "Paused": paused, "PausedReason": ""}
+        event = {
+            "Event": "QueueMemberAdded",
+            "Queue": queue,
+            "MemberName": member["Name"],
+            "Interface": interface,
+            "StateInterface": member["StateInterface"],
+            "Membership": "dynamic",
+            "Status": "1",
+            "Paused": paused,
+            "PausedReason": "",
+        }
         return Reply({"Message": "Added interface to queue"}, events_after=[event])
 
     def _queue_remove(self, session: Session, action: Fields) -> Reply:
@@ -325,21 +369,43 @@ class FakeAmi:
         if member is None:
             return Reply({"Response": "Error", "Message": "Unable to remove interface: Not there"})
         self.queue_members.remove(member)
-        event = {"Event": "QueueMemberRemoved", "Queue": action["Queue"], "MemberName": member["Name"],
-                 "Interface": action["Interface"]}
+        event = {
+            "Event": "QueueMemberRemoved",
+            "Queue": action["Queue"],
+            "MemberName": member["Name"],
+            "Interface": action["Interface"],
+        }
         return Reply({"Message": "Removed interface from queue"}, events_after=[event])
 
     def _queue_pause(self, session: Session, action: Fields) -> Reply:
         paused = "1" if action.get("Paused", "").lower() in ("true", "1", "yes") else "0"
-        members = [m for m in self.queue_members if m["Location"] == action["Interface"]
-                   and (not action.get("Queue") or m["Queue"] == action["Queue"])]
+        members = [
+            m
+            for m in self.queue_members
+            if m["Location"] == action["Interface"]
+            and (not action.get("Queue") or m["Queue"] == action["Queue"])
+        ]
         if not members:
             return Reply({"Response": "Error", "Message": "Interface not found"})
         events = []
         for m in members:
             m["Paused"] = paused
             m["PausedReason"] = action.get("Reason", "") if paused == "1" else ""
-            events.append({"Event": "QueueMemberPause", "Queue": m["Queue"], "MemberName": m["Name"],
-                           "Interface": m["Location"], "Paused": paused, "PausedReason": m["PausedReason"]})
-        return Reply({"Message": "Interface paused successfully" if paused == "1"
-                      else "Interface unpaused successfully"}, events_after=events)
+            events.append(
+                {
+                    "Event": "QueueMemberPause",
+                    "Queue": m["Queue"],
+                    "MemberName": m["Name"],
+                    "Interface": m["Location"],
+                    "Paused": paused,
+                    "PausedReason": m["PausedReason"],
+                }
+            )
+        return Reply(
+            {
+                "Message": "Interface paused successfully"
+                if paused == "1"
+                else "Interface unpaused successfully"
+            },
+            events_after=events,
+        )

@@ -12,21 +12,52 @@ from typing import Any
 Event = dict[str, Any]
 
 
-def channel(prefix: str, name: str, uniqueid: str, linkedid: str, *, caller: str = "<unknown>",
-            context: str = "from-citizen", exten: str = "12345", state: str = "Up") -> Event:
+def channel(
+    prefix: str,
+    name: str,
+    uniqueid: str,
+    linkedid: str,
+    *,
+    caller: str = "<unknown>",
+    context: str = "from-citizen",
+    exten: str = "12345",
+    state: str = "Up",
+) -> Event:
     codes = {"Down": "0", "Ring": "4", "Ringing": "5", "Up": "6"}
-    return {f"{prefix}Channel": name, f"{prefix}ChannelState": codes[state], f"{prefix}ChannelStateDesc": state,
-            f"{prefix}CallerIDNum": caller, f"{prefix}CallerIDName": "<unknown>",
-            f"{prefix}ConnectedLineNum": "<unknown>", f"{prefix}ConnectedLineName": "<unknown>",
-            f"{prefix}Language": "en", f"{prefix}AccountCode": "", f"{prefix}Context": context,
-            f"{prefix}Exten": exten, f"{prefix}Priority": "1", f"{prefix}Uniqueid": uniqueid,
-            f"{prefix}Linkedid": linkedid}
+    return {
+        f"{prefix}Channel": name,
+        f"{prefix}ChannelState": codes[state],
+        f"{prefix}ChannelStateDesc": state,
+        f"{prefix}CallerIDNum": caller,
+        f"{prefix}CallerIDName": "<unknown>",
+        f"{prefix}ConnectedLineNum": "<unknown>",
+        f"{prefix}ConnectedLineName": "<unknown>",
+        f"{prefix}Language": "en",
+        f"{prefix}AccountCode": "",
+        f"{prefix}Context": context,
+        f"{prefix}Exten": exten,
+        f"{prefix}Priority": "1",
+        f"{prefix}Uniqueid": uniqueid,
+        f"{prefix}Linkedid": linkedid,
+    }
 
 
-def core_show_channel(name: str, uniqueid: str, linkedid: str, *, application: str = "",
-                      bridge: str = "", caller: str = "citizen") -> Event:
-    return {**channel("", name, uniqueid, linkedid, caller=caller), "Application": application,
-            "ApplicationData": "", "Duration": "00:00:10", "BridgeId": bridge}
+def core_show_channel(
+    name: str,
+    uniqueid: str,
+    linkedid: str,
+    *,
+    application: str = "",
+    bridge: str = "",
+    caller: str = "citizen",
+) -> Event:
+    return {
+        **channel("", name, uniqueid, linkedid, caller=caller),
+        "Application": application,
+        "ApplicationData": "",
+        "Duration": "00:00:10",
+        "BridgeId": bridge,
+    }
 
 
 def _ids(call_id: str) -> tuple[str, str]:
@@ -45,19 +76,39 @@ def agent_channel(call_id: str, agent: str) -> str:
 def queued_call(call_id: str, *, citizen: str = "13800000000", queue: str = "hotline") -> list[Event]:
     cit = channel("", citizen_channel(call_id), call_id, call_id, caller=citizen)
     return [
-        {"Event": "Newchannel", "Privilege": "call,all", **cit, "ChannelState": "4", "ChannelStateDesc": "Ring"},
+        {
+            "Event": "Newchannel",
+            "Privilege": "call,all",
+            **cit,
+            "ChannelState": "4",
+            "ChannelStateDesc": "Ring",
+        },
         {"Event": "Newstate", "Privilege": "call,all", **cit},
-        {"Event": "QueueCallerJoin", "Privilege": "agent,all", **cit, "Queue": queue, "Position": "1",
-         "Count": "1"},
+        {
+            "Event": "QueueCallerJoin",
+            "Privilege": "agent,all",
+            **cit,
+            "Queue": queue,
+            "Position": "1",
+            "Count": "1",
+        },
     ]
 
 
-def answered_call(call_id: str, *, citizen: str = "13800000000", agent: str = "1001",
-                  queue: str = "hotline", hold: int = 3, bridge: str | None = None) -> list[Event]:
+def answered_call(
+    call_id: str,
+    *,
+    citizen: str = "13800000000",
+    agent: str = "1001",
+    queue: str = "hotline",
+    hold: int = 3,
+    bridge: str | None = None,
+) -> list[Event]:
     cit_id, agent_id = _ids(call_id)
     cit = channel("", citizen_channel(call_id), cit_id, call_id, caller=citizen)
-    dest = channel("Dest", agent_channel(call_id, agent), agent_id, call_id, caller="12345",
-                   context="from-agents")
+    dest = channel(
+        "Dest", agent_channel(call_id, agent), agent_id, call_id, caller="12345", context="from-agents"
+    )
     ag = channel("", agent_channel(call_id, agent), agent_id, call_id, caller="12345", context="from-agents")
     bridge = bridge or f"bridge-{call_id}"
     member = {"Queue": queue, "Interface": f"PJSIP/{agent}", "MemberName": f"Agent {agent}"}
@@ -74,35 +125,64 @@ def answered_call(call_id: str, *, citizen: str = "13800000000", agent: str = "1
 
 
 def hangup(name: str, uniqueid: str, linkedid: str, cause: int = 16) -> Event:
-    return {"Event": "Hangup", **channel("", name, uniqueid, linkedid), "Cause": str(cause),
-            "Cause-txt": "Normal Clearing"}
+    return {
+        "Event": "Hangup",
+        **channel("", name, uniqueid, linkedid),
+        "Cause": str(cause),
+        "Cause-txt": "Normal Clearing",
+    }
 
 
-def agent_completes(call_id: str, *, agent: str = "1001", talk: int = 60, reason: str = "caller",
-                    queue: str = "hotline") -> list[Event]:
+def agent_completes(
+    call_id: str, *, agent: str = "1001", talk: int = 60, reason: str = "caller", queue: str = "hotline"
+) -> list[Event]:
     cit_id, agent_id = _ids(call_id)
     cit = channel("", citizen_channel(call_id), cit_id, call_id)
     dest = channel("Dest", agent_channel(call_id, agent), agent_id, call_id, context="from-agents")
     return [
-        {"Event": "AgentComplete", **cit, **dest, "Queue": queue, "Interface": f"PJSIP/{agent}",
-         "MemberName": f"Agent {agent}", "HoldTime": "3", "TalkTime": str(talk), "Reason": reason},
+        {
+            "Event": "AgentComplete",
+            **cit,
+            **dest,
+            "Queue": queue,
+            "Interface": f"PJSIP/{agent}",
+            "MemberName": f"Agent {agent}",
+            "HoldTime": "3",
+            "TalkTime": str(talk),
+            "Reason": reason,
+        },
         hangup(citizen_channel(call_id), cit_id, call_id),
         hangup(agent_channel(call_id, agent), agent_id, call_id),
     ]
 
 
-def blind_transfer(call_id: str, *, agent: str, exten: str, context: str = "hotline-transfer",
-                   result: str = "Success") -> list[Event]:
+def blind_transfer(
+    call_id: str, *, agent: str, exten: str, context: str = "hotline-transfer", result: str = "Success"
+) -> list[Event]:
     cit_id, agent_id = _ids(call_id)
-    events = [{"Event": "BlindTransfer", "Result": result,
-               **channel("Transferer", agent_channel(call_id, agent), agent_id, call_id, context="from-agents"),
-               **channel("Transferee", citizen_channel(call_id), cit_id, call_id),
-               "IsExternal": "No", "Context": context, "Extension": exten}]
+    events = [
+        {
+            "Event": "BlindTransfer",
+            "Result": result,
+            **channel("Transferer", agent_channel(call_id, agent), agent_id, call_id, context="from-agents"),
+            **channel("Transferee", citizen_channel(call_id), cit_id, call_id),
+            "IsExternal": "No",
+            "Context": context,
+            "Extension": exten,
+        }
+    ]
     if result == "Success":
         events += [
-            {"Event": "AgentComplete", **channel("", citizen_channel(call_id), cit_id, call_id),
-             "Queue": "hotline", "Interface": f"PJSIP/{agent}", "TalkTime": "30", "Reason": "transfer",
-             "DestUniqueid": agent_id, "DestLinkedid": call_id},
+            {
+                "Event": "AgentComplete",
+                **channel("", citizen_channel(call_id), cit_id, call_id),
+                "Queue": "hotline",
+                "Interface": f"PJSIP/{agent}",
+                "TalkTime": "30",
+                "Reason": "transfer",
+                "DestUniqueid": agent_id,
+                "DestLinkedid": call_id,
+            },
             hangup(agent_channel(call_id, agent), agent_id, call_id),
         ]
     return events
@@ -115,8 +195,15 @@ def three_way(call_id: str, *, agent: str, third: str, room: str, third_id: str 
     third_id = third_id or f"hl-{room}-3"
     cit = channel("", citizen_channel(call_id), cit_id, call_id)
     ag = channel("", agent_channel(call_id, agent), agent_id, call_id, context="from-agents")
-    other = channel("", f"PJSIP/police-trunk-{room[-6:]}", third_id, third_id, caller=third,
-                    context="hotline-conference", exten=room)
+    other = channel(
+        "",
+        f"PJSIP/police-trunk-{room[-6:]}",
+        third_id,
+        third_id,
+        caller=third,
+        context="hotline-conference",
+        exten=room,
+    )
     bridge = f"bridge-{call_id}"
     conf = f"conf-{room}"
     return [
@@ -135,11 +222,22 @@ def three_way(call_id: str, *, agent: str, third: str, room: str, third_id: str 
 
 def police_entry(call_id: str, incident_id: str, *, caller: str = "110") -> list[Event]:
     """A call from the 110 trunk: the dialplan announces its incident id with UserEvent(HotlinePolice)."""
-    cit = channel("", f"PJSIP/police-{int(call_id.partition('.')[2]):08x}", call_id, call_id, caller=caller,
-                  context="from-police")
+    cit = channel(
+        "",
+        f"PJSIP/police-{int(call_id.partition('.')[2]):08x}",
+        call_id,
+        call_id,
+        caller=caller,
+        context="from-police",
+    )
     return [
         {"Event": "Newchannel", **cit},
-        {"Event": "UserEvent", "Privilege": "user,all", **cit, "UserEvent": "HotlinePolice",
-         "IncidentId": incident_id},
+        {
+            "Event": "UserEvent",
+            "Privilege": "user,all",
+            **cit,
+            "UserEvent": "HotlinePolice",
+            "IncidentId": incident_id,
+        },
         {"Event": "QueueCallerJoin", **cit, "Queue": "hotline", "Position": "1", "Count": "1"},
     ]

@@ -4,6 +4,7 @@ Revision ID: calls_0001
 Revises: 0001_base
 Create Date: 2026-11-22
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
