@@ -94,7 +94,7 @@ class AgentService:
             agent = await self._load(session, agent_id)
         return agent_view(agent, self.live.get(agent.interface))
 
-    async def list(self) -> list[dict[str, Any]]:
+    async def all(self) -> list[dict[str, Any]]:
         async with self.sessions() as session:
             agents = (await session.scalars(select(AgentRecord).order_by(AgentRecord.id))).all()
         return [agent_view(a, self.live.get(a.interface)) for a in agents]

@@ -107,6 +107,7 @@ class _Protocol(AMIProtocol):
     """panoramisk's protocol with incremental decoding and our own close()."""
 
     client: AmiClient
+    closed: bool
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -119,7 +120,7 @@ class _Protocol(AMIProtocol):
         self._buffer = ""
         self.banner: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
-    def data_received(self, data: bytes) -> None:  # type: ignore[override]
+    def data_received(self, data: bytes) -> None:
         self._buffer += self._decoder.decode(data)
         if not self.banner.done():
             line, sep, rest = self._buffer.partition(EOL)
@@ -152,7 +153,7 @@ class _Protocol(AMIProtocol):
             self.closed = True
             self.transport.close()
 
-    def connection_lost(self, exc: Exception | None) -> None:  # type: ignore[override]
+    def connection_lost(self, exc: Exception | None) -> None:
         self.close()
         self.client.connection_lost(self, exc)
 

@@ -66,10 +66,12 @@ def build_stream(copies: int) -> tuple[bytes, int]:
         text = (_captures_dir() / name).read_bytes().decode("utf-8").split("\r\n", 1)[1]
         frames += [f for f in text.split("\r\n\r\n") if f.startswith("Event:")]
     block = "\r\n\r\n".join(frames) + "\r\n\r\n"
-    parts = [
-        _ID.sub(lambda m, i=i: f"{1800000000 + i * 1000 + int(m[1])}.{m[2]}", block) for i in range(copies)
-    ]
+    parts = [_renumber(block, i) for i in range(copies)]
     return "".join(parts).encode("utf-8"), len(frames) * copies
+
+
+def _renumber(block: str, copy: int) -> str:
+    return _ID.sub(lambda m: f"{1800000000 + copy * 1000 + int(m[1])}.{m[2]}", block)
 
 
 class _Sink:
@@ -92,6 +94,13 @@ class _Transport(asyncio.Transport):
 
     def close(self) -> None:
         pass
+
+
+class _EventPathOnly(CallPipeline):
+    """The pipeline without its side effects (MixMonitor, wrap-up, database): the event path itself."""
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        self.bus.publish(kind, **data)
 
 
 def _feed(protocol: asyncio.Protocol, data: bytes, chunk: int = 65536) -> None:
@@ -124,8 +133,7 @@ async def bench_throughput(copies: int) -> None:
     bus.subscribe("call.", count_event)
     agents = AgentService(client, None, bus, CallSettings())  # type: ignore[arg-type]
     operations = CallOperations(client, model, agents, None, bus, CallSettings())  # type: ignore[arg-type]
-    pipeline = CallPipeline(client, model, agents, operations, None, bus)
-    pipeline.publish = lambda kind, data: bus.publish(kind, **data)  # type: ignore[method-assign]
+    pipeline = _EventPathOnly(client, model, agents, operations, None, bus)
     consumer = asyncio.create_task(pipeline.run())
     started = time.perf_counter()
     _feed(ours, data)

@@ -260,7 +260,7 @@ async def list_handoffs(request: web.Request) -> web.Response:
 
 
 async def list_agents(request: web.Request) -> web.Response:
-    return json_response({"agents": await _svc(request).agents.list()})
+    return json_response({"agents": await _svc(request).agents.all()})
 
 
 async def get_agent(request: web.Request) -> web.Response:

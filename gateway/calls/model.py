@@ -164,14 +164,16 @@ class CallModel:
         return out
 
     def _call(self, event: AmiEvent, *, adopt: bool = True, prefix: str = "") -> Call | None:
-        call_id = event.get(prefix + "Linkedid")
-        uniqueid = event.get(prefix + "Uniqueid")
-        if call_id in self._expected and "attach_to" in self._expected[call_id]:
+        linkedid = str(event.get(prefix + "Linkedid") or "")
+        uniqueid = str(event.get(prefix + "Uniqueid") or "")
+        if not linkedid:
+            return None
+        if linkedid in self._expected and "attach_to" in self._expected[linkedid]:
             # A party we originated into an existing call (三方通话): its channels join that call.
-            self._alias[call_id] = self._expected[call_id]["attach_to"]
-            self._first_role[call_id] = self._expected.pop(call_id).get("first_leg_role", "other")
-        call_id = self._alias.get(call_id, call_id)
-        if not call_id or call_id in self._ended:
+            self._alias[linkedid] = self._expected[linkedid]["attach_to"]
+            self._first_role[linkedid] = self._expected.pop(linkedid).get("first_leg_role", "other")
+        call_id = self._alias.get(linkedid, linkedid)
+        if call_id in self._ended:
             return None
         call = self.calls.get(call_id)
         if call is None:
@@ -546,20 +548,20 @@ class CallModel:
             if not call.live_legs():
                 self._end(call, "ended while the PBX link was down", out)
         for row in alive.values():
-            call = self._call(row)
-            if call is None:
+            adopted = self._call(row)
+            if adopted is None:
                 continue
-            leg = call.legs[str(row["Uniqueid"])]
+            leg = adopted.legs[str(row["Uniqueid"])]
             leg.state = str(row.get("ChannelStateDesc", leg.state))
             if row.get("BridgeId"):
                 leg.bridge = str(row["BridgeId"])
                 self.bridges.setdefault(leg.bridge, set()).add(leg.uniqueid)
         for entry in queue_entries:
             uniqueid = str(entry.get("Uniqueid", ""))
-            call = self.calls.get(self._leg_call.get(uniqueid, ""))
-            if call is not None and call.state in ("new", "queued"):
-                call.queue = str(entry.get("Queue"))
-                call.state = "queued"
+            waiting = self.calls.get(self._leg_call.get(uniqueid, ""))
+            if waiting is not None and waiting.state in ("new", "queued"):
+                waiting.queue = str(entry.get("Queue"))
+                waiting.state = "queued"
         for bridge, members in list(self.bridges.items()):
             members.intersection_update(alive)
             if not members:
