@@ -18,6 +18,7 @@ from gateway.appkeys import ADVISORIES, BUS, CALENDAR, CLOCK, ENGINE, POLICY, RE
 from gateway.auth.middleware import LIMITER, TOKENS, FailedAuthLimiter, auth_middleware
 from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
+from gateway.calls import setup as setup_calls
 from gateway.config import Settings
 from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.http import openapi
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app[TIMERS] = Timers(settings.timer_interval)
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(tickets)
+    setup_calls(app)
     setup_webhooks(app, app[METRICS].registry)
     setup_sms(app, app[METRICS].registry)
     app.cleanup_ctx.append(follow_up)

@@ -11,6 +11,7 @@ BENCH_MODULES = (
     "gateway.tickets.bench_api",
     "gateway.speech.cli:register_bench",
     "kb.cli:register_bench",
+    "gateway.calls.bench",
     "ivr.bench",
 )
 

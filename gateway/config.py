@@ -48,6 +48,7 @@ class AmiSettings(BaseModel):
     ping_interval: float = Field(default=5.0, gt=0)
     reconnect_delay: float = Field(default=1.0, gt=0)
     enabled: bool = True
+    reconnect_max_delay: float = Field(default=10.0, gt=0)
 
     def resolved_secret(self) -> str | None:
         return _read_secret(self.secret, self.secret_file)
@@ -137,6 +138,27 @@ class IvrSettings(BaseModel):
     flow_file: Path | None = None  # None → ivr/flows/default.toml
     sounds_dir: Path | None = None  # prompt files (<id>.wav); None → <data_dir>/ivr/sounds/zh
     asterisk_sounds_dir: str | None = None  # the same directory as Asterisk sees it, if different
+class ExpertGroup(BaseModel):
+    """An expert seat group (专家座席): dialled in the ``hotline-expert`` context."""
+
+    label: str
+    number: str = Field(pattern=r"^[0-9*#+]+$")
+
+
+class CallSettings(BaseModel):
+    """Names shared with asterisk_conf/ (see gateway/calls/README.md)."""
+
+    queues: list[str] = ["hotline"]
+    recording_dir: Path = Path("/var/spool/asterisk/monitor/hotline")
+    wrapup_seconds: float = Field(default=30, ge=0)
+    # 一键转接 targets: sub-centres (分中心 / 县区平台) and retained hotlines, dialled in hotline-transfer.
+    transfer_targets: dict[str, str] = {"county-subcentre": "8001", "12315": "12315"}
+    experts: dict[str, ExpertGroup] = {
+        "12333": ExpertGroup(label="人社 12333", number="12333"),
+        "12348": ExpertGroup(label="法律 12348", number="12348"),
+    }
+    police_number: str = "110"
+    answer_target_seconds: int = Field(default=15, gt=0)  # GB/T 33358: answer within 15 s
 
 
 class Settings(BaseSettings):
@@ -158,6 +180,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     speech: SpeechSettings = SpeechSettings()
     ivr: IvrSettings = IvrSettings()
+    calls: CallSettings = CallSettings()
 
     @property
     def database_url(self) -> str:

@@ -14,6 +14,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.speech.models",
     "kb.models",
     "ivr.models",
+    "gateway.calls.models",
 )
 
 

@@ -15,7 +15,7 @@ from gateway.config import load_settings
 
 
 async def test_healthz_and_readyz(tmp_path: Path) -> None:
-    app = create_app(load_settings(data_dir=tmp_path))
+    app = create_app(load_settings(data_dir=tmp_path, ami={"enabled": False}))  # no PBX here
     async with TestClient(TestServer(app)) as client:
         assert (await client.get("/healthz")).status == 200
         resp = await client.get("/readyz")

@@ -1,0 +1,344 @@
+"""HTTP API for the agent and supervisor consoles: /api/v1/calls/… and /api/v1/agents/….
+
+Callers authenticate with API tokens (agents and supervisors). An ``Idempotency-Key``
+header makes a POST safe to resend: the same key returns the first result and sends no second AMI action.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from gateway.calls.kpi import queue_kpis
+from gateway.calls.models import CallRecord, PoliceHandoff
+from gateway.calls.service import CALLS, CallsService
+from gateway.errors import Forbidden, InvalidInput, NotFound
+from gateway.http.api import ACTOR_KEY, authorize, declare
+from gateway.http.jsonio import json_response
+
+PREFIX = "/api/v1"
+
+
+CONSOLE = ("agent", "admin")
+SUPERVISOR = ("admin",)
+
+
+def add_routes(app: web.Application) -> None:
+    """Each route checks its caller: agents and supervisors (admin tokens) drive calls; an agent may
+    change only its own seat (login, pause …); listen/whisper/barge and registering seats are for
+    supervisors."""
+    routes: list[tuple[str, str, Any, str, tuple[str, ...], bool]] = [
+        ("GET", "/calls", list_calls, "Calls, newest first", CONSOLE, False),
+        ("GET", "/calls/kpi", kpi, "Per-queue KPIs: answered within 15 s, abandoned, 24 h 接通率", CONSOLE, False),
+        ("GET", "/calls/handoffs", list_handoffs, "12345→110 handoff records", CONSOLE, False),
+        ("POST", "/calls/outbound", outbound, "Originate a callback or a voice survey", CONSOLE, False),
+        ("GET", "/calls/{call_id}", get_call, "One call with its legs", CONSOLE, False),
+        ("POST", "/calls/{call_id}/transfer", transfer, "一键转接 (blind) to a sub-centre or hotline", CONSOLE, False),
+        ("POST", "/calls/{call_id}/expert", consult_expert, "Warm transfer: consult an expert seat", CONSOLE, False),
+        ("POST", "/calls/{call_id}/expert/complete", complete_expert, "Hand the citizen to the expert", CONSOLE,
+         False),
+        ("POST", "/calls/{call_id}/expert/cancel", cancel_expert, "Back to the citizen", CONSOLE, False),
+        ("POST", "/calls/{call_id}/conference", conference, "三方通话 with a unit or 110", CONSOLE, False),
+        ("POST", "/calls/{call_id}/conference/leave", leave_conference, "The agent leaves the 三方通话", CONSOLE,
+         False),
+        ("POST", "/calls/{call_id}/police", police, "12345→110 transfer with a handoff record", CONSOLE, False),
+        ("PUT", "/calls/{call_id}/ticket", link_ticket, "Link the call to a ticket", CONSOLE, False),
+        ("GET", "/agents", list_agents, "Seats and their state", CONSOLE, False),
+        ("GET", "/agents/{agent_id}", get_agent, "One seat", CONSOLE, False),
+        ("PUT", "/agents/{agent_id}", register_agent, "Register a seat (interface, skills)", SUPERVISOR, False),
+        ("POST", "/agents/{agent_id}/login", agent_login, "Log in to queues", CONSOLE, True),
+        ("POST", "/agents/{agent_id}/logout", agent_logout, "Log out", CONSOLE, True),
+        ("POST", "/agents/{agent_id}/pause", agent_pause, "Pause with a reason", CONSOLE, True),
+        ("POST", "/agents/{agent_id}/ready", agent_ready, "Ready (unpause)", CONSOLE, True),
+        ("PUT", "/agents/{agent_id}/queues", agent_queues, "Change the seat's queues", CONSOLE, True),
+        ("POST", "/agents/{agent_id}/spy", spy, "Supervisor listen / whisper / barge", SUPERVISOR, False),
+    ]
+    for method, path, handler, summary, kinds, own_seat in routes:
+        spec = declare(method, path, summary=summary, kinds=kinds, scope="calls", tags=("calls",))
+        app.router.add_route(method, PREFIX + path, spec(_guard(handler, kinds, own_seat)))
+
+
+def _guard(handler: Any, kinds: tuple[str, ...], own_seat: bool) -> Any:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        actor = authorize(request, kinds, "calls")
+        if own_seat and actor.kind == "agent" and actor.id != request.match_info["agent_id"]:
+            raise Forbidden("an agent can only change its own seat", error_id="not-your-seat")
+        return await handler(request)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+
+
+def _svc(request: web.Request) -> CallsService:
+    return request.app[CALLS]
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("the body is not valid JSON", error_id="invalid-json") from exc
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", error_id="invalid-json")
+    return body
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"'{name}' is required", error_id="missing-field", field=name)
+    return value.strip()
+
+
+def _key(request: web.Request, operation: str) -> str | None:
+    header = request.headers.get("Idempotency-Key")
+    if header is None:
+        return None
+    if not header or len(header) > 128 or any(ch in header for ch in "\r\n"):
+        raise InvalidInput("Idempotency-Key must be 1–128 characters", error_id="invalid-idempotency-key")
+    # Scoped by operation and target so one key reused for another operation cannot return a wrong result.
+    return (
+        f"{operation}:{request.match_info.get('call_id') or request.match_info.get('agent_id', '')}:{header}"
+    )
+
+
+def _actor(request: web.Request) -> str | None:
+    actor = request.get(ACTOR_KEY)
+    return None if actor is None else actor.id
+
+
+def _time(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"'{name}' must be an ISO 8601 time", error_id="invalid-time") from exc
+    if value.tzinfo is None:
+        raise InvalidInput(f"'{name}' needs a UTC offset", error_id="invalid-time")
+    return value
+
+
+def _row(row: CallRecord) -> dict[str, Any]:
+    data = {column.name: getattr(row, column.name) for column in CallRecord.__table__.columns}
+    data["call_kind"] = data.pop("kind")
+    return data | {"call_id": row.id}
+
+
+# ---- calls -----------------------------------------------------------------------------------------
+
+
+async def list_calls(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    calls = [c.summary() for c in svc.model.calls.values() if c.kind != "spy"]
+    return json_response({"calls": calls, "pbx": svc.ami.problem() or "connected"})
+
+
+async def get_call(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    call_id = request.match_info["call_id"]
+    live = svc.model.get(call_id)
+    if live is not None:
+        return json_response({"live": True, **live.summary()})
+    async with svc.recorder.sessions() as session:
+        row = await session.get(CallRecord, call_id)
+    if row is None:
+        raise NotFound(f"no call {call_id!r}", error_id="no-such-call")
+    return json_response({"live": False, **_row(row)})
+
+
+async def transfer(request: web.Request) -> web.Response:
+    body = await _body(request)
+    result = await _svc(request).operations.blind_transfer(
+        request.match_info["call_id"],
+        _text(body, "target"),
+        actor=_actor(request),
+        key=_key(request, "transfer"),
+    )
+    return json_response(result)
+
+
+async def consult_expert(request: web.Request) -> web.Response:
+    body = await _body(request)
+    result = await _svc(request).operations.consult_expert(
+        request.match_info["call_id"],
+        _text(body, "expert"),
+        actor=_actor(request),
+        key=_key(request, "expert"),
+    )
+    return json_response(result)
+
+
+async def complete_expert(request: web.Request) -> web.Response:
+    result = await _svc(request).operations.complete_consultation(
+        request.match_info["call_id"], key=_key(request, "expert-complete")
+    )
+    return json_response(result)
+
+
+async def cancel_expert(request: web.Request) -> web.Response:
+    result = await _svc(request).operations.cancel_consultation(
+        request.match_info["call_id"], key=_key(request, "expert-cancel")
+    )
+    return json_response(result)
+
+
+async def conference(request: web.Request) -> web.Response:
+    body = await _body(request)
+    result = await _svc(request).operations.start_conference(
+        request.match_info["call_id"],
+        _text(body, "party"),
+        actor=_actor(request),
+        key=_key(request, "conference"),
+    )
+    return json_response(result)
+
+
+async def leave_conference(request: web.Request) -> web.Response:
+    result = await _svc(request).operations.leave_conference(
+        request.match_info["call_id"], key=_key(request, "conference-leave")
+    )
+    return json_response(result)
+
+
+async def police(request: web.Request) -> web.Response:
+    body = await _body(request)
+    result = await _svc(request).operations.transfer_to_police(
+        request.match_info["call_id"], body, actor=_actor(request), key=_key(request, "police")
+    )
+    return json_response(result)
+
+
+async def link_ticket(request: web.Request) -> web.Response:
+    body = await _body(request)
+    result = await _svc(request).operations.link_ticket(
+        request.match_info["call_id"], _text(body, "ticket_id")
+    )
+    return json_response(result)
+
+
+async def outbound(request: web.Request) -> web.Response:
+    body = await _body(request)
+    result = await _svc(request).operations.originate(
+        _text(body, "kind"),
+        _text(body, "number"),
+        agent_id=body.get("agent_id"),
+        ticket_id=body.get("ticket_id"),
+        key=_key(request, "outbound"),
+    )
+    return json_response(result, status=202)
+
+
+async def kpi(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    target = svc.operations.settings.answer_target_seconds
+    rows = await queue_kpis(
+        svc.recorder.sessions,
+        since=_time(request, "since"),
+        until=_time(request, "until"),
+        queue=request.query.get("queue"),
+        answer_target=target,
+    )
+    return json_response({"queues": rows})
+
+
+async def list_handoffs(request: web.Request) -> web.Response:
+    """Handoff records (12345→110 and 110→12345); ``?undelivered=1`` lists those the webhook still owes."""
+    svc = _svc(request)
+    query = select(PoliceHandoff).order_by(PoliceHandoff.id)
+    if request.query.get("undelivered") in ("1", "true"):
+        query = query.where(PoliceHandoff.delivered_at.is_(None), PoliceHandoff.direction == "to_110")
+    async with svc.recorder.sessions() as session:
+        rows = (await session.scalars(query)).all()
+    return json_response(
+        {
+            "handoffs": [
+                {
+                    "id": h.id,
+                    "direction": h.direction,
+                    "call_id": h.call_id,
+                    "ticket_id": h.ticket_id,
+                    "incident_id": h.incident_id,
+                    "record": h.record,
+                    "created_at": h.created_at,
+                    "delivered_at": h.delivered_at,
+                }
+                for h in rows
+            ]
+        }
+    )
+
+
+# ---- agents ----------------------------------------------------------------------------------------
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    return json_response({"agents": await _svc(request).agents.all()})
+
+
+async def get_agent(request: web.Request) -> web.Response:
+    return json_response(await _svc(request).agents.get(request.match_info["agent_id"]))
+
+
+async def register_agent(request: web.Request) -> web.Response:
+    body = await _body(request)
+    queues = body.get("queues")
+    if queues is not None and (not isinstance(queues, list) or not all(isinstance(q, str) for q in queues)):
+        raise InvalidInput("'queues' must be a list of queue names", error_id="invalid-queues")
+    view = await _svc(request).agents.register(
+        request.match_info["agent_id"],
+        name=str(body.get("name", "")),
+        interface=body.get("interface"),
+        queues=queues,
+    )
+    return json_response(view)
+
+
+async def agent_login(request: web.Request) -> web.Response:
+    body = await _body(request)
+    return json_response(await _svc(request).agents.login(request.match_info["agent_id"], body.get("queues")))
+
+
+async def agent_logout(request: web.Request) -> web.Response:
+    return json_response(await _svc(request).agents.logout(request.match_info["agent_id"]))
+
+
+async def agent_pause(request: web.Request) -> web.Response:
+    body = await _body(request)
+    return json_response(
+        await _svc(request).agents.pause(request.match_info["agent_id"], _text(body, "reason"))
+    )
+
+
+async def agent_ready(request: web.Request) -> web.Response:
+    return json_response(await _svc(request).agents.ready(request.match_info["agent_id"]))
+
+
+async def agent_queues(request: web.Request) -> web.Response:
+    body = await _body(request)
+    queues = body.get("queues")
+    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
+        raise InvalidInput("'queues' must be a list of queue names", error_id="invalid-queues")
+    return json_response(await _svc(request).agents.set_queues(request.match_info["agent_id"], queues))
+
+
+async def spy(request: web.Request) -> web.Response:
+    body = await _body(request)
+    result = await _svc(request).operations.spy(
+        request.match_info["agent_id"],
+        _text(body, "supervisor"),
+        _text(body, "mode"),
+        key=_key(request, "spy"),
+    )
+    return json_response(result)

@@ -1,0 +1,574 @@
+"""The call model: what is happening on the PBX, rebuilt from AMI events alone. Pure: no I/O, no awaits.
+
+A call is keyed by ``Linkedid`` (the oldest channel of the call; it is also our call id), its legs by
+``Uniqueid``. Bridges hold any number of channels. ``apply(event)`` updates the model and returns the
+domain events to publish (``("call.connected", {...})``). Events may arrive out of order or for calls the
+model never saw begin (the gateway reconnected mid-call): a call is adopted from any channel event;
+events for a call that already ended are ignored. ``resync`` reconciles with a CoreShowChannels
+snapshot after a reconnect or an Asterisk restart.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gateway.db.base import utcnow
+
+AmiEvent = dict[str, Any]
+DomainEvents = list[tuple[str, dict[str, Any]]]
+
+LIVE_STATES = ("new", "queued", "ringing", "connected", "consulting", "conference", "transferred")
+ENDED_MEMORY = 10_000  # how many ended call ids we remember to ignore their late events
+
+
+@dataclass(slots=True)
+class Leg:
+    uniqueid: str
+    channel: str
+    role: str = "other"  # citizen | agent | expert | third_party | local | supervisor | other
+    state: str = ""
+    bridge: str | None = None
+    on_hold: bool = False
+    hangup_cause: int | None = None
+
+
+@dataclass(slots=True)
+class Call:
+    call_id: str  # = Linkedid
+    caller: str = ""
+    caller_name: str = ""
+    kind: str = "citizen"  # citizen | police | callback | survey | spy
+    direction: str = "inbound"
+    state: str = "new"
+    queue: str | None = None
+    agent_interface: str | None = None
+    agent_channel: str | None = None
+    citizen_channel: str | None = None
+    incident_id: str | None = None
+    ticket_id: str | None = None
+    conference: str | None = None
+    recording: str | None = None
+    started_at: datetime = field(default_factory=utcnow)
+    queued_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    hold_seconds: int | None = None
+    ring_seconds: int | None = None
+    talk_seconds: int | None = None
+    abandoned: bool = False
+    complete_reason: str | None = None
+    hangup_cause: int | None = None
+    hangup_text: str | None = None
+    end_reason: str | None = None
+    pending: dict[str, Any] | None = None  # an operation in progress (warm transfer …)
+    transfers: list[dict[str, Any]] = field(default_factory=list)
+    legs: dict[str, Leg] = field(default_factory=dict)
+
+    def live_legs(self) -> list[Leg]:
+        return [leg for leg in self.legs.values() if leg.hangup_cause is None]
+
+    def leg_by_channel(self, channel: str | None) -> Leg | None:
+        return next((leg for leg in self.legs.values() if leg.channel == channel), None)
+
+    @property
+    def outcome(self) -> str | None:
+        if any(t.get("result") == "success" for t in self.transfers):
+            return "transferred"
+        if self.answered_at is not None:
+            return "answered"
+        if self.abandoned:
+            return "abandoned"
+        return "unanswered" if self.state == "ended" else None
+
+    def summary(self) -> dict[str, Any]:
+        """What a console (and the tickets capability) needs to know about a call."""
+        return {
+            "call_id": self.call_id,
+            "linkedid": self.call_id,
+            "caller": self.caller,
+            "caller_name": self.caller_name,
+            "call_kind": self.kind,
+            "direction": self.direction,
+            "state": self.state,
+            "queue": self.queue,
+            "agent_interface": self.agent_interface,
+            "agent_channel": self.agent_channel,
+            "citizen_channel": self.citizen_channel,
+            "incident_id": self.incident_id,
+            "ticket_id": self.ticket_id,
+            "conference": self.conference,
+            "recording": self.recording,
+            "started_at": self.started_at,
+            "queued_at": self.queued_at,
+            "answered_at": self.answered_at,
+            "ended_at": self.ended_at,
+            "hold_seconds": self.hold_seconds,
+            "ring_seconds": self.ring_seconds,
+            "talk_seconds": self.talk_seconds,
+            "abandoned": self.abandoned,
+            "hangup_cause": self.hangup_cause,
+            "hangup_text": self.hangup_text,
+            "end_reason": self.end_reason,
+            "transfers": list(self.transfers),
+            "outcome": self.outcome,
+        }
+
+
+def conference_room(call_id: str) -> str:
+    """The ConfBridge room (an extension in hotline-conference) of a call: its id's digits."""
+    return "".join(ch for ch in call_id if ch.isdigit())
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class CallModel:
+    def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
+        self.clock = clock
+        self.calls: dict[str, Call] = {}
+        self.bridges: dict[str, set[str]] = {}  # BridgeUniqueid → Uniqueids in it
+        self._leg_call: dict[str, str] = {}  # Uniqueid → call id
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._expected: dict[str, dict[str, Any]] = {}  # Uniqueid we chose on Originate → call tags
+        self._first_role: dict[str, str] = {}  # Uniqueid → role of the leg we originated
+        self._alias: dict[str, str] = {}  # Linkedid of an originated party → the call it joined
+
+    # ---- queries ---------------------------------------------------------------------------------
+
+    def get(self, call_id: str) -> Call | None:
+        return self.calls.get(call_id)
+
+    def call_of_agent(self, interface: str) -> Call | None:
+        return next((c for c in self.calls.values() if c.agent_interface == interface), None)
+
+    def expect_outbound(self, uniqueid: str, **tags: Any) -> None:
+        """Operations pick the Uniqueid of an originated channel (Originate ChannelId) and tag it here."""
+        self._expected[uniqueid] = tags
+
+    # ---- events ----------------------------------------------------------------------------------
+
+    def apply(self, event: AmiEvent) -> DomainEvents:
+        handler = getattr(self, "_on_" + str(event.get("Event", "")), None)
+        if handler is None:
+            return []  # an event we do not use (or do not know yet: newer Asterisk)
+        out: DomainEvents = []
+        handler(event, out)
+        return out
+
+    def _call(self, event: AmiEvent, *, adopt: bool = True, prefix: str = "") -> Call | None:
+        linkedid = str(event.get(prefix + "Linkedid") or "")
+        uniqueid = str(event.get(prefix + "Uniqueid") or "")
+        if not linkedid:
+            return None
+        if linkedid in self._expected and "attach_to" in self._expected[linkedid]:
+            # A party we originated into an existing call (三方通话): its channels join that call.
+            self._alias[linkedid] = self._expected[linkedid]["attach_to"]
+            self._first_role[linkedid] = self._expected.pop(linkedid).get("first_leg_role", "other")
+        call_id = self._alias.get(linkedid, linkedid)
+        if call_id in self._ended:
+            return None
+        call = self.calls.get(call_id)
+        if call is None:
+            if not adopt:
+                return None
+            call = Call(call_id=call_id, started_at=self.clock())
+            self.calls[call_id] = call
+            tags = self._expected.pop(call_id, None)
+            if tags:
+                first_role = tags.pop("first_leg_role", "other")
+                for name, value in tags.items():
+                    setattr(call, name, value)
+                call.direction = "outbound"
+                self._first_role[call_id] = first_role
+        if uniqueid and uniqueid not in call.legs:
+            channel = str(event.get(prefix + "Channel", ""))
+            leg = Leg(uniqueid=uniqueid, channel=channel)
+            if uniqueid == call_id and call.direction == "inbound":
+                leg.role = "citizen"
+                call.citizen_channel = channel
+                call.caller = _number(event.get(prefix + "CallerIDNum"))
+                call.caller_name = _number(event.get(prefix + "CallerIDName"))
+            elif uniqueid in self._first_role:
+                leg.role = self._first_role.pop(uniqueid)
+                if leg.role == "agent":
+                    call.agent_channel = channel
+            elif channel.startswith("Local/"):
+                leg.role = "local"
+            call.legs[uniqueid] = leg
+            self._leg_call[uniqueid] = call_id
+        return call
+
+    def _on_Newchannel(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e)
+        if call is not None and e.get("Uniqueid") in call.legs:
+            call.legs[e["Uniqueid"]].state = str(e.get("ChannelStateDesc", ""))
+
+    def _on_Newstate(self, e: AmiEvent, out: DomainEvents) -> None:
+        self._on_Newchannel(e, out)
+
+    def _on_NewCallerid(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e)
+        if call is not None and e.get("Uniqueid") == call.call_id and call.direction == "inbound":
+            call.caller = _number(e.get("CallerIDNum")) or call.caller
+            call.caller_name = _number(e.get("CallerIDName")) or call.caller_name
+
+    def _on_UserEvent(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e)
+        if call is None:
+            return
+        name = e.get("UserEvent")
+        if name == "HotlinePolice":
+            call.kind = "police"
+            call.incident_id = str(e.get("IncidentId", "")) or None
+            out.append(("call.police_incoming", call.summary()))
+        elif name == "HotlineCall" and e.get("Kind"):
+            call.kind = str(e["Kind"])
+
+    def _on_QueueCallerJoin(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e)
+        if call is None:
+            return
+        call.queue = str(e.get("Queue"))
+        call.state = "queued"
+        call.queued_at = call.queued_at or self.clock()
+        out.append(
+            (
+                "call.offered",
+                {**call.summary(), "position": _int(e.get("Position")), "waiting": _int(e.get("Count"))},
+            )
+        )
+
+    def _on_AgentCalled(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e)
+        if call is None:
+            return
+        self._call(e, prefix="Dest")  # the agent's leg
+        if leg := call.legs.get(str(e.get("DestUniqueid"))):
+            leg.role = "agent"
+        if call.state in ("new", "queued"):
+            call.state = "ringing"
+        out.append(
+            (
+                "call.ringing",
+                {
+                    **call.summary(),
+                    "ringing_interface": e.get("Interface"),
+                    "member_name": e.get("MemberName"),
+                },
+            )
+        )
+
+    def _on_AgentRingNoAnswer(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e)
+        if call is not None and call.state == "ringing":
+            call.state = "queued"
+        if call is not None:
+            out.append(("call.ring_no_answer", {**call.summary(), "ringing_interface": e.get("Interface")}))
+
+    def _on_AgentConnect(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e)
+        if call is None:
+            return
+        self._call(e, prefix="Dest")
+        if leg := call.legs.get(str(e.get("DestUniqueid"))):
+            leg.role = "agent"
+        call.state = "connected"
+        call.queue = str(e.get("Queue") or call.queue)
+        call.agent_interface = str(e.get("Interface"))
+        call.agent_channel = str(e.get("DestChannel"))
+        call.hold_seconds = _int(e.get("HoldTime"))
+        call.ring_seconds = _int(e.get("RingTime"))
+        call.answered_at = self.clock()
+        out.append(("call.connected", call.summary()))
+
+    def _on_QueueCallerAbandon(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e)
+        if call is None:
+            return
+        if call.pending and call.pending.get("kind") == "redirect":
+            return  # our own one-key transfer out of the queue: Asterisk reports it as an abandon
+        call.abandoned = True
+        call.hold_seconds = _int(e.get("HoldTime"))
+        out.append(("call.abandoned", call.summary()))
+
+    def _on_AgentComplete(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e)
+        if call is None:
+            return
+        call.talk_seconds = _int(e.get("TalkTime"))
+        call.complete_reason = str(e.get("Reason", "")) or None
+        out.append(
+            (
+                "call.agent_completed",
+                {**call.summary(), "agent_interface": e.get("Interface"), "reason": call.complete_reason},
+            )
+        )
+
+    # ---- bridges ---------------------------------------------------------------------------------
+
+    def _on_BridgeCreate(self, e: AmiEvent, out: DomainEvents) -> None:
+        self.bridges.setdefault(str(e.get("BridgeUniqueid")), set())
+
+    def _on_BridgeEnter(self, e: AmiEvent, out: DomainEvents) -> None:
+        bridge = str(e.get("BridgeUniqueid"))
+        self.bridges.setdefault(bridge, set()).add(str(e.get("Uniqueid")))
+        call = self._call(e)
+        if call is None or (leg := call.legs.get(str(e.get("Uniqueid")))) is None:
+            return
+        leg.bridge = bridge
+        pending = call.pending
+        # The agent coming back to the citizen's bridge ends a consultation (cancelled warm transfer).
+        if (
+            call.state == "consulting"
+            and leg.role == "agent"
+            and pending
+            and pending.get("citizen_bridge") == bridge
+            and pending.get("consulted")
+        ):
+            call.state = "connected"
+            call.pending = None
+            call.transfers.append(
+                {"kind": "warm", "target": pending.get("target"), "result": "cancelled", "at": self.clock()}
+            )
+            out.append(("call.transfer_cancelled", call.summary()))
+
+    def _on_BridgeLeave(self, e: AmiEvent, out: DomainEvents) -> None:
+        bridge = str(e.get("BridgeUniqueid"))
+        self.bridges.get(bridge, set()).discard(str(e.get("Uniqueid")))
+        call = self._call(e, adopt=False)
+        if call is not None and (leg := call.legs.get(str(e.get("Uniqueid")))) and leg.bridge == bridge:
+            leg.bridge = None
+            if call.state == "consulting" and leg.role == "agent" and call.pending:
+                call.pending["consulted"] = True
+
+    def _on_BridgeMerge(self, e: AmiEvent, out: DomainEvents) -> None:
+        source = self.bridges.pop(str(e.get("FromBridgeUniqueid")), set())
+        target = str(e.get("ToBridgeUniqueid"))
+        self.bridges.setdefault(target, set()).update(source)
+        for uniqueid in source:
+            if (call := self.calls.get(self._leg_call.get(uniqueid, ""))) and uniqueid in call.legs:
+                call.legs[uniqueid].bridge = target
+
+    def _on_BridgeDestroy(self, e: AmiEvent, out: DomainEvents) -> None:
+        self.bridges.pop(str(e.get("BridgeUniqueid")), None)
+
+    def _on_Hold(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e, adopt=False)
+        if call is not None and (leg := call.legs.get(str(e.get("Uniqueid")))):
+            leg.on_hold = e.get("Event") == "Hold"
+
+    _on_Unhold = _on_Hold
+
+    def _on_DialBegin(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e, prefix="Dest")
+        if call is None:
+            return
+        leg = call.legs.get(str(e.get("DestUniqueid")))
+        if leg is None or leg.role not in ("other", "local"):
+            return
+        pending = call.pending or {}
+        if leg.channel.startswith("Local/"):
+            return
+        if pending.get("kind") == "warm":
+            leg.role = "expert"
+        elif call.state == "conference":
+            leg.role = "third_party"
+        elif call.direction == "outbound" and call.citizen_channel is None:
+            leg.role = "citizen"
+            call.citizen_channel = leg.channel
+
+    def _on_DialEnd(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e, adopt=False, prefix="Dest")
+        if call is None or call.direction != "outbound" or e.get("DialStatus") != "ANSWER":
+            return
+        leg = call.legs.get(str(e.get("DestUniqueid")))
+        if leg is not None and leg.role == "citizen" and call.answered_at is None:
+            call.answered_at = self.clock()
+            call.state = "connected"
+            out.append(("call.connected", call.summary()))
+
+    def _on_LocalBridge(self, e: AmiEvent, out: DomainEvents) -> None:
+        for prefix in ("LocalOne", "LocalTwo"):
+            if (call := self._call(e, prefix=prefix)) and (
+                leg := call.legs.get(str(e.get(prefix + "Uniqueid")))
+            ):
+                leg.role = "local"
+
+    def _on_LocalOptimizationEnd(self, e: AmiEvent, out: DomainEvents) -> None:
+        # The Local halves are swapped out of the path; their Hangup events follow and close the legs.
+        pass
+
+    # ---- transfers and conferences ---------------------------------------------------------------
+
+    def _on_BlindTransfer(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e, adopt=False, prefix="Transferee") or self._call(
+            e, adopt=False, prefix="Transferer"
+        )
+        if call is None:
+            return
+        result = str(e.get("Result", ""))
+        transfer = {
+            "kind": "blind",
+            "target": e.get("Extension"),
+            "context": e.get("Context"),
+            "result": result.lower(),
+            "at": self.clock(),
+        }
+        if call.pending and call.pending.get("kind") in ("blind", "police"):
+            transfer["kind"] = call.pending["kind"]
+            call.pending = None
+        call.transfers.append(transfer)
+        if result == "Success":
+            call.state = "transferred"
+            out.append(("call.transferred", {**call.summary(), "transfer": transfer}))
+        else:
+            out.append(("call.transfer_failed", {**call.summary(), "transfer": transfer}))
+
+    def _on_AttendedTransfer(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e, adopt=False, prefix="Transferee") or self._call(
+            e, adopt=False, prefix="OrigTransferer"
+        )
+        if call is None:
+            return
+        result = str(e.get("Result", ""))
+        target = (call.pending or {}).get("target")
+        transfer = {
+            "kind": "warm",
+            "target": target,
+            "dest_type": e.get("DestType"),
+            "result": result.lower(),
+            "at": self.clock(),
+        }
+        call.pending = None
+        call.transfers.append(transfer)
+        if result == "Success":
+            call.state = "transferred"
+            out.append(("call.transferred", {**call.summary(), "transfer": transfer}))
+        else:
+            call.state = "connected"
+            out.append(("call.transfer_failed", {**call.summary(), "transfer": transfer}))
+
+    def _on_ConfbridgeJoin(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e)
+        if call is None:
+            return
+        call.conference = str(e.get("Conference"))
+        if call.state != "conference":
+            call.state = "conference"
+            out.append(("call.conference", call.summary()))
+        leg = call.legs.get(str(e.get("Uniqueid")))
+        if leg is not None and leg.role == "other":
+            leg.role = "third_party"
+        out.append(
+            (
+                "call.conference_joined",
+                {**call.summary(), "channel": e.get("Channel"), "role": leg.role if leg else None},
+            )
+        )
+
+    def _on_ConfbridgeLeave(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e, adopt=False)
+        if call is None:
+            return
+        leg = call.legs.get(str(e.get("Uniqueid")))
+        if leg is not None and leg.role == "agent":
+            call.agent_channel = None  # the agent left; citizen and third party talk on
+        out.append(
+            (
+                "call.conference_left",
+                {**call.summary(), "channel": e.get("Channel"), "role": leg.role if leg else None},
+            )
+        )
+
+    def _on_OriginateResponse(self, e: AmiEvent, out: DomainEvents) -> None:
+        if e.get("Response") == "Failure":
+            uniqueid = str(e.get("Uniqueid", ""))
+            tags = self._expected.pop(uniqueid, {})
+            out.append(
+                (
+                    "call.originate_failed",
+                    {
+                        "call_id": uniqueid,
+                        "reason": e.get("Reason"),
+                        "channel": e.get("Channel"),
+                        "call_kind": tags.get("kind"),
+                        "ticket_id": tags.get("ticket_id"),
+                    },
+                )
+            )
+
+    # ---- the end ---------------------------------------------------------------------------------
+
+    def _on_Hangup(self, e: AmiEvent, out: DomainEvents) -> None:
+        call = self._call(e, adopt=False)
+        if call is None:
+            return
+        leg = call.legs.get(str(e.get("Uniqueid")))
+        if leg is None:
+            return
+        leg.hangup_cause = _int(e.get("Cause")) or 0
+        if leg.role == "citizen" or call.hangup_cause is None:
+            call.hangup_cause = leg.hangup_cause
+            call.hangup_text = str(e.get("Cause-txt", "")) or None
+        if leg.role == "agent" and call.agent_channel == leg.channel:
+            call.agent_channel = None
+        if not call.live_legs():
+            self._end(call, "hangup", out)
+
+    def _end(self, call: Call, reason: str, out: DomainEvents) -> None:
+        call.state = "ended"
+        call.ended_at = self.clock()
+        call.end_reason = reason
+        out.append(("call.ended", call.summary()))
+        del self.calls[call.call_id]
+        for uniqueid in call.legs:
+            self._leg_call.pop(uniqueid, None)
+            self._alias.pop(uniqueid, None)
+        self._ended[call.call_id] = None
+        while len(self._ended) > ENDED_MEMORY:
+            self._ended.popitem(last=False)
+
+    def resync(self, channels: Iterable[AmiEvent], queue_entries: Iterable[AmiEvent] = ()) -> DomainEvents:
+        """Reconcile with CoreShowChannels rows (and QueueStatus QueueEntry rows) taken after a reconnect:
+        legs missing from the snapshot hung up while we were away; unknown live channels are adopted."""
+        out: DomainEvents = []
+        alive = {str(row.get("Uniqueid")): row for row in channels}
+        for call in list(self.calls.values()):
+            for leg in call.live_legs():
+                if leg.uniqueid not in alive:
+                    leg.hangup_cause = 0
+            if not call.live_legs():
+                self._end(call, "ended while the PBX link was down", out)
+        for row in alive.values():
+            adopted = self._call(row)
+            if adopted is None:
+                continue
+            leg = adopted.legs[str(row["Uniqueid"])]
+            leg.state = str(row.get("ChannelStateDesc", leg.state))
+            if row.get("BridgeId"):
+                leg.bridge = str(row["BridgeId"])
+                self.bridges.setdefault(leg.bridge, set()).add(leg.uniqueid)
+        for entry in queue_entries:
+            uniqueid = str(entry.get("Uniqueid", ""))
+            waiting = self.calls.get(self._leg_call.get(uniqueid, ""))
+            if waiting is not None and waiting.state in ("new", "queued"):
+                waiting.queue = str(entry.get("Queue"))
+                waiting.state = "queued"
+        for bridge, members in list(self.bridges.items()):
+            members.intersection_update(alive)
+            if not members:
+                del self.bridges[bridge]
+        return out
+
+
+def _number(value: Any) -> str:
+    text = str(value or "")
+    return "" if text == "<unknown>" else text

@@ -1,0 +1,152 @@
+"""The single consumer of AMI events: event → call model → agents → domain events on the bus.
+
+One task reads ``AmiClient.events`` in order. On ``LINK_UP`` it resyncs (CoreShowChannels, QueueStatus,
+ConfbridgeListRooms/ConfbridgeList) and reconciles the agents *before* reading further, so events that
+arrive meanwhile wait in the queue and are applied after the snapshot, in order. Slow side effects
+(database writes, MixMonitor, wrap-up) run in other tasks: the pipeline never waits on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from gateway.bus import EventBus
+from gateway.calls.agents import AgentService
+from gateway.calls.ami import LINK_UP, AmiClient, AsteriskRefused, AsteriskUnavailable
+from gateway.calls.model import CallModel
+from gateway.calls.operations import CallOperations
+from gateway.calls.recorder import CallRecorder
+
+log = logging.getLogger(__name__)
+
+SAVED = {
+    "call.offered",
+    "call.connected",
+    "call.abandoned",
+    "call.transferred",
+    "call.transfer_failed",
+    "call.conference",
+    "call.ended",
+    "call.recording",
+    "call.police_incoming",
+}
+
+
+class CallPipeline:
+    def __init__(
+        self,
+        ami: AmiClient,
+        model: CallModel,
+        agents: AgentService,
+        operations: CallOperations,
+        recorder: CallRecorder | None,
+        bus: EventBus,
+    ) -> None:
+        self.ami = ami
+        self.model = model
+        self.agents = agents
+        self.operations = operations
+        self.recorder = recorder
+        self.bus = bus
+        self.processed = 0
+        self.resyncs = 0
+        self._side_tasks: set[asyncio.Task[Any]] = set()
+
+    async def run(self) -> None:
+        events = self.ami.events
+        while True:
+            event = await events.get()
+            if event.get("Event") == LINK_UP:
+                await self.resync()
+                continue
+            try:
+                published = self.model.apply(event)
+                self.agents.apply(event)
+                self.processed += 1
+                for kind, data in published:
+                    self.publish(kind, data)
+            except Exception:  # a bug on one odd event must not stop call control
+                log.exception("could not apply AMI event %s", event.get("Event"))
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        if data.get("agent_interface") and "agent_id" not in data:
+            data["agent_id"] = self.agents._by_interface.get(data["agent_interface"])
+        self.bus.publish(kind, **data)  # summaries use "call_kind": "kind" is the bus's own argument
+        if self.recorder is not None and kind in SAVED:
+            self.recorder.save(data)
+        if kind == "call.offered" and data.get("direction") == "inbound":
+            self._side(self.operations.start_recording(data["call_id"]), f"record {data['call_id']}")
+        elif kind == "call.agent_completed" and data.get("agent_interface"):
+            self.agents.start_wrapup(str(data["agent_interface"]))
+        elif kind == "call.police_incoming":
+            self._side(self._police_arrival(data), f"110 arrival {data['call_id']}")
+
+    async def _police_arrival(self, data: dict[str, Any]) -> None:
+        handoff = await self.operations.record_police_arrival(data)
+        self.bus.publish("handoff.police_incoming", **handoff)
+
+    def _side(self, coro: Any, what: str) -> None:
+        task = asyncio.create_task(coro, name=what)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_done)
+
+    def _side_done(self, task: asyncio.Task[Any]) -> None:
+        self._side_tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            message = getattr(exc, "message", repr(exc))
+            log.warning("%s failed: %s", task.get_name(), message)
+
+    async def settle(self) -> None:
+        """Wait for the side tasks started so far (tests, shutdown)."""
+        while self._side_tasks:
+            await asyncio.gather(*self._side_tasks, return_exceptions=True)
+
+    async def resync(self) -> None:
+        """After a (re)connect: rebuild what changed while we were away; make Asterisk match our agents."""
+        try:
+            channels = await self.ami.send("CoreShowChannels")
+            status = await self.ami.send("QueueStatus")
+            rooms = await self._conference_rooms()
+        except (AsteriskUnavailable, AsteriskRefused) as exc:
+            log.warning("resync after reconnect failed (%s); it runs again on the next connect", exc.message)
+            return
+        entries = [row for row in status.events if row.get("Event") == "QueueEntry"]
+        members = [row for row in status.events if row.get("Event") == "QueueMember"]
+        for kind, data in self.model.resync(channels.events, entries):
+            self.publish(kind, data)
+        for room, rows in rooms.items():
+            for row in rows:
+                call = next(
+                    (c for c in self.model.calls.values() if c.leg_by_channel(row.get("Channel"))), None
+                )
+                if call is not None:
+                    call.conference, call.state = room, "conference"
+        for row in members:
+            self.agents.apply({**row, "Event": "QueueMemberStatus", "Interface": row.get("Location")})
+        try:
+            await self.agents.reconcile(members)
+        except (AsteriskUnavailable, AsteriskRefused) as exc:
+            log.warning("agent reconcile failed (%s); it runs again on the next connect", exc.message)
+        self.resyncs += 1
+        self.bus.publish(
+            "pbx.resynced",
+            calls=len(self.model.calls),
+            channels=len(channels.events),
+            connects=self.ami.connects,
+        )
+
+    async def _conference_rooms(self) -> dict[str, list[dict[str, Any]]]:
+        try:
+            rooms = await self.ami.send("ConfbridgeListRooms")
+        except AsteriskRefused:
+            return {}  # "No active conferences."
+        out = {}
+        for row in rooms.events:
+            room = str(row.get("Conference"))
+            try:
+                out[room] = (await self.ami.send("ConfbridgeList", {"Conference": room})).events
+            except AsteriskRefused:
+                out[room] = []  # emptied between the two actions
+        return out

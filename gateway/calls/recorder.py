@@ -1,0 +1,97 @@
+"""Writes call summaries to the ``calls`` table from its own task: the event pipeline never waits on I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.calls.models import CallRecord
+
+log = logging.getLogger(__name__)
+
+COLUMNS = (
+    "call_kind",
+    "direction",
+    "state",
+    "queue",
+    "caller",
+    "caller_name",
+    "agent_id",
+    "agent_interface",
+    "incident_id",
+    "ticket_id",
+    "recording",
+    "started_at",
+    "queued_at",
+    "answered_at",
+    "ended_at",
+    "hold_seconds",
+    "ring_seconds",
+    "talk_seconds",
+    "abandoned",
+    "hangup_cause",
+    "hangup_text",
+    "end_reason",
+    "outcome",
+    "transfers",
+)
+
+
+def _json_safe(transfers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in t.items()} for t in transfers]
+
+
+class CallRecorder:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.written = 0
+
+    def save(self, summary: dict[str, Any]) -> None:
+        self.queue.put_nowait(summary)
+
+    async def drain(self) -> None:
+        """Wait until everything saved so far is in the database (tests, shutdown)."""
+        await self.queue.join()
+
+    async def run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                await self._write(batch)
+            except (
+                Exception
+            ):  # a database hiccup must not kill the recorder; the next summary rewrites the row
+                log.exception("could not save %d call summaries", len(batch))
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+
+    async def _write(self, batch: list[dict[str, Any]]) -> None:
+        latest: dict[str, dict[str, Any]] = {}
+        for summary in batch:  # several updates of one call in a batch: the last one wins
+            latest[summary["call_id"]] = summary
+        async with self.sessions.begin() as session:
+            for call_id, summary in latest.items():
+                row = await session.get(CallRecord, call_id)
+                if row is None:
+                    row = CallRecord(id=call_id)
+                    session.add(row)
+                for column in COLUMNS:
+                    value = summary.get(column)
+                    column = "kind" if column == "call_kind" else column
+                    if column == "transfers":
+                        value = _json_safe(value or [])
+                    elif column == "abandoned":
+                        value = bool(value)
+                    elif column in ("caller", "caller_name"):
+                        value = value or ""
+                    if column == "ticket_id" and value is None:
+                        continue  # a ticket linked through the API is never unlinked by a later event
+                    setattr(row, column, value)
+        self.written += len(latest)

@@ -1,0 +1,71 @@
+"""Builds the calls capability once (composition root helper) and owns its tasks' start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from gateway.appkeys import BUS, READINESS, SESSIONS, SETTINGS
+from gateway.calls.agents import AgentService
+from gateway.calls.ami import AmiClient
+from gateway.calls.model import CallModel
+from gateway.calls.operations import CallOperations
+from gateway.calls.pipeline import CallPipeline
+from gateway.calls.recorder import CallRecorder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CallsService:
+    ami: AmiClient
+    model: CallModel
+    agents: AgentService
+    operations: CallOperations
+    pipeline: CallPipeline
+    recorder: CallRecorder
+
+
+CALLS = web.AppKey("calls", CallsService)
+
+
+async def calls_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the AMI client, the event pipeline and the call recorder live as long as the app."""
+    settings, sessions, bus = app[SETTINGS], app[SESSIONS], app[BUS]
+    ami = AmiClient(settings.ami)
+    model = CallModel()
+    recorder = CallRecorder(sessions)
+    agents = AgentService(ami, sessions, bus, settings.calls)
+    operations = CallOperations(ami, model, agents, sessions, bus, settings.calls)
+    pipeline = CallPipeline(ami, model, agents, operations, recorder, bus)
+    app[CALLS] = CallsService(ami, model, agents, operations, pipeline, recorder)
+    tasks = [
+        asyncio.create_task(recorder.run(), name="call-recorder"),
+        asyncio.create_task(pipeline.run(), name="call-pipeline"),
+    ]
+    if settings.ami.enabled:
+        ami.start()
+
+        async def probe() -> str | None:
+            return ami.problem()
+
+        app[READINESS]["pbx"] = probe
+    else:
+        log.warning("PBX link disabled (ami.enabled = false): call operations answer 503")
+    yield
+    await ami.close()
+    await agents.close()
+    tasks[1].cancel()
+    await pipeline.settle()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(5):
+            await recorder.drain()
+    tasks[0].cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,175 @@
+"""The call model rebuilt from real Asterisk 22 sessions (../shared/ami_captures) and scripted sequences."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gateway.calls.model import CallModel, conference_room
+from tests.fakes import scenarios
+from tests.fakes.fake_ami import capture_frames, parse_frames
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def run(model: CallModel, events: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for event in events:
+        out += model.apply(event)
+    return out
+
+
+def capture(name: str) -> list[dict[str, Any]]:
+    return [parse_frames(f)[0] for f in capture_frames(name)]
+
+
+def kinds(published: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    return [kind for kind, _ in published]
+
+
+def test_a_caller_who_hangs_up_in_the_queue_is_an_abandoned_call() -> None:
+    model = CallModel(Clock())
+    published = run(model, capture("basic_call.ami"))
+    assert kinds(published) == ["call.offered", "call.abandoned", "call.ended"]
+    ended = published[-1][1]
+    assert ended["call_id"] == "1795345125.0"
+    assert ended["caller"] == "citizen"
+    assert ended["queue"] == "hotline"
+    assert ended["abandoned"] is True
+    assert ended["hold_seconds"] == 7
+    assert ended["answered_at"] is None
+    assert model.calls == {}  # nothing left in memory
+
+
+def test_an_answered_queue_call_has_agent_hold_and_talk_times() -> None:
+    model = CallModel(Clock())
+    published = run(model, capture("agent_answers_queue_call.ami"))
+    assert kinds(published) == [
+        "call.offered",
+        "call.ringing",
+        "call.connected",
+        "call.agent_completed",
+        "call.ended",
+    ]
+    connected = dict(published)["call.connected"]
+    assert connected["agent_interface"] == "PJSIP/1001"
+    assert connected["agent_channel"] == "PJSIP/1001-00000002"
+    assert connected["citizen_channel"] == "PJSIP/citizen-00000001"
+    assert (connected["hold_seconds"], connected["ring_seconds"]) == (1, 1)
+    ended = published[-1][1]
+    assert ended["talk_seconds"] == 18
+    assert ended["hangup_cause"] == 16
+    assert ended["abandoned"] is False
+    assert model.bridges == {}
+
+
+def test_an_attended_transfer_through_local_channels_leaves_the_citizen_with_the_second_agent() -> None:
+    model = CallModel(Clock())
+    events = capture("attended_transfer.ami")
+    cut = next(i for i, e in enumerate(events) if e["Event"] == "AttendedTransfer")
+    published = run(model, events[:cut])
+    call = model.get("1795345245.4")
+    assert call is not None
+    model.get("1795345245.4").pending = {"kind": "warm", "target": "1002"}  # as operations.py does
+    roles = {leg.channel: leg.role for leg in call.legs.values()}
+    assert roles["PJSIP/citizen-00000004"] == "citizen"
+    assert roles["PJSIP/1001-00000005"] == "agent"
+    assert roles["Local/1002@from-agents-00000000;1"] == "local"
+    assert roles["Local/1002@from-agents-00000000;2"] == "local"
+    published = run(model, events[cut:])
+    assert kinds(published) == ["call.transferred", "call.agent_completed", "call.ended"]
+    transferred = published[0][1]
+    assert transferred["transfer"]["kind"] == "warm"
+    assert transferred["transfer"]["result"] == "success"
+    assert transferred["transfer"]["dest_type"] == "Bridge"
+    assert published[1][1]["reason"] == "transfer"
+    assert model.calls == {}
+
+
+def test_asterisk_counts_a_redirect_out_of_the_queue_as_an_abandon_unless_we_did_it() -> None:
+    events = capture("redirect_queue_caller.ami")
+    model = CallModel(Clock())
+    assert "call.abandoned" in kinds(run(model, events))
+    ours = CallModel(Clock())
+    join = next(i for i, e in enumerate(events) if e["Event"] == "QueueCallerJoin")
+    run(ours, events[: join + 1])
+    ours.get("1795345204.3").pending = {"kind": "redirect"}
+    assert "call.abandoned" not in kinds(run(ours, events[join + 1 :]))
+
+
+def test_events_for_an_ended_call_are_ignored_and_unknown_events_too() -> None:
+    model = CallModel(Clock())
+    events = capture("basic_call.ami")
+    run(model, events)
+    late = [e for e in events if e["Event"] == "QueueCallerJoin"]
+    assert run(model, [*late, {"Event": "BrandNewEvent", "Linkedid": "x"}]) == []
+    assert model.calls == {}
+
+
+def test_a_call_seen_first_mid_way_is_adopted() -> None:
+    model = CallModel(Clock())
+    events = capture("agent_answers_queue_call.ami")
+    start = next(i for i, e in enumerate(events) if e["Event"] == "AgentConnect")
+    published = run(model, events[start:])
+    assert kinds(published)[0] == "call.connected"
+    assert published[0][1]["caller"] == "citizen"
+    assert kinds(published)[-1] == "call.ended"
+
+
+def test_resync_ends_calls_that_vanished_and_adopts_live_channels() -> None:
+    model = CallModel(Clock())
+    events = capture("agent_answers_queue_call.ami")
+    start = next(i for i, e in enumerate(events) if e["Event"] == "AgentConnect")
+    run(model, events[: start + 1])
+    assert model.get("1795345161.1") is not None
+    published = model.resync(
+        [
+            scenarios.core_show_channel(
+                "PJSIP/citizen-00000009", "1795345300.9", "1795345300.9", application="Queue"
+            )
+        ],
+        [{"Queue": "hotline", "Uniqueid": "1795345300.9", "Position": "1"}],
+    )
+    assert kinds(published) == ["call.ended"]
+    assert published[0][1]["end_reason"] == "ended while the PBX link was down"
+    adopted = model.get("1795345300.9")
+    assert adopted is not None and adopted.state == "queued"
+    assert model.resync([]) and model.calls == {}  # Asterisk restarted: nothing survives
+
+
+def test_blind_transfer_and_three_way_conference_scripts() -> None:
+    model = CallModel(Clock())
+    call_id = "1795346000.10"
+    run(model, scenarios.answered_call(call_id, citizen="13800000001", agent="1001"))
+    model.get(call_id).pending = {"kind": "police"}
+    published = run(
+        model, scenarios.blind_transfer(call_id, agent="1001", exten="110", context="hotline-police")
+    )
+    assert kinds(published)[0] == "call.transferred"
+    assert published[0][1]["transfer"]["kind"] == "police"
+    assert published[0][1]["state"] == "transferred"
+
+    conf_id = "1795346000.20"
+    run(model, scenarios.answered_call(conf_id, citizen="13800000002", agent="1002"))
+    model.expect_outbound("hl-third-1", attach_to=conf_id, first_leg_role="third_party")  # as operations do
+    published = run(
+        model,
+        scenarios.three_way(
+            conf_id, agent="1002", third="110", room=conference_room(conf_id), third_id="hl-third-1"
+        ),
+    )
+    assert kinds(published)[:2] == ["call.conference", "call.conference_joined"]
+    left = [data for kind, data in published if kind == "call.conference_left"]
+    assert left[0]["role"] == "agent"
+    assert model.get(conf_id).state == "conference"
+    call = model.get(conf_id)
+    assert call is not None and call.agent_channel is None
+    assert sorted(leg.role for leg in call.live_legs()) == ["citizen", "third_party"]
+    assert len(model.calls) == 2  # the police call transferred away is still up; no call for the third party
