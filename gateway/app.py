@@ -144,19 +144,25 @@ async def healthz(request: web.Request) -> web.Response:
     return json_response({"status": "alive"})
 
 
+# Without these the instance cannot serve at all; any other check failing leaves it "degraded": it keeps
+# serving what it can (a PBX link that is down does not stop units working their tickets).
+CRITICAL_CHECKS = frozenset({"database"})
+
+
 async def readyz(request: web.Request) -> web.Response:
     problems = {}
     for name, probe in request.app[READINESS].items():
         problem = await probe()
         if problem:
             problems[name] = problem
-    status = 503 if problems else 200
-    body = {"status": "not-ready" if problems else "ready", "checks": {
+    critical = CRITICAL_CHECKS & problems.keys()
+    status = "not-ready" if critical else "degraded" if problems else "ready"
+    body: dict[str, object] = {"status": status, "checks": {
         name: problems.get(name, "ok") for name in request.app[READINESS]}}
     advisories = {name: text for name, check in request.app[ADVISORIES].items() if (text := check())}
     if advisories:
         body["advisories"] = advisories
-    return json_response(body, status=status)
+    return json_response(body, status=503 if critical else 200)
 
 
 def calendar_advisory(calendar: WorkCalendar, now: datetime, horizon: timedelta = timedelta(days=60)) -> str | None:

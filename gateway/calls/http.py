@@ -82,11 +82,12 @@ def _svc(request: web.Request) -> CallsService:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
+    raw = await request.read()  # cached: the idempotency middleware may have read it already
+    if not raw:
         return {}
     try:
-        body = await request.json()
-    except json.JSONDecodeError as exc:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput("the body is not valid JSON", error_id="invalid-json") from exc
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object", error_id="invalid-json")

@@ -104,7 +104,7 @@ async def test_readyz_reports_the_pbx_link_and_operations_answer_503_without_it(
     await asyncio.sleep(0.2)
     ready = await env.client.get("/readyz")
     body = await ready.json()
-    assert ready.status == 503
+    assert (ready.status, body["status"]) == (200, "degraded")  # tickets and units keep working
     assert body["checks"]["pbx"].startswith("PBX link down")
     refused = await env.post(f"/api/v1/calls/{call_id}/transfer", {"target": "county-subcentre"}, status=503)
     assert refused["error_id"] == "asterisk-unavailable"

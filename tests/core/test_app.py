@@ -62,3 +62,18 @@ async def test_serve_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, output.decode()
     assert b"stopped" in output
     assert (tmp_path / "data" / "hotline.sqlite3").exists()
+
+
+async def test_pbx_down_is_degraded_not_unready(tmp_path: Path) -> None:
+    """Without Asterisk the gateway still serves tickets; /readyz says plainly that the PBX link is down."""
+    app = create_app(load_settings(data_dir=tmp_path, ami={"port": _free_port(), "reconnect_delay": 0.05}))
+    async with TestClient(TestServer(app)) as client:
+        body = {}
+        for _ in range(50):
+            resp = await client.get("/readyz")
+            body = await resp.json()
+            if body["checks"].get("pbx", "ok") != "ok":
+                break
+            await asyncio.sleep(0.05)
+        assert resp.status == 200 and body["status"] == "degraded", body
+        assert "AMI" in body["checks"]["pbx"] and body["checks"]["database"] == "ok"

@@ -54,7 +54,7 @@ async def test_a_corrupt_model_is_refused_the_gateway_runs_and_calls_go_on(tmp_p
                 await asyncio.sleep(0.01)
         resp = await client.get("/readyz")
         body = await resp.json()
-        assert resp.status == 503
+        assert (resp.status, body["status"]) == (200, "degraded")  # calls go on without live text
         assert "incomplete, missing: am/final.mdl" in body["checks"]["asr"]
         events: list[DomainEvent] = []
         service.bus.subscribe("transcript", events.append)
