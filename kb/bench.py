@@ -13,6 +13,7 @@ PostgreSQL is skipped with a message.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import statistics
@@ -132,14 +133,14 @@ async def bench_engine(name: str, engine: AsyncEngine, segmenter: Segmenter,
     mix = query_mix(queries, segmenter)
     for q, f in mix[:20]:  # warm caches and the connection pool
         await kb.search.search(q, filters=f)
-    search_p = await timed([lambda q=q, f=f: kb.search.search(q, filters=f) for q, f in mix])
+    search_p = await timed([functools.partial(kb.search.search, q, filters=f) for q, f in mix])
     ids = [i for i, _ in random.Random(3).choices(items, k=queries)]
 
     async def lookup(entry_id: str) -> None:
         async with kb.sessions() as session:
             (await session.execute(select(KbEntry).where(KbEntry.id == entry_id))).scalar_one()
 
-    lookup_p = await timed([lambda i=i: lookup(i) for i in ids])
+    lookup_p = await timed([functools.partial(lookup, i) for i in ids])
     return {"engine": name, "entries": await kb.count(), "load_s": load_s,
             "r1_region": by_region.recall1, "r5_region": by_region.recall5,
             "r1_mixed": mixed.recall1, "r5_mixed": mixed.recall5,

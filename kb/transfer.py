@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -114,7 +115,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
-def _check_header(header: list[str]) -> None:
+def _check_header(header: Sequence[str]) -> None:
     missing = [c for c in ("question", "answer", "basis_document", "unit_id", "region", "effective_at")
                if c not in header]
     if missing:

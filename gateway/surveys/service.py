@@ -26,13 +26,13 @@ from gateway.tickets.schemas import SYSTEM, SatisfactionLevel
 from gateway.tickets.service import TicketService
 
 log = logging.getLogger(__name__)
-SURVEYS = web.AppKey("surveys", "SurveyService")
 
 
 class SendSms(Protocol):
     """Queue a text inside the caller's transaction (the SMS outbox delivers it durably)."""
 
-    async def __call__(self, session: AsyncSession, to: str, text: str, *, purpose: str, ref: str) -> None: ...
+    async def __call__(self, session: AsyncSession, to: str, text: str, *, purpose: str,
+                       ref: str | None = None) -> object: ...
 
 
 class SurveyService:
@@ -195,3 +195,6 @@ class SurveyService:
 def _say_hours(window: timedelta) -> str:
     hours = window.total_seconds() / 3600
     return f"{hours:g}小时" if hours < 48 else f"{hours / 24:g}天"
+
+
+SURVEYS = web.AppKey("surveys", SurveyService)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import statistics
 import tempfile
 import time
@@ -106,7 +107,7 @@ async def _raw_inserts(engine: AsyncEngine, n: int) -> Result:
         async with engine.begin() as conn:
             await conn.execute(insert(table).values(body=f"row {i} 幸福路路灯坏了"))
 
-    return await _timed([lambda i=i: one(i) for i in range(n)])
+    return await _timed([functools.partial(one, i) for i in range(n)])
 
 
 async def _transitions(engine: AsyncEngine, tickets: int) -> Result:
@@ -123,10 +124,10 @@ async def _transitions(engine: AsyncEngine, tickets: int) -> Result:
     ops: list[Callable[[], Awaitable[object]]] = []
     for number in numbers:
         ops += [
-            lambda n=number: service.accept(n, AGENT),
-            lambda n=number: service.dispatch(n, AGENT, "bench-unit"),
-            lambda n=number: service.sign(n, UNIT),
-            lambda n=number: service.reply(n, UNIT, "已处理"),
-            lambda n=number: service.review_reply(n, ActorRef(Actor.ADMIN, "bench"), True, "ok"),
+            functools.partial(service.accept, number, AGENT),
+            functools.partial(service.dispatch, number, AGENT, "bench-unit"),
+            functools.partial(service.sign, number, UNIT),
+            functools.partial(service.reply, number, UNIT, "已处理"),
+            functools.partial(service.review_reply, number, ActorRef(Actor.ADMIN, "bench"), True, "ok"),
         ]
     return await _timed(ops)

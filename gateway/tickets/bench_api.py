@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -117,7 +118,7 @@ async def _bare(n: int, concurrency: int) -> Stats:
 
 async def _gateway(pg_url: str | None, tickets: int, concurrency: int) -> Stats:
     with tempfile.TemporaryDirectory() as tmp:
-        settings: dict[str, object] = {"data_dir": Path(tmp), "policy": "qingyang"}
+        settings: dict[str, Any] = {"data_dir": Path(tmp), "policy": "qingyang"}
         if pg_url is None:
             return await _drive_gateway(settings, tickets, concurrency)
         async with scratch_schema(pg_url, "bench") as schema:
@@ -125,7 +126,7 @@ async def _gateway(pg_url: str | None, tickets: int, concurrency: int) -> Stats:
                                         concurrency)
 
 
-async def _drive_gateway(settings: dict[str, object], tickets: int, concurrency: int) -> Stats:
+async def _drive_gateway(settings: dict[str, Any], tickets: int, concurrency: int) -> Stats:
     app = create_app(load_settings(**settings))
     runner, base = await _serve(app)
     try:
