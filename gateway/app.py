@@ -20,6 +20,7 @@ from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
 from gateway.config import Settings
 from gateway.db import create_engine, session_factory, upgrade, utcnow
+from gateway.federation.wiring import setup as setup_federation
 from gateway.http import openapi
 from gateway.http.errors import error_middleware
 from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_sms(app, app[METRICS].registry)
     app.cleanup_ctx.append(follow_up)
     app.cleanup_ctx.append(speech_context)
+    setup_federation(app, app[METRICS].registry)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above

@@ -13,6 +13,9 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.sms.models",
     "gateway.speech.models",
     "kb.models",
+    "gateway.federation.models",
+    "gateway.channels.models",
+    "gateway.reports.models",
 )
 
 
