@@ -59,7 +59,8 @@ async def running_gateway(data_dir: Path, clock: FakeClock, policy: str = "qingy
 class Platforms:
     city: Api
     district: Api
-    stack: AsyncExitStack
+    stack: AsyncExitStack  # closing it stops the district
+    district_token: str  # the peer token the city issued to the district (to restart it)
 
 
 async def start_district(tmp_path: Path, clock: FakeClock, city: Api, parent_token: str,
@@ -90,4 +91,4 @@ async def city_and_district(tmp_path: Path, clock: FakeClock) -> AsyncIterator[P
             await city.ok("admin", "POST", "/federation/children", {
                 "id": "hanbin", "name": "汉滨区12345平台", "level": "district",
                 "url": str(district.client.make_url("")), "region": "汉滨区"}, status=201)
-            yield Platforms(city, district, stack)
+            yield Platforms(city, district, stack, to_city)
