@@ -18,6 +18,7 @@ from gateway.appkeys import ADVISORIES, BUS, CALENDAR, CLOCK, ENGINE, POLICY, RE
 from gateway.auth.middleware import LIMITER, TOKENS, FailedAuthLimiter, auth_middleware
 from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
+from gateway.channels.wiring import setup as setup_channels
 from gateway.config import Settings
 from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.federation.wiring import setup as setup_federation
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.cleanup_ctx.append(follow_up)
     app.cleanup_ctx.append(speech_context)
     setup_federation(app, app[METRICS].registry)
+    setup_channels(app)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above

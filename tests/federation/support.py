@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
@@ -23,9 +22,9 @@ from tests.tickets.support import FakeClock
 FAST = {"poll_interval": 0.02, "retry": {"initial_delay": 0.05, "max_delay": 0.2, "jitter": 0}}
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 10.0) -> Any:
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, within: float = 10.0) -> Any:
     """Poll ``check`` until it returns something truthy (federation is asynchronous by design)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         value = await check()
         if value:
