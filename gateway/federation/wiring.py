@@ -17,6 +17,7 @@ from gateway.federation.models import PushRow
 from gateway.federation.push import Platform, PushHook, PushSender
 from gateway.federation.receiver import Receiver
 from gateway.federation.service import Federation, PeerTokens
+from gateway.federation.territory import territory_middleware
 from gateway.tickets.appkeys import TICKETS
 from gateway.timers import TIMERS
 from gateway.webhooks.outbox import OutboxMetrics, OutboxWorker, RetryPolicy
@@ -26,6 +27,7 @@ USER_AGENT = "hotline12345-federation/1"
 
 def setup(app: web.Application, registry: CollectorRegistry | None = None) -> None:
     http.setup(app)
+    app.middlewares.append(territory_middleware)
     app.cleanup_ctx.append(functools.partial(federation_context, registry=registry or CollectorRegistry()))
 
 
