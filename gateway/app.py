@@ -28,6 +28,7 @@ from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middl
 from gateway.http.jsonio import json_response
 from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
 from gateway.policies import load_pack
+from gateway.reports.wiring import setup as setup_reports
 from gateway.sms.keys import SMS
 from gateway.sms.wiring import setup as setup_sms
 from gateway.speech.service import speech_context
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.cleanup_ctx.append(speech_context)
     setup_federation(app, app[METRICS].registry)
     setup_channels(app)
+    setup_reports(app)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above
