@@ -85,6 +85,15 @@ def bounds(period: Period, start: date) -> tuple[datetime, datetime]:
     return at(start), at(next_start(period, start))
 
 
+def _category_zh(slug: str) -> str:
+    from gateway.policies import Category
+
+    try:
+        return Category(slug).zh
+    except ValueError:
+        return slug
+
+
 def _rates(figures: list[Any]) -> dict[str, Any]:
     total = {name: Rate() for name in ("sign_on_time", "on_time", "satisfied", "reopened", "returned", "extended",
                                        "closed")}
@@ -160,7 +169,7 @@ class ReportBuilder:
             "volumes": {
                 "total": len(tickets), "previous_total": len(previous),
                 "by_channel": Counter(t.channel for t in tickets).most_common(),
-                "by_category": Counter(t.category for t in tickets).most_common(),
+                "by_category": Counter(_category_zh(t.category) for t in tickets).most_common(),
                 "by_topic": topics.most_common(15),
                 "daily": days,
             },
