@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "gateway.policies.cli",
     "gateway.speech.cli",
     "kb.cli",
+    "gateway.reports.cli",
+    "gateway.federation.cli",
 )
 
 
