@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -44,6 +44,7 @@ class Federation:
         self.clock = clock
         self.worker = worker
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._caught_up_once = False
 
     def nudge(self) -> None:
         if self.worker is not None:
@@ -119,10 +120,13 @@ class Federation:
                       .where(PushRow.peer == parent).group_by(PushRow.ticket_number).subquery())
             latest = (select(TicketEvent.ticket_id, func.max(TicketEvent.seq).label("seq"))
                       .group_by(TicketEvent.ticket_id).subquery())
-            rows = (await session.execute(
-                select(Ticket.number, latest.c.seq).join(latest, latest.c.ticket_id == Ticket.id)
-                .outerjoin(queued, queued.c.ticket_number == Ticket.number)
-                .where(latest.c.seq > func.coalesce(queued.c.seq, 0)).limit(limit))).all()
+            query = (select(Ticket.number, latest.c.seq).join(latest, latest.c.ticket_id == Ticket.id)
+                     .outerjoin(queued, queued.c.ticket_number == Ticket.number)
+                     .where(latest.c.seq > func.coalesce(queued.c.seq, 0)).limit(limit))
+            if self._caught_up_once:  # after the first full pass, only what changed lately can be missing
+                query = query.where(Ticket.updated_at >= self.clock() - timedelta(days=1))
+            rows = (await session.execute(query)).all()
+        self._caught_up_once = len(rows) < limit
         for number, seq in rows:
             async with self.sessions() as session, session.begin():
                 ticket = await session.scalar(select(Ticket).where(Ticket.number == number))

@@ -92,3 +92,47 @@ async def test_ticket_flows_down_to_the_district_unit_and_its_reply_back_up_to_s
 async def _is(api: Api, number: str, status: str) -> dict[str, Any] | None:
     ticket = await api.ok("admin", "GET", f"/tickets/{number}")
     return ticket if ticket["status"] == status else None
+
+
+async def test_the_district_returns_out_of_scope_work_and_asks_the_city_for_more_time(
+        tmp_path: Path, clock: FakeClock) -> None:
+    async with city_and_district(tmp_path, clock) as p:
+        city, district = p.city, p.district
+        # 退回: not the district's matter; the city reviews the return, the district's copy is withdrawn.
+        number = await dispatched_to_district(city)
+        local = await eventually(lambda: local_copy(district, number), "the district's copy")
+        await district.ok("agent", "POST", f"/federation/tickets/{local['number']}/return", {
+            "reason": "该地址属汉阴县", "basis": "行政区划", "suggestion": "转汉阴县"})
+        await eventually(lambda: _is(city, number, "return_requested"), "the return request at the city")
+        [request] = (await city.ok("admin", "GET", f"/tickets/{number}/requests"))["items"]
+        assert (request["kind"], request["unit"], request["basis"]) == ("return", "hanbin", "行政区划")
+        await city.ok("admin", "POST", f"/tickets/{number}/return/review", {"approve": True, "note": "同意退回"})
+        await eventually(lambda: _is(district, local["number"], "withdrawn"), "the district copy withdrawn")
+
+        # 延期: asked by the district's unit, decided by the city (its limits), applied at the district.
+        number = await dispatched_to_district(city)
+        local = await eventually(lambda: local_copy(district, number), "the second copy")
+        await district.ok("agent", "POST", f"/tickets/{local['number']}/accept", {})
+        await district.ok("agent", "POST", f"/tickets/{local['number']}/dispatch", {"lead_unit": "water"})
+        await district.ok("water", "POST", f"/tickets/{local['number']}/sign")
+        before = (await city.ok("admin", "GET", f"/tickets/{number}"))["sla"]["due_at"]
+        await district.ok("water", "POST", f"/tickets/{local['number']}/extension",
+                          {"working_days": 2, "reason": "需更换主管道"}, status=201)
+
+        async def city_request() -> Any:
+            items = (await city.ok("admin", "GET", f"/tickets/{number}/requests"))["items"]
+            return [r for r in items if r["kind"] == "extension"]
+
+        [request] = await eventually(city_request, "the extension request at the city")
+        assert (request["unit"], request["working_days"]) == ("hanbin", 2)
+        await city.ok("admin", "POST", f"/tickets/{number}/extension/review", {"approve": True, "note": "同意"})
+        after = (await city.ok("admin", "GET", f"/tickets/{number}"))["sla"]["due_at"]
+        assert datetime.fromisoformat(after) > datetime.fromisoformat(before)
+
+        async def local_decided() -> Any:
+            items = (await district.ok("admin", "GET", f"/tickets/{local['number']}/requests"))["items"]
+            return items if items and items[0]["status"] == "approved" else None
+
+        await eventually(local_decided, "the district's request decided by the city")
+        local_due = (await district.ok("admin", "GET", f"/tickets/{local['number']}"))["sla"]["due_at"]
+        assert datetime.fromisoformat(local_due) <= datetime.fromisoformat(after)
