@@ -103,7 +103,8 @@ class PushHook:
         for unit in [change.data.get("returned_by"), *change.data.get("notified_units", [])]:
             if unit in self.platform.children:
                 children.append(unit)
-        return list(dict.fromkeys(children)), [self.platform.parent_id] if self.platform.parent_url else []
+        parent = self.platform.parent_id
+        return list(dict.fromkeys(children)), [parent] if parent and self.platform.parent_url else []
 
     async def __call__(self, session: AsyncSession, ticket: Ticket, action: Action, change: Change,
                        seq: int) -> None:

@@ -177,9 +177,9 @@ class Federation:
             peer(name)["inbound"][status] = count
         for name, seen in self.receiver.seen.items():
             peer(name)["peer_reported"] = seen
-        for name in [self.platform.parent_id, *self.platform.children]:
-            if name:
-                peer(name)
+        for known in [self.platform.parent_id, *self.platform.children]:
+            if known:
+                peer(known)
         return {"platform": {"id": self.platform.id, "level": self.platform.level,
                              "parent": self.platform.parent_id, "parent_url": self.platform.parent_url},
                 "peers": sorted(peers.values(), key=lambda p: p["peer"])}

@@ -43,7 +43,7 @@ async def report(request: web.Request, q: ReportQuery) -> web.StreamResponse:
         raise NotFound(f"no {period!r} report; periods: {', '.join(PERIODS)}", error_id="unknown-period")
     actor = actor_of(request)
     unit = actor.id if actor.kind == "unit" else q.unit
-    data = await request.app[REPORTS].build(period, q.start, unit)  # type: ignore[arg-type]
+    data = await request.app[REPORTS].build(period, q.start, unit)
     name = f"{period}-{q.start.isoformat()}" + (f"-{unit}" if unit else "")
     if q.format == "html":
         return web.Response(text=render_html(data), content_type="text/html", charset="utf-8")

@@ -46,7 +46,7 @@ async def test_district_down_mid_push_catches_up_with_nothing_lost_or_doubled(
             await release.wait()  # … but the district will be gone before it hears so
             return results
 
-        receiver.receive = stalls_after_storing  # type: ignore[method-assign]
+        receiver.receive = stalls_after_storing
         numbers = []
         for i in range(3):
             t = await district.ok("agent", "POST", "/tickets", {
@@ -60,7 +60,7 @@ async def test_district_down_mid_push_catches_up_with_nothing_lost_or_doubled(
         assert len(expected) == 9
 
         await p.stack.aclose()  # the district goes down mid-push
-        receiver.receive = original  # type: ignore[method-assign]
+        receiver.receive = original
         release.set()
         partial = await city_receipts(city)
         assert 0 < len(partial) < len(expected) or partial == expected
