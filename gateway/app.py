@@ -19,14 +19,17 @@ from gateway.auth.middleware import LIMITER, TOKENS, FailedAuthLimiter, auth_mid
 from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
 from gateway.calls import setup as setup_calls
+from gateway.channels.wiring import setup as setup_channels
 from gateway.config import Settings
 from gateway.db import create_engine, session_factory, upgrade, utcnow
+from gateway.federation.wiring import setup as setup_federation
 from gateway.http import openapi
 from gateway.http.errors import error_middleware
 from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
 from gateway.http.jsonio import json_response
 from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
 from gateway.policies import load_pack
+from gateway.reports.wiring import setup as setup_reports
 from gateway.sms.keys import SMS
 from gateway.sms.wiring import setup as setup_sms
 from gateway.speech.service import speech_context
@@ -74,6 +77,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_sms(app, app[METRICS].registry)
     app.cleanup_ctx.append(follow_up)
     app.cleanup_ctx.append(speech_context)
+    setup_federation(app, app[METRICS].registry)
+    setup_channels(app)
+    setup_reports(app)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)
     if settings.ivr.enabled:

@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "gateway.speech.cli",
     "kb.cli",
     "ivr.cli",
+    "gateway.reports.cli",
+    "gateway.federation.cli",
 )
 
 

@@ -161,6 +161,50 @@ class CallSettings(BaseModel):
     answer_target_seconds: int = Field(default=15, gt=0)  # GB/T 33358: answer within 15 s
 
 
+class FederationSettings(BaseModel):
+    """This platform's place among the 12345 platforms (gateway/federation/README.md)."""
+
+    platform_id: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    level: str = Field(default="city", pattern="^(province|city|county|district)$")
+    parent_url: str | None = None  # base URL of the parent platform's gateway; None: top level
+    parent_id: str | None = None  # the parent's platform_id
+    parent_token: SecretStr | None = None  # the peer token the parent issued to us
+    parent_token_file: Path | None = None
+    # Tokens we present to child platforms: env HOTLINE_FEDERATION_TOKEN__<CHILD_ID> or a file named
+    # after the child here (None → <data_dir>/secrets/federation).
+    secrets_dir: Path | None = None
+    enabled: bool = True  # False: events are queued, no worker sends them
+    timeout: float = Field(default=10.0, gt=0)
+    poll_interval: float = Field(default=2.0, gt=0)
+    lease: float = Field(default=60.0, gt=0)
+    batch_size: int = Field(default=20, ge=1)
+    retry: RetrySettings = RetrySettings(max_attempts=1000, initial_delay=2.0, max_delay=300.0)
+
+    def resolved_parent_token(self) -> str | None:
+        return _read_secret(self.parent_token, self.parent_token_file)
+
+
+class ChannelSettings(BaseModel):
+    """Signed intake from the web portal, WeChat, mailbox, app, national platform, leader boards."""
+
+    # Per-channel HMAC secrets: env HOTLINE_CHANNEL_SECRET__<KIND> or a file named after the kind here
+    # (None → <data_dir>/secrets/channels).
+    secrets_dir: Path | None = None
+    signature_tolerance: int = Field(default=300, ge=1)
+    # Channels whose citizens get the reviewed reply back through the channel adapter's webhook.
+    reply_channels: list[str] = ["web", "wechat", "mail", "app", "national_platform", "leader_board"]
+
+
+class AnalysisSettings(BaseModel):
+    """Hot issues (热点) and periodic reports (分析研判)."""
+
+    hotspot_window_minutes: float = Field(default=60.0, gt=0)
+    hotspot_threshold: int = Field(default=5, ge=2)
+    hotspot_similarity: float = Field(default=75.0, ge=0, le=100)
+    reports_dir: Path | None = None  # scheduled reports are kept here (None → <data_dir>/reports)
+    scheduled_periods: list[str] = ["week", "month", "quarter", "year"]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -181,6 +225,9 @@ class Settings(BaseSettings):
     speech: SpeechSettings = SpeechSettings()
     ivr: IvrSettings = IvrSettings()
     calls: CallSettings = CallSettings()
+    federation: FederationSettings = FederationSettings()
+    channels: ChannelSettings = ChannelSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
 
     @property
     def database_url(self) -> str:

@@ -84,3 +84,15 @@ async def queue_kpis(
 
 def _round(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
+
+
+async def platform_call_kpis(sessions: async_sessionmaker[AsyncSession], start: datetime, end: datetime,
+                             answer_target: int = 15) -> dict[str, float | None]:
+    """All queues together, for periodic reports: the 15 s answer rate and the 24 h 接通率 (answered /
+    offered) over [start, end)."""
+    rows = await queue_kpis(sessions, since=start, until=end, answer_target=answer_target)
+    offered = sum(r["offered"] for r in rows)
+    return {
+        "answer_15s_rate": _ratio(sum(r["answered_within_target"] for r in rows), offered),
+        "connect_24h_rate": _ratio(sum(r["answered"] for r in rows), offered),
+    }

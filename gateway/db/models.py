@@ -15,6 +15,9 @@ MODEL_MODULES: tuple[str, ...] = (
     "kb.models",
     "ivr.models",
     "gateway.calls.models",
+    "gateway.federation.models",
+    "gateway.channels.models",
+    "gateway.reports.models",
 )
 
 

@@ -80,6 +80,7 @@ class SurveyService:
             rows = (await session.execute(
                 select(Ticket.id, Ticket.number, Ticket.reopen_count, Ticket.caller_number)
                 .where(Ticket.status == Status.SURVEYING.value)
+                .where(Ticket.channel != "upper_platform")  # the upper platform surveys its own tickets
                 .where(~select(Survey.id).where(Survey.ticket_id == Ticket.id,
                                                 Survey.round == Ticket.reopen_count).exists())
             )).all()

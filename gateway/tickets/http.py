@@ -285,6 +285,10 @@ async def list_tickets(request: web.Request, q: TicketQuery) -> web.Response:
         query = query.where(Ticket.id.in_(mine))
     elif q.unit:
         query = query.where(or_(Ticket.lead_unit_id == q.unit))
+    if actor.territory:  # a remote seat sees its own territory's tickets only
+        from gateway.federation.territory import territory_clause
+
+        query = query.where(territory_clause(actor.territory))
     async with service.sessions() as session:
         tickets = list(await session.scalars(query))
     now = service.clock()

@@ -1,0 +1,1 @@
+"""Multi-channel intake: web portal, WeChat, mailbox, app, national platform, leaders' message boards."""

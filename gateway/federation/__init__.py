@@ -1,0 +1,1 @@
+"""Platform levels (province / city / county / district): dispatch down, push everything up."""

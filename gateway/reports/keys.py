@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.reports.service import Reports
+
+REPORTS = web.AppKey("reports", Reports)

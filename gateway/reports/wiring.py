@@ -1,0 +1,48 @@
+"""``setup(app)``: report routes, the hot-issue watcher on the bus, the scheduled reports on the timer."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from aiohttp import web
+
+from gateway.appkeys import BUS, CLOCK, POLICY, SESSIONS, SETTINGS
+from gateway.calls.kpi import platform_call_kpis
+from gateway.federation.keys import FEDERATION
+from gateway.reports import http
+from gateway.reports.hotspots import HotspotWatcher
+from gateway.reports.keys import REPORTS
+from gateway.reports.periodic import ReportBuilder
+from gateway.reports.service import Reports
+from gateway.timers import TIMERS
+from gateway.webhooks.keys import WEBHOOKS
+
+
+def setup(app: web.Application) -> None:
+    http.setup(app)
+    app.cleanup_ctx.append(reports_context)
+
+
+async def reports_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    conf = settings.analysis
+    sessions, clock = app[SESSIONS], app[CLOCK]
+    watcher = HotspotWatcher(sessions, app[BUS], app[WEBHOOKS], clock,
+                             window=timedelta(minutes=conf.hotspot_window_minutes),
+                             threshold=conf.hotspot_threshold, similarity=conf.hotspot_similarity)
+    excluded = [e.category.value for e in app[POLICY].satisfaction_exclusions if e.category is not None]
+    federation = app[FEDERATION]
+    builder = ReportBuilder(platform_id=federation.platform.id, level=federation.platform.level,
+                            excluded_categories=excluded,
+                            call_kpis=functools.partial(platform_call_kpis, sessions))
+    reports = app[REPORTS] = Reports(sessions, builder, watcher, clock,
+                                     directory=conf.reports_dir or settings.data_dir / "reports",
+                                     periods=conf.scheduled_periods, push_up=federation.push_report)
+    await watcher.warm_up()
+    unsubscribe = app[BUS].subscribe("ticket.", watcher.on_event)
+    app[TIMERS].add("reports-scheduled", reports.scheduled)
+    yield
+    unsubscribe()
+    await watcher.drain()
