@@ -28,6 +28,19 @@ async def queue_kpis(
     queue: str | None = None,
     answer_target: int = 15,
 ) -> list[dict[str, Any]]:
+    async with sessions() as session:
+        return await queue_kpis_in(session, since=since, until=until, queue=queue, answer_target=answer_target)
+
+
+async def queue_kpis_in(
+    session: AsyncSession,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    queue: str | None = None,
+    answer_target: int = 15,
+) -> list[dict[str, Any]]:
+    """``queue_kpis`` inside a session the caller holds (e.g. while building a report)."""
     until = until or utcnow()
     since = since or until - timedelta(hours=24)
     c = CallRecord
@@ -55,8 +68,7 @@ async def queue_kpis(
     )
     if queue is not None:
         query = query.where(c.queue == queue)
-    async with sessions() as session:
-        rows = (await session.execute(query)).all()
+    rows = (await session.execute(query)).all()
     out = []
     for row in rows:
         offered, answered_n = int(row.offered), int(row.answered or 0)
@@ -86,13 +98,14 @@ def _round(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-async def platform_call_kpis(sessions: async_sessionmaker[AsyncSession], start: datetime, end: datetime,
+async def platform_call_kpis(session: AsyncSession, start: datetime, end: datetime,
                              answer_target: int = 15) -> dict[str, float | None]:
     """All queues together, for periodic reports: the 15 s answer rate and the 24 h 接通率 (answered /
-    offered) over [start, end)."""
-    rows = await queue_kpis(sessions, since=start, until=end, answer_target=answer_target)
+    offered) over [start, end). Runs in the caller's session."""
+    rows = await queue_kpis_in(session, since=start, until=end, answer_target=answer_target)
     offered = sum(r["offered"] for r in rows)
     return {
         "answer_15s_rate": _ratio(sum(r["answered_within_target"] for r in rows), offered),
         "connect_24h_rate": _ratio(sum(r["answered"] for r in rows), offered),
     }
+

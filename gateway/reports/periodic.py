@@ -34,7 +34,7 @@ PERIODS: tuple[Period, ...] = ("week", "month", "quarter", "year")
 PERIOD_ZH = {"week": "周报", "month": "月报", "quarter": "季报", "year": "年报"}
 
 # (start, end) → {"answer_15s_rate": …, "connect_24h_rate": …}; values None when unknown.
-CallKpis = Callable[[datetime, datetime], Awaitable[dict[str, float | None]]]
+CallKpis = Callable[[AsyncSession, datetime, datetime], Awaitable[dict[str, float | None]]]
 
 
 def check_start(period: Period, start: date) -> date:
@@ -155,7 +155,7 @@ class ReportBuilder:
 
         figures = await ticket_statistics(session, start, end, now, by=["unit"], unit_id=unit,
                                           excluded_categories=self.excluded)
-        calls = await self.call_kpis(start, end) if self.call_kpis else {}
+        calls = await self.call_kpis(session, start, end) if self.call_kpis else {}
         overdue = await self._overdue(session, now, unit)
         hotspots = list(await session.scalars(select(HotspotWarning).where(
             HotspotWarning.created_at >= start, HotspotWarning.created_at < end).order_by(HotspotWarning.count.desc())))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -36,7 +35,7 @@ async def reports_context(app: web.Application) -> AsyncIterator[None]:
     federation = app[FEDERATION]
     builder = ReportBuilder(platform_id=federation.platform.id, level=federation.platform.level,
                             excluded_categories=excluded,
-                            call_kpis=functools.partial(platform_call_kpis, sessions))
+                            call_kpis=platform_call_kpis)
     reports = app[REPORTS] = Reports(sessions, builder, watcher, clock,
                                      directory=conf.reports_dir or settings.data_dir / "reports",
                                      periods=conf.scheduled_periods, push_up=federation.push_report)
