@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ from pbx_scenes import connected, register_seat
 from sqlalchemy import select
 
 from gateway.app import create_app
-from gateway.appkeys import SESSIONS
+from gateway.appkeys import BUS, SESSIONS
 from gateway.config import load_settings
 from gateway.policies import load_pack
 from gateway.surveys.models import Survey
@@ -100,22 +100,36 @@ async def eventually(probe: Callable[[], Any], within: float, message: str) -> A
     return value
 
 
+StartGateway = Callable[..., Awaitable[Gateway]]
+
+
 @pytest.fixture
-async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
-    sounds, record_dir = tmp_path / "sounds", tmp_path / "recordings"
-    flow = short_flow(tmp_path / "flow.toml", record_dir)
-    silent_prompts(sounds, required_prompts(load_flow(flow), load_pack("national")) | fixed_ids())
-    record_dir.mkdir()
-    port = free_port(socket.SOCK_STREAM)
-    settings = load_settings(data_dir=tmp_path / "var",
-                             ivr={"enabled": True, "port": port, "sounds_dir": sounds, "flow_file": flow})
-    app = create_app(settings, clock=lambda: MONDAY)
-    runner = web.AppRunner(app)
-    await runner.setup()  # runs the cleanup contexts: database, tickets, …, the FastAGI server
-    try:
-        yield Gateway(app, port, sounds)
-    finally:
+async def start_gateway(tmp_path: Path) -> AsyncIterator[StartGateway]:
+    """The gateway app on loopback with the IVR on (extra settings as keyword arguments)."""
+    runners: list[web.AppRunner] = []
+
+    async def start(**settings: Any) -> Gateway:
+        sounds, record_dir = tmp_path / "sounds", tmp_path / "recordings"
+        flow = short_flow(tmp_path / "flow.toml", record_dir)
+        silent_prompts(sounds, required_prompts(load_flow(flow), load_pack("national")) | fixed_ids())
+        record_dir.mkdir()
+        port = free_port(socket.SOCK_STREAM)
+        app = create_app(load_settings(
+            data_dir=tmp_path / "var", ivr={"enabled": True, "port": port, "sounds_dir": sounds, "flow_file": flow},
+            **settings), clock=lambda: MONDAY)
+        runner = web.AppRunner(app)
+        await runner.setup()  # runs the cleanup contexts: database, tickets, …, the FastAGI server
+        runners.append(runner)
+        return Gateway(app, port, sounds)
+
+    yield start
+    for runner in runners:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def gateway(start_gateway: StartGateway) -> Gateway:
+    return await start_gateway()
 
 
 def loudest(path: Path) -> int:
@@ -175,6 +189,32 @@ async def test_the_emergency_key_goes_to_the_110_trunk_and_logs_an_urgent_ticket
         assert await police.wait() == 0
         assert await citizen.wait() == 0
         assert f"X-Hotline-Call-Id:{linkedid}" in police.log()
+
+
+async def test_an_emergency_heard_by_the_live_asr_goes_to_119_over_the_carrier(start_gateway: StartGateway,
+                                                                             start_pbx, tmp_path: Path) -> None:
+    # Live ASR configured (its model never loads here): the speech service's place on the bus is taken
+    # by the test, which publishes what the ASR would have heard the caller say.
+    gateway = await start_gateway(speech={"model_path": tmp_path / "no-model", "port": 0})
+    pbx = await start_pbx(HOTLINE_AGI=gateway.agi)
+    async with connected(pbx) as (ami, sipp):
+        fire_service = await sipp.trunk_far_end("carrier")
+        citizen = await sipp.citizen()
+        entered = await ami.wait_for("UserEvent", UserEvent="HotlineCall", within=15)
+        gateway.app[BUS].publish("transcript.final", call_key=entered["Linkedid"], text="我家楼下 着火 了")
+
+        answered = await ami.wait_for("DialEnd", DialStatus="ANSWER", within=30,
+                                      where=lambda m: m.get("DestChannel", "").startswith("PJSIP/carrier-"))
+        assert answered["DestCallerIDNum"] == "119"
+        session = await gateway.session(entered["Linkedid"])
+        assert (session.outcome, session.emergency, session.description_text) == (
+            "emergency", "119", "我家楼下 着火 了")
+        ticket = await gateway.tickets.get(session.ticket_number or "")
+        assert ticket.title == "紧急转接119" and "着火" in ticket.content
+
+        await ami.action("Hangup", Channel=answered["Channel"])
+        assert await fire_service.wait() == 0
+        assert await citizen.wait() == 0
 
 
 async def test_a_citizen_hears_the_status_of_their_ticket_then_reaches_the_queue(gateway: Gateway,
