@@ -114,7 +114,7 @@ class IvrStore:
             rows = await session.execute(select(IvrSession.caller, IvrSession.started_at).where(
                 IvrSession.script == "voice-entry", IvrSession.started_at >= since,
                 IvrSession.emergency.is_(None), IvrSession.caller.is_not(None)))
-            return [(caller, started_at) for caller, started_at in rows]
+            return [(caller, started_at) for caller, started_at in rows if caller is not None]
 
     async def ticket(self, number: str) -> Ticket | None:
         async with asyncio.timeout(self.read_timeout):
