@@ -43,7 +43,8 @@ from gateway.timers import TIMERS, Timers, timers_ctx
 from gateway.webhooks.keys import WEBHOOKS
 from gateway.webhooks.wiring import setup as setup_webhooks
 from gateway.workcalendar import WorkCalendar
-from ivr.service import ivr_context
+from ivr.live_text import LiveDescriptionText
+from ivr.service import DESCRIPTION_TEXT, ivr_context
 from kb.appkeys import KB_QUESTION_CLOCK
 from kb.deadline import calendar_clock
 from kb.http import setup as setup_kb
@@ -82,6 +83,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_reports(app)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)
+    if settings.ivr.enabled and settings.speech.model_path is not None:  # live ASR text for the voice entry
+        app[DESCRIPTION_TEXT] = LiveDescriptionText(app[BUS])
     if settings.ivr.enabled:
         app.cleanup_ctx.append(ivr_context(settings, app[POLICY]))
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above

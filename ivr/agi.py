@@ -174,7 +174,9 @@ class AgiChannel:
         reply = await self.command(*parts)
         if reply.data == "writefile":
             raise AgiCommandError(f"Asterisk cannot write {path}.{fmt} (does the directory exist?)")
-        key = reply.digit if reply.data == "dtmf" else None
+        # A key during the beep ends the command before recording starts: "(randomerror)" with the key's
+        # code in result (res_agi.c handle_recordfile); during the recording it is "(dtmf)".
+        key = reply.digit if reply.data in ("dtmf", "randomerror") else None
         return key, int(reply.extra.get("endpos", "0") or 0)
 
     async def set_variable(self, name: str, value: str) -> None:

@@ -156,18 +156,21 @@ class Route(State):
 
 
 async def _repeat_limited(call: Call) -> bool:
+    """Earlier calls come from memory (RecentCalls); the store is read only for a caller at the
+    threshold, to see whether they brought a new matter."""
     rule, deps = call.flow.repeat, call.deps
     if not rule.enabled or call.caller is None:
         return False
     since = deps.clock() - timedelta(minutes=rule.window_minutes)
+    earlier = deps.recent_calls.count(call.caller, since)
+    if earlier + 1 < rule.max_calls:
+        return False
     try:
-        earlier, tickets = await deps.store.repeat_counts(call.caller, since)
+        tickets = await deps.store.tickets_opened(call.caller, since)
     except Exception as exc:  # the rule never holds a caller back when it cannot be evaluated
         call.detail["repeat"] = f"unknown ({exc.__class__.__name__})"
         return False
     calls = earlier + 1
-    if calls < rule.max_calls:
-        return False
     if call.caller in rule.whitelist:
         decision, queue = "whitelisted", None
     elif tickets > 0:
@@ -350,4 +353,9 @@ async def identify(call: Call) -> None:
 
 async def voice_entry(channel: AgiChannel, deps: IvrDeps) -> None:
     """The FastAGI handler of ``agi://…/voice-entry``."""
-    await run_states(Call.from_channel(channel, deps), STATES, "greeting", identify)
+    call = Call.from_channel(channel, deps)
+    try:
+        await run_states(call, STATES, "greeting", identify)
+    finally:
+        if call.caller is not None and call.emergency is None:  # the repeat rule never counts emergencies
+            deps.recent_calls.add(call.caller, call.started_at)

@@ -24,6 +24,7 @@ from ivr.emergency import EmergencyWords
 from ivr.flow import Flow
 from ivr.ports import CallRef, DescriptionText, QueueStatus, Speaker, SurveyAnswers
 from ivr.prompts import PromptCatalogue
+from ivr.recent import RecentCalls
 from ivr.retry import RetryQueue
 from ivr.store import IvrStore
 
@@ -50,6 +51,7 @@ class IvrDeps:
     calendar: WorkCalendar | None
     bus: EventBus
     clock: Callable[[], datetime]
+    recent_calls: RecentCalls
 
 
 @dataclass

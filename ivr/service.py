@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from ivr.ports import (
     UnknownQueueStatus,
 )
 from ivr.prompts import EspeakSpeaker, PromptCatalogue, fixed_ids, load_texts, render_all
+from ivr.recent import RecentCalls
 from ivr.retry import RetryQueue
 from ivr.store import IvrStore
 from ivr.survey import voice_survey
@@ -70,11 +72,22 @@ class IvrService:
 
     async def start(self, required: set[str]) -> None:
         self.deps.prompts.require(required)
+        await self.load_recent_calls()
         await self.server.start()
+
+    async def load_recent_calls(self) -> None:
+        """Seed the repeat-caller index from the table; without it the rule starts from zero."""
+        deps = self.deps
+        since = deps.clock() - deps.recent_calls.window
+        try:
+            deps.recent_calls.load(await deps.store.recent_calls(since))
+        except Exception as exc:  # a store away at start-up must not keep the voice entry down
+            log.warning("repeat-caller index starts empty: %s", exc)
 
     async def stop(self) -> None:
         await self.server.stop()
         await self.deps.retry.drain()
+        await self.deps.store.close()
 
     async def probe(self) -> str | None:
         if self.server._server is None or not self.server._server.is_serving():
@@ -95,6 +108,7 @@ def build_deps(*, flow: Flow, pack: PolicyPack, prompts: PromptCatalogue, store:
         emergency_words=emergency_words(flow, pack),
         emergency_category=pack.emergency_linkage.ticket_category.value,
         calendar=calendar, bus=bus, clock=clock,  # type: ignore[arg-type]
+        recent_calls=RecentCalls(timedelta(minutes=flow.repeat.window_minutes), clock),  # type: ignore[arg-type]
     )
 
 

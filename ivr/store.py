@@ -15,6 +15,7 @@ from gateway.errors import NotFound
 from gateway.tickets.models import Ticket
 from gateway.tickets.schemas import SYSTEM, Channel, NewTicket
 from gateway.tickets.service import TicketService
+from ivr.batch import Batch
 from ivr.models import CallbackTask, IvrSession, RepeatDecision
 
 
@@ -29,31 +30,48 @@ class IvrStore:
         self.health_ttl = health_ttl
         self._probe: asyncio.Task[bool] | None = None
         self._probe_at = 0.0
+        self._healthy: bool | None = None  # the last probe's answer; None before the first one
+        self._session_batch = Batch(self._save_sessions)
 
     async def reachable(self) -> bool:
-        """One probe answers every call for ``health_ttl`` seconds: under load, hundreds of callers
-        must not each queue a SELECT 1 behind the writes (and time out into a false alarm)."""
+        """The last probe's answer, at once: a probe older than ``health_ttl`` seconds is refreshed in
+        the background. Under load, callers must not each wait for a SELECT 1 queued behind the
+        writes; only a call before the first probe has answered waits for it (bounded)."""
         loop = asyncio.get_running_loop()
         if self._probe is None or (self._probe.done() and loop.time() - self._probe_at > self.health_ttl):
             self._probe_at = loop.time()
             self._probe = loop.create_task(self._ping())
-        return await asyncio.shield(self._probe)
+        if self._healthy is None:
+            return await asyncio.shield(self._probe)
+        return self._healthy
 
     async def _ping(self) -> bool:
         try:
             async with asyncio.timeout(self.read_timeout), self.sessions() as session:
                 await session.execute(text("SELECT 1"))
         except Exception:  # any driver error or timeout means "cannot reach the store"
-            return False
-        return True
+            self._healthy = False
+        else:
+            self._healthy = True
+        return self._healthy
+
+    async def close(self) -> None:
+        if self._probe is not None and not self._probe.done():
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
 
     # ---- writes (run through the RetryQueue, never on the caller's time) ---------------------------
 
     async def save_session(self, values: dict[str, Any]) -> int:
+        """Sessions ending together are written together: one transaction per batch, not per call,
+        so a burst of hang-ups holds the (on SQLite, single) connection for a few milliseconds."""
+        return await self._session_batch.add(values)
+
+    async def _save_sessions(self, batch: list[dict[str, Any]]) -> list[int]:
         async with self.sessions() as session, session.begin():
-            row = IvrSession(**values)
-            session.add(row)
-        return row.id
+            rows = [IvrSession(**values) for values in batch]
+            session.add_all(rows)
+        return [row.id for row in rows]
 
     async def create_callback(self, *, number: str, caller: str | None, linkedid: str | None,
                               reason: str, requested_at: datetime) -> int:
@@ -80,16 +98,23 @@ class IvrStore:
 
     # ---- reads on the caller's time (bounded by read_timeout) --------------------------------------
 
-    async def repeat_counts(self, caller: str, since: datetime) -> tuple[int, int]:
-        """(earlier voice-entry calls, tickets opened for this number) since ``since``. Emergencies
-        never count: the rule is never applied to them."""
+    async def tickets_opened(self, caller: str, since: datetime) -> int:
+        """Tickets filed for this number since ``since`` (a caller bringing a new matter)."""
         async with asyncio.timeout(self.read_timeout), self.sessions() as session:
-            calls = await session.scalar(select(func.count(IvrSession.id)).where(
-                IvrSession.caller == caller, IvrSession.script == "voice-entry",
-                IvrSession.started_at >= since, IvrSession.emergency.is_(None)))
             tickets = await session.scalar(select(func.count(Ticket.id)).where(
                 Ticket.caller_number == caller, Ticket.created_at >= since))
-        return int(calls or 0), int(tickets or 0)
+        return int(tickets or 0)
+
+    # ---- start-up ------------------------------------------------------------------------------------
+
+    async def recent_calls(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(caller, started_at) of the voice-entry calls since ``since`` that the repeat rule counts
+        (emergencies never do): seeds ``RecentCalls`` when the server starts."""
+        async with self.sessions() as session:
+            rows = await session.execute(select(IvrSession.caller, IvrSession.started_at).where(
+                IvrSession.script == "voice-entry", IvrSession.started_at >= since,
+                IvrSession.emergency.is_(None), IvrSession.caller.is_not(None)))
+            return [(caller, started_at) for caller, started_at in rows if caller is not None]
 
     async def ticket(self, number: str) -> Ticket | None:
         async with asyncio.timeout(self.read_timeout):

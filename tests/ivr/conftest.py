@@ -78,9 +78,9 @@ class BrokenStore(IvrStore):
         await self._fail()
         return await super().log_emergency(**values)
 
-    async def repeat_counts(self, caller: str, since: Any) -> tuple[int, int]:
+    async def tickets_opened(self, caller: str, since: Any) -> int:
         await self._fail()
-        return await super().repeat_counts(caller, since)
+        return await super().tickets_opened(caller, since)
 
     async def ticket(self, number: str) -> Any:
         await self._fail()

@@ -146,6 +146,15 @@ async def test_usage_errors_and_unknown_commands_raise_command_errors() -> None:
     assert await channel.stream_file("greeting") is None  # the next reply is still in step
 
 
+async def test_a_key_during_the_recordings_beep_is_the_callers_key() -> None:
+    # What Asterisk 22 answers when DTMF interrupts the beep (seen on a real call, test_ivr_voice_entry).
+    channel = await _session_with([b"200 result=49 (randomerror) endpos=0\n", b"200 result=35 (dtmf) endpos=800\n",
+                                   b"200 result=0 (timeout) endpos=16000\n"])
+    assert await channel.record_file("/tmp/d", "wav", "0123456789*#", 5000) == ("1", 0)
+    assert await channel.record_file("/tmp/d", "wav", "0123456789*#", 5000) == ("#", 800)
+    assert await channel.record_file("/tmp/d", "wav", "0123456789*#", 5000) == (None, 16000)
+
+
 async def test_a_dead_channel_is_a_hangup() -> None:
     channel = await _session_with([b"511 Command Not Permitted on a dead channel or intercept routine\n"])
     with pytest.raises(AgiHangup):

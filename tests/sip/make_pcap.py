@@ -2,6 +2,9 @@
 
 citizen_alaw.pcap: a few seconds of synthetic Mandarin speech as G.711 A-law RTP.
 dtmf_2.pcap: 200 ms of A-law silence, then the digit 2 as RFC 4733 (2833) telephone-events (PT 101).
+dtmf_9.pcap: the same for 9 (the voice entry's 110 key).
+dtmf_progress_query.pcap: 1 (the progress key), a pause, then PROGRESS_TICKET and # (the ticket number
+    the first ticket of 2026-11-23 gets; tests/e2e_asterisk/test_ivr_voice_entry.py fixes its clock there).
 
 SIPp's play_pcap_audio replays the RTP packets of a pcap (Ethernet/IPv4/UDP) towards the far end's
 media address, so the citizens, agents and trunks in the SIPp scenarios speak real audio that
@@ -19,6 +22,10 @@ from pathlib import Path
 
 TEXT = "您好，我要反映一下，我们小区门口的路灯坏了一个星期了。"
 HERE = Path(__file__).resolve().parent
+PROGRESS_TICKET = "2026112300001"
+# RFC 4733 section 3.2: event codes of the keypad.
+EVENT_CODES = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
+PAUSE = ","  # in a key sequence: half a second with no key, as in a dial string
 SAMPLES_PER_PACKET = 160  # 20 ms at 8 kHz
 PAYLOAD_TYPE_PCMA = 8
 PAYLOAD_TYPE_EVENT = 101
@@ -95,19 +102,29 @@ def speech_frames(alaw: bytes) -> list[bytes]:
 
 def dtmf_frames(digit: int) -> list[bytes]:
     """Silence (so Asterisk's strict RTP learns the stream), then one event: 7 updates + 3 end packets."""
+    return key_frames(str(digit))
+
+
+def key_frames(keys: str) -> list[bytes]:
+    """Silence, then each key as one event followed by 200 ms of silence; PAUSE adds half a second."""
     frames = [rtp_frame(seq, ALAW_SILENCE) for seq in range(10)]
-    start = len(frames) * SAMPLES_PER_PACKET
-    for i in range(10):
-        end = i >= 7
-        duration = min(i + 1, 8) * SAMPLES_PER_PACKET
-        event = struct.pack("!BBH", digit, (0x80 if end else 0) | 10, duration)
-        frames.append(rtp_frame(len(frames), event, PAYLOAD_TYPE_EVENT, timestamp=start, marker=i == 0))
-    frames += [rtp_frame(len(frames) + i, ALAW_SILENCE) for i in range(10)]
+    for key in keys:
+        if key == PAUSE:
+            frames += [rtp_frame(len(frames) + i, ALAW_SILENCE) for i in range(25)]
+            continue
+        start = len(frames) * SAMPLES_PER_PACKET
+        for i in range(10):
+            end = i >= 7
+            duration = min(i + 1, 8) * SAMPLES_PER_PACKET
+            event = struct.pack("!BBH", EVENT_CODES[key], (0x80 if end else 0) | 10, duration)
+            frames.append(rtp_frame(len(frames), event, PAYLOAD_TYPE_EVENT, timestamp=start, marker=i == 0))
+        frames += [rtp_frame(len(frames) + i, ALAW_SILENCE) for i in range(10)]
     return frames
 
 
 if __name__ == "__main__":
     count = write_pcap(HERE / "citizen_alaw.pcap", speech_frames(synthesise_alaw(TEXT)))
     print(f"citizen_alaw.pcap: {count} packets ({count * 20 / 1000:.1f} s)")
-    count = write_pcap(HERE / "dtmf_2.pcap", dtmf_frames(2))
-    print(f"dtmf_2.pcap: {count} packets")
+    for name, keys in [("dtmf_2", "2"), ("dtmf_9", "9"), ("dtmf_progress_query", f"1,,{PROGRESS_TICKET}#")]:
+        count = write_pcap(HERE / f"{name}.pcap", key_frames(keys))
+        print(f"{name}.pcap: {count} packets")

@@ -1,0 +1,269 @@
+"""The real voice entry behind a real Asterisk: the gateway (create_app, IVR on, SQLite store) answers the
+dialplan's FastAGI requests; SIPp plays citizens, an agent and the trunks; digits are RFC 2833 DTMF
+played from pcaps (tests/sip/make_pcap.py).
+
+Prompts are short silent WAV files (what is tested is the flow and Asterisk running it, not the
+voices); the flow is the shipped one with a short description time and a recording directory here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import wave
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from pbx_ami import chan_vars
+from pbx_harness import TRUNK_IPS, free_port
+from pbx_scenes import connected, register_seat
+from sqlalchemy import select
+
+from gateway.app import create_app
+from gateway.appkeys import BUS, SESSIONS
+from gateway.config import load_settings
+from gateway.policies import load_pack
+from gateway.surveys.models import Survey
+from gateway.tickets.appkeys import TICKETS
+from gateway.tickets.service import TicketService
+from ivr.flow import DEFAULT_FLOW, load_flow
+from ivr.models import IvrSession
+from ivr.prompts import fixed_ids
+from ivr.service import required_prompts
+from tests.tickets.support import AGENT, SH, complaint
+
+pytestmark = pytest.mark.asterisk
+
+# A Monday in working hours: no off-hours greeting, and the day's first ticket is PROGRESS_TICKET.
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+PROGRESS_TICKET = "2026112300001"  # keyed by tests/sip/dtmf_progress_query.pcap (make_pcap.py)
+CITIZEN, CITIZEN_E164 = "13800138000", "+8613800138000"
+
+
+def silent_prompts(directory: Path, ids: set[str]) -> None:
+    """0.2 s of 8 kHz signed-linear silence per prompt: a real file Asterisk plays, quickly."""
+    directory.mkdir(parents=True)
+    for prompt_id in ids:
+        with wave.open(str(directory / f"{prompt_id}.wav"), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(8000)
+            out.writeframes(b"\0\0" * 1600)
+
+
+def short_flow(path: Path, record_dir: Path) -> Path:
+    text = DEFAULT_FLOW.read_text(encoding="utf-8")
+    for old, new in [('record_dir = "/var/spool/asterisk/monitor/hotline/ivr"', f'record_dir = "{record_dir}"'),
+                     ("describe_seconds = 30", "describe_seconds = 5"),
+                     ("silence_seconds = 3", "silence_seconds = 2")]:
+        assert old in text, f"default flow changed: {old!r} not found"
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass
+class Gateway:
+    app: web.Application
+    port: int
+    sounds: Path
+
+    @property
+    def agi(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def tickets(self) -> TicketService:
+        return self.app[TICKETS]
+
+    async def session(self, linkedid: str, within: float = 15) -> IvrSession:
+        """The call's ivr_sessions row, once the background write has landed."""
+
+        async def row() -> IvrSession | None:
+            async with self.app[SESSIONS]() as s:
+                return await s.scalar(select(IvrSession).where(IvrSession.linkedid == linkedid))
+
+        return await eventually(row, within, f"no ivr_sessions row for {linkedid}")
+
+
+async def eventually(probe: Callable[[], Any], within: float, message: str) -> Any:
+    deadline = asyncio.get_running_loop().time() + within
+    while (value := await probe()) is None:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(message)
+        await asyncio.sleep(0.1)
+    return value
+
+
+StartGateway = Callable[..., Awaitable[Gateway]]
+
+
+@pytest.fixture
+async def start_gateway(tmp_path: Path) -> AsyncIterator[StartGateway]:
+    """The gateway app on loopback with the IVR on (extra settings as keyword arguments)."""
+    runners: list[web.AppRunner] = []
+
+    async def start(**settings: Any) -> Gateway:
+        sounds, record_dir = tmp_path / "sounds", tmp_path / "recordings"
+        flow = short_flow(tmp_path / "flow.toml", record_dir)
+        silent_prompts(sounds, required_prompts(load_flow(flow), load_pack("national")) | fixed_ids())
+        record_dir.mkdir()
+        port = free_port(socket.SOCK_STREAM)
+        app = create_app(load_settings(
+            data_dir=tmp_path / "var", ivr={"enabled": True, "port": port, "sounds_dir": sounds, "flow_file": flow},
+            **settings), clock=lambda: MONDAY)
+        runner = web.AppRunner(app)
+        await runner.setup()  # runs the cleanup contexts: database, tickets, …, the FastAGI server
+        runners.append(runner)
+        return Gateway(app, port, sounds)
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def gateway(start_gateway: StartGateway) -> Gateway:
+    return await start_gateway()
+
+
+def loudest(path: Path) -> int:
+    with wave.open(str(path)) as recording:
+        frames = recording.readframes(recording.getnframes())
+    return max((abs(int.from_bytes(frames[i:i + 2], "little", signed=True)) for i in range(0, len(frames), 2)),
+               default=0)
+
+
+async def test_a_citizen_is_greeted_recorded_and_answered_by_an_agent(gateway: Gateway, start_pbx) -> None:
+    pbx = await start_pbx(HOTLINE_AGI=gateway.agi)
+    async with connected(pbx) as (ami, sipp):
+        await register_seat(sipp, ami, "1001")
+        await ami.action("QueueAdd", Queue="hotline", Interface="PJSIP/1001", MemberName="Agent 1001")
+        citizen = await sipp.citizen()  # speaks (citizen_alaw.pcap) from the moment it is answered
+
+        join = await ami.wait_for("QueueCallerJoin", Queue="hotline", within=30)
+        assert chan_vars(join)["HOTLINE_QUEUE"] == "hotline"
+        connect = await ami.wait_for("AgentConnect", Queue="hotline", Interface="PJSIP/1001")
+        assert connect["Linkedid"] == join["Linkedid"]
+
+        session = await gateway.session(join["Linkedid"])
+        assert session.path == ["greeting", "describe", "understand", "route", "to_agent"]
+        assert (session.script, session.caller, session.outcome, session.queue) == (
+            "voice-entry", CITIZEN_E164, "queue", "hotline")
+        assert f"Playing '{gateway.sounds}/greeting" in pbx.full_log()
+        recording = Path(session.description_file or "")
+        assert recording.name == f"{join['Linkedid']}-description.wav"
+        assert loudest(recording) > 1000  # the file Asterisk wrote holds the citizen's words, not silence
+        assert session.detail["description_samples"] > 8000  # more than a second of them
+
+        await ami.action("Hangup", Channel=connect["DestChannel"])
+        assert await citizen.wait() == 0
+
+
+async def test_the_emergency_key_goes_to_the_110_trunk_and_logs_an_urgent_ticket(gateway: Gateway,
+                                                                                start_pbx) -> None:
+    pbx = await start_pbx(HOTLINE_AGI=gateway.agi)
+    async with connected(pbx) as (ami, sipp):
+        police = await sipp.trunk_far_end("police110")
+        citizen = await sipp.citizen("citizen_emergency_key.xml")  # presses 9
+
+        answered = await ami.wait_for("DialEnd", DialStatus="ANSWER", within=30,
+                                      where=lambda m: m.get("DestChannel", "").startswith("PJSIP/police110-"))
+        linkedid = answered["Linkedid"]
+        assert answered["CallerIDNum"] == CITIZEN
+        assert not ami.named("QueueCallerJoin")  # straight out, never queued
+
+        session = await gateway.session(linkedid)
+        assert (session.outcome, session.emergency) == ("emergency", "110")
+        assert session.detail["emergency_trigger"] == "key 9"
+        ticket = await gateway.tickets.get(session.ticket_number or "")
+        assert (ticket.urgent, ticket.title, ticket.caller_number) == (True, "紧急转接110", CITIZEN_E164)
+        assert [(link.kind, link.ref) for link in await gateway.tickets.links(ticket.number)] == [("call", linkedid)]
+
+        await ami.action("Hangup", Channel=answered["Channel"])
+        assert await police.wait() == 0
+        assert await citizen.wait() == 0
+        assert f"X-Hotline-Call-Id:{linkedid}" in police.log()
+
+
+async def test_an_emergency_heard_by_the_live_asr_goes_to_119_over_the_carrier(start_gateway: StartGateway,
+                                                                             start_pbx, tmp_path: Path) -> None:
+    # Live ASR configured (its model never loads here): the speech service's place on the bus is taken
+    # by the test, which publishes what the ASR would have heard the caller say.
+    gateway = await start_gateway(speech={"model_path": tmp_path / "no-model", "port": 0})
+    pbx = await start_pbx(HOTLINE_AGI=gateway.agi)
+    async with connected(pbx) as (ami, sipp):
+        fire_service = await sipp.trunk_far_end("carrier")
+        citizen = await sipp.citizen()
+        entered = await ami.wait_for("UserEvent", UserEvent="HotlineCall", within=15)
+        gateway.app[BUS].publish("transcript.final", call_key=entered["Linkedid"], text="我家楼下 着火 了")
+
+        answered = await ami.wait_for("DialEnd", DialStatus="ANSWER", within=30,
+                                      where=lambda m: m.get("DestChannel", "").startswith("PJSIP/carrier-"))
+        assert answered["DestCallerIDNum"] == "119"
+        session = await gateway.session(entered["Linkedid"])
+        assert (session.outcome, session.emergency, session.description_text) == (
+            "emergency", "119", "我家楼下 着火 了")
+        ticket = await gateway.tickets.get(session.ticket_number or "")
+        assert ticket.title == "紧急转接119" and "着火" in ticket.content
+
+        await ami.action("Hangup", Channel=answered["Channel"])
+        assert await fire_service.wait() == 0
+        assert await citizen.wait() == 0
+
+
+async def test_a_citizen_hears_the_status_of_their_ticket_then_reaches_the_queue(gateway: Gateway,
+                                                                                 start_pbx) -> None:
+    ticket = await gateway.tickets.create(complaint(caller_number=CITIZEN), AGENT)
+    assert ticket.number == PROGRESS_TICKET  # the number the pcap keys
+    pbx = await start_pbx(HOTLINE_AGI=gateway.agi)
+    async with connected(pbx) as (ami, sipp):
+        citizen = await sipp.citizen("citizen_progress_query.xml")  # 1, then the number and #
+
+        join = await ami.wait_for("QueueCallerJoin", Queue="hotline", within=30)
+        assert chan_vars(join)["HOTLINE_TICKET_ID"] == ticket.number
+
+        session = await gateway.session(join["Linkedid"])
+        assert session.path[-2:] == ["progress", "to_agent"]
+        assert (session.ticket_number, session.detail["progress"], session.outcome) == (
+            ticket.number, "new", "queue")
+        assert session.detail["keys"] == ["1"]
+        assert f"Playing '{gateway.sounds}/progress_status_new" in pbx.full_log()
+
+        await ami.action("Hangup", Channel=join["Channel"])
+        assert await citizen.wait() == 0
+
+
+async def test_a_voice_survey_answered_with_2_records_satisfied_and_closes_the_ticket(gateway: Gateway,
+                                                                                      start_pbx) -> None:
+    ticket = await gateway.tickets.create(complaint(caller_number=CITIZEN), AGENT)
+    ticket = await gateway.tickets.resolve_on_call(ticket.number, AGENT, "路灯已修复")
+    assert ticket.status == "surveying"
+    pbx = await start_pbx(HOTLINE_AGI=gateway.agi)
+    async with connected(pbx) as (ami, sipp):
+        answering = await sipp.run("survey-citizen", "survey_answer_2.xml", ip=TRUNK_IPS["carrier"],
+                                   port=pbx.trunk_ports["carrier"])
+        reply = await ami.action(
+            "Originate", Channel=f"Local/{CITIZEN}@hotline-outbound", Context="hotline-survey", Exten="s",
+            Priority="1", Async="true", CallerID="12345",
+            Variable=f"HOTLINE_TICKET_ID={ticket.number},HOTLINE_CALL_ID=hl-survey-{ticket.number}")
+        assert reply["Response"] == "Success", reply
+        assert await answering.wait(within=30) == 0  # the IVR thanked and hung up
+        assert f"X-Hotline-Call-Id:hl-survey-{ticket.number}" in answering.log()
+
+    async def closed() -> Any:
+        current = await gateway.tickets.get(ticket.number)
+        return current if current.status == "closed" else None
+
+    await eventually(closed, 15, f"ticket {ticket.number} not closed by the survey answer")
+    async with gateway.app[SESSIONS]() as s:
+        [survey] = list(await s.scalars(select(Survey).where(Survey.ticket_number == ticket.number)))
+        [session] = list(await s.scalars(select(IvrSession).where(IvrSession.script == "survey")))
+    assert (survey.status, survey.level, survey.outcome) == ("answered", "satisfied", "closed")
+    assert (session.outcome, session.ticket_number, session.detail["level"]) == (
+        "answered", ticket.number, "satisfied")
