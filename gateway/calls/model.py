@@ -400,7 +400,10 @@ class CallModel:
             if (call := self._call(e, prefix=prefix)) and (
                 leg := call.legs.get(str(e.get(prefix + "Uniqueid")))
             ):
-                leg.role = "local"
+                # A half we originated keeps the role we gave it (the ;1 half of Local/110@hotline-police
+                # is the third party in the 三方通话: Asterisk sends LocalBridge after its Newchannel).
+                if leg.role == "other":
+                    leg.role = "local"
 
     def _on_LocalOptimizationEnd(self, e: AmiEvent, out: DomainEvents) -> None:
         # The Local halves are swapped out of the path; their Hangup events follow and close the legs.

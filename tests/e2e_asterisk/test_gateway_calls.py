@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 from pbx_ami import Ami
 from pbx_gateway import Gateway, reset_pbx, running_gateway
-from pbx_harness import Pbx
+from pbx_harness import TRUNK_IPS, Pbx
 from pbx_scenes import register_seat, wait_bridged_together
 from pbx_sipp import Sipp, SippRunner
 
@@ -209,3 +209,106 @@ async def test_warm_transfer_cancelled_brings_the_agent_back_to_the_citizen(scen
     # The agent can consult again: the call is back in a state that allows it.
     await ami.action("Hangup", Channel=connected["citizen_channel"])
     await gw.wait_event("call.ended", call_id=call_id)
+
+
+# ---- 三方通话, 110 -------------------------------------------------------------------------------------
+
+
+async def conference_members(ami: Ami, room: str) -> list[str]:
+    return [
+        m["Channel"]
+        for m in await ami.send("ConfbridgeList", Conference=room)
+        if m.get("Event") == "ConfbridgeList"
+    ]
+
+
+async def test_three_way_call_with_110_goes_on_after_the_agent_leaves(scene: Scene) -> None:
+    gw, ami = scene.gw, scene.ami
+    await scene.agent_logged_in()
+    citizen, connected = await scene.answered_call()
+    call_id = connected["call_id"]
+    police = await scene.sipp.trunk_far_end("police110")
+
+    reply = await gw.ok("POST", f"/calls/{call_id}/conference", {"party": "110"}, who="1001")
+    room = reply["room"]
+    assert room == re.sub(r"\D", "", call_id)
+    joined = [
+        await gw.wait_event("call.conference_joined", call_id=call_id, role=role)
+        for role in ("citizen", "agent", "third_party")
+    ]
+    assert joined[2]["channel"].startswith("Local/110@hotline-police")
+    assert (await gw.ok("GET", f"/calls/{call_id}"))["state"] == "conference"
+
+    await gw.ok("POST", f"/calls/{call_id}/conference/leave", who="1001")
+    left = await gw.wait_event("call.conference_left", call_id=call_id, role="agent")
+    assert left["agent_channel"] is None
+    # The room's member list catches up with ConfbridgeLeave a moment later.
+    for _ in range(50):
+        members = await conference_members(ami, room)
+        if connected["agent_channel"] not in members:
+            break
+        await asyncio.sleep(0.1)
+    assert sorted(members) == sorted([connected["citizen_channel"], joined[2]["channel"]])
+    live = await gw.ok("GET", f"/calls/{call_id}")
+    assert (live["state"], live["live"]) == ("conference", True)
+    # With the agent gone there is nobody to leave again: refused with the reason.
+    refused = await gw.refused(409, "POST", f"/calls/{call_id}/conference/leave", who="1001")
+    assert refused["error_id"] == "call-state"
+
+    await ami.action("Hangup", Channel=connected["citizen_channel"])
+    await ami.action("Hangup", Channel=joined[2]["channel"])
+    await gw.wait_event("call.ended", call_id=call_id)
+    assert await police.wait() == 0
+    assert f"X-Hotline-Call-Id:{call_id}" in police.log()
+    assert await citizen.wait() == 0
+
+
+async def test_a_call_from_110_carries_its_incident_id_onto_the_call(scene: Scene) -> None:
+    gw = scene.gw
+    await scene.agent_logged_in()
+    police = await scene.sipp.run(
+        "police-caller", "police_call.xml", "-s", "12345", "-key", "incident", "JJ20261122-0042",
+        ip=TRUNK_IPS["police110"],
+    )
+    incoming = await gw.wait_event("call.police_incoming")
+    call_id = incoming["call_id"]
+    assert (incoming["incident_id"], incoming["call_kind"]) == ("JJ20261122-0042", "police")
+    arrival = await gw.wait_event("handoff.police_incoming", call_id=call_id)
+    assert arrival["incident_id"] == "JJ20261122-0042"
+    connected = await gw.wait_event("call.connected", call_id=call_id)
+    assert connected["incident_id"] == "JJ20261122-0042"
+    await scene.ami.action("Hangup", Channel=connected["agent_channel"])
+    await gw.wait_event("call.ended", call_id=call_id)
+    assert await police.wait() == 0
+    await gw.settle()
+    stored = await gw.ok("GET", f"/calls/{call_id}")
+    assert (stored["incident_id"], stored["call_kind"]) == ("JJ20261122-0042", "police")
+    handoffs = (await gw.ok("GET", "/calls/handoffs"))["handoffs"]
+    assert [(h["direction"], h["call_id"], h["incident_id"]) for h in handoffs] == [
+        ("from_110", call_id, "JJ20261122-0042")
+    ]
+
+
+# ---- spy -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "options"), [("listen", "qE"), ("whisper", "qwE"), ("barge", "qBE")])
+async def test_supervisor_spies_on_an_agent_through_the_api(scene: Scene, mode: str, options: str) -> None:
+    gw, ami = scene.gw, scene.ami
+    await scene.agent_logged_in()
+    citizen, connected = await scene.answered_call()
+    await register_seat(scene.sipp, ami, "2001")
+    reply = await gw.ok("POST", "/agents/1001/spy", {"supervisor": "2001", "mode": mode})
+    assert reply["target"] == connected["agent_channel"]
+    spy = await ami.wait_for("ChanSpyStart")
+    assert spy["SpyeeChannel"] == connected["agent_channel"]
+    assert spy["SpyerChannel"].startswith("PJSIP/2001-")
+    rows = {m["Channel"]: m for m in await ami.send("CoreShowChannels") if m.get("Event") == "CoreShowChannel"}
+    assert rows[spy["SpyerChannel"]]["ApplicationData"] == f"{connected['agent_channel']},{options}"
+    # The supervisor's leg is not a citizen call on the consoles.
+    assert [c["call_id"] for c in (await gw.ok("GET", "/calls"))["calls"]] == [connected["call_id"]]
+    # Only supervisors spy.
+    assert (await gw.refused(403, "POST", "/agents/1001/spy", {"supervisor": "2001", "mode": mode}, who="1001"))
+    await ami.action("Hangup", Channel=connected["agent_channel"])
+    await ami.wait_for("ChanSpyStop")
+    await gw.wait_event("call.ended", call_id=connected["call_id"])
