@@ -146,6 +146,10 @@ class CallModel:
     def get(self, call_id: str) -> Call | None:
         return self.calls.get(call_id)
 
+    def has_ended(self, call_id: str) -> bool:
+        """True for a call that ended recently (the last ``ENDED_MEMORY`` calls)."""
+        return call_id in self._ended
+
     def call_of_agent(self, interface: str) -> Call | None:
         return next((c for c in self.calls.values() if c.agent_interface == interface), None)
 

@@ -67,11 +67,7 @@ class Gateway:
         return data
 
     def named(self, kind: str, **match: Any) -> list[dict[str, Any]]:
-        return [
-            e.data
-            for e in self.events
-            if e.kind == kind and all(e.data.get(k) == v for k, v in match.items())
-        ]
+        return [e.data for e in self.events if e.kind == kind and all(e.data.get(k) == v for k, v in match.items())]
 
     async def wait_event(
         self,

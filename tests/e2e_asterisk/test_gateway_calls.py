@@ -23,6 +23,8 @@ from pbx_harness import TRUNK_IPS, Pbx
 from pbx_scenes import register_seat, wait_bridged_together
 from pbx_sipp import Sipp, SippRunner
 
+from tests.webhooks.receiver import Receiver
+
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
 
@@ -133,7 +135,7 @@ async def test_citizen_hanging_up_in_the_queue_counts_as_abandoned(scene: Scene)
 async def test_one_key_transfer_to_the_subcentre_keeps_one_recording_named_by_the_call(scene: Scene) -> None:
     gw, ami = scene.gw, scene.ami
     await scene.agent_logged_in()
-    citizen, connected = await scene.answered_call()
+    _citizen, connected = await scene.answered_call()
     call_id = connected["call_id"]
     subcentre = await scene.sipp.trunk_far_end("subcentre")
     recording = await gw.wait_event("call.recording", call_id=call_id)
@@ -195,15 +197,13 @@ async def test_warm_transfer_to_the_expert_completes(scene: Scene) -> None:
 
 async def test_warm_transfer_cancelled_brings_the_agent_back_to_the_citizen(scene: Scene) -> None:
     gw, ami = scene.gw, scene.ami
-    citizen, connected, expert_channel = await consulting_the_12333_expert(scene)
+    _citizen, connected, expert_channel = await consulting_the_12333_expert(scene)
     call_id = connected["call_id"]
     await gw.ok("POST", f"/calls/{call_id}/expert/cancel", who="1001")
     await ami.wait_for("Hangup", Channel=expert_channel)
     cancelled = await gw.wait_event("call.transfer_cancelled", call_id=call_id)
     assert cancelled["state"] == "connected"
-    assert await wait_bridged_together(ami, connected["citizen_channel"], "PJSIP/1001-") == connected[
-        "agent_channel"
-    ]
+    assert await wait_bridged_together(ami, connected["citizen_channel"], "PJSIP/1001-") == connected["agent_channel"]
     assert (await gw.ok("GET", f"/calls/{call_id}"))["state"] == "connected"
     assert ami.named("AttendedTransfer", Result="Success") == []
     # The agent can consult again: the call is back in a state that allows it.
@@ -216,9 +216,7 @@ async def test_warm_transfer_cancelled_brings_the_agent_back_to_the_citizen(scen
 
 async def conference_members(ami: Ami, room: str) -> list[str]:
     return [
-        m["Channel"]
-        for m in await ami.send("ConfbridgeList", Conference=room)
-        if m.get("Event") == "ConfbridgeList"
+        m["Channel"] for m in await ami.send("ConfbridgeList", Conference=room) if m.get("Event") == "ConfbridgeList"
     ]
 
 
@@ -267,7 +265,13 @@ async def test_a_call_from_110_carries_its_incident_id_onto_the_call(scene: Scen
     gw = scene.gw
     await scene.agent_logged_in()
     police = await scene.sipp.run(
-        "police-caller", "police_call.xml", "-s", "12345", "-key", "incident", "JJ20261122-0042",
+        "police-caller",
+        "police_call.xml",
+        "-s",
+        "12345",
+        "-key",
+        "incident",
+        "JJ20261122-0042",
         ip=TRUNK_IPS["police110"],
     )
     incoming = await gw.wait_event("call.police_incoming")
@@ -289,6 +293,126 @@ async def test_a_call_from_110_carries_its_incident_id_onto_the_call(scene: Scen
     ]
 
 
+async def test_one_key_transfer_to_110_delivers_the_signed_handoff_record_to_110(
+    module_pbx: Pbx, tmp_path: Path
+) -> None:
+    receiver = await Receiver("").start()
+    ami = await Ami.connect(module_pbx.ami_port, "gateway", module_pbx.ami_secret)
+    sipp = SippRunner(module_pbx, tmp_path / "sipp")
+    try:
+        # Short timer ticks: the sweep stamps delivered_at soon after 110 acknowledges.
+        async with running_gateway(module_pbx, tmp_path / "gateway", timer_interval=0.3) as gw:
+            scene = Scene(module_pbx, gw, ami, sipp)
+            endpoint = await gw.ok(
+                "POST",
+                "/webhooks/endpoints",
+                {
+                    "id": "police-110",
+                    "owner": "police-110",
+                    "url": receiver.url,
+                    "events": ["handoff.police"],
+                    "generate_secret": True,
+                },
+            )
+            receiver.secret = endpoint["secret"]
+            await scene.agent_logged_in()
+            citizen, connected = await scene.answered_call()
+            call_id = connected["call_id"]
+            police = await sipp.trunk_far_end("police110")
+
+            incomplete = await gw.refused(400, "POST", f"/calls/{call_id}/police", {"summary": "有人打架"}, who="1001")
+            assert incomplete["error_id"] == "handoff-incomplete"
+            record = {"summary": "市民报称小区内有人持械斗殴", "location": "城关镇幸福路12号", "urgency": "high"}
+            reply = await gw.ok("POST", f"/calls/{call_id}/police", record, who="1001")
+            handoff = reply["handoff"]
+            assert (handoff["call_id"], handoff["agent_id"], handoff["location"]) == (
+                call_id,
+                "1001",
+                record["location"],
+            )
+            transferred = await gw.wait_event("call.transferred", call_id=call_id)
+            assert transferred["transfer"]["kind"] == "police"
+            await wait_bridged_together(ami, connected["citizen_channel"], "PJSIP/police110-")
+
+            await gw.wait_until(lambda: receiver.accepted, what="the handoff delivered to 110")
+            (delivery,) = receiver.received
+            assert delivery.signature_ok and delivery.event == "handoff.police"
+            assert delivery.body["owner"] == "police-110"
+            assert delivery.body["data"]["id"] == handoff["id"]
+            assert delivery.body["data"]["summary"] == record["summary"]
+            assert delivery.body["data"]["recording"].endswith(f"{call_id}.wav")
+
+            async def undelivered() -> list:
+                return (await gw.ok("GET", "/calls/handoffs?undelivered=1"))["handoffs"]
+
+            for _ in range(50):
+                if not await undelivered():
+                    break
+                await asyncio.sleep(0.1)
+            assert await undelivered() == []
+            (stored,) = (await gw.ok("GET", "/calls/handoffs"))["handoffs"]
+            assert stored["delivered_at"] is not None
+
+            await ami.action("Hangup", Channel=connected["citizen_channel"])
+            await gw.wait_event("call.ended", call_id=call_id)
+            assert await police.wait() == 0
+            assert f"X-Hotline-Call-Id:{call_id}" in police.log()
+            assert await citizen.wait() == 0
+            await reset_pbx(ami)
+    finally:
+        await sipp.stop_all()
+        await ami.close()
+        await receiver.close()
+
+
+# ---- refusals and idempotency ----------------------------------------------------------------------
+
+
+async def test_operations_on_a_call_that_ended_are_refused_with_the_reason(scene: Scene) -> None:
+    gw, ami = scene.gw, scene.ami
+    await scene.agent_logged_in()
+    _citizen, connected = await scene.answered_call()
+    call_id = connected["call_id"]
+    # Not consulting: nothing to complete.
+    early = await gw.refused(409, "POST", f"/calls/{call_id}/expert/complete", who="1001")
+    assert (early["error_id"], early["details"]["state"]) == ("call-state", "connected")
+    await ami.action("Hangup", Channel=connected["citizen_channel"])
+    await gw.wait_event("call.ended", call_id=call_id)
+    for path, body in [
+        ("transfer", {"target": "county-subcentre"}),
+        ("expert", {"expert": "12333"}),
+        ("conference", {"party": "110"}),
+        ("police", {"summary": "斗殴", "location": "幸福路"}),
+    ]:
+        refused = await gw.refused(409, "POST", f"/calls/{call_id}/{path}", body, who="1001")
+        assert (refused["error_id"], refused["details"]["state"]) == ("call-state", "ended"), path
+        assert "ended" in refused["message"]
+    assert ami.named("BlindTransfer") == [] and ami.named("AttendedTransfer") == []
+
+
+async def test_the_same_idempotency_key_twice_sends_one_ami_action(scene: Scene) -> None:
+    gw, ami = scene.gw, scene.ami
+    await scene.agent_logged_in()
+    _citizen, connected = await scene.answered_call()
+    call_id = connected["call_id"]
+    subcentre = await scene.sipp.trunk_far_end("subcentre")
+    path, body = f"/calls/{call_id}/transfer", {"target": "county-subcentre"}
+    first = await gw.ok("POST", path, body, who="1001", key="transfer-1")
+    # The same console retrying (the HTTP layer replays), and a supervisor's console with the same key
+    # (the operation itself returns the first result): neither sends a second BlindTransfer.
+    assert await gw.ok("POST", path, body, who="1001", key="transfer-1") == first
+    assert await gw.ok("POST", path, body, who="admin", key="transfer-1") == first
+    await gw.wait_event("call.transferred", call_id=call_id)
+    await asyncio.sleep(0.5)
+    assert len(ami.named("BlindTransfer")) == 1
+    assert len(gw.named("call.transfer_requested", call_id=call_id)) == 1
+    # A new key is a new request: refused now, since the agent is no longer on the call.
+    again = await gw.refused(409, "POST", path, body, who="1001", key="transfer-2")
+    assert again["error_id"] == "call-state"
+    await ami.action("Hangup", Channel=connected["citizen_channel"])
+    assert await subcentre.wait() == 0
+
+
 # ---- spy -----------------------------------------------------------------------------------------------
 
 
@@ -296,7 +420,7 @@ async def test_a_call_from_110_carries_its_incident_id_onto_the_call(scene: Scen
 async def test_supervisor_spies_on_an_agent_through_the_api(scene: Scene, mode: str, options: str) -> None:
     gw, ami = scene.gw, scene.ami
     await scene.agent_logged_in()
-    citizen, connected = await scene.answered_call()
+    _citizen, connected = await scene.answered_call()
     await register_seat(scene.sipp, ami, "2001")
     reply = await gw.ok("POST", "/agents/1001/spy", {"supervisor": "2001", "mode": mode})
     assert reply["target"] == connected["agent_channel"]
@@ -308,7 +432,7 @@ async def test_supervisor_spies_on_an_agent_through_the_api(scene: Scene, mode: 
     # The supervisor's leg is not a citizen call on the consoles.
     assert [c["call_id"] for c in (await gw.ok("GET", "/calls"))["calls"]] == [connected["call_id"]]
     # Only supervisors spy.
-    assert (await gw.refused(403, "POST", "/agents/1001/spy", {"supervisor": "2001", "mode": mode}, who="1001"))
+    assert await gw.refused(403, "POST", "/agents/1001/spy", {"supervisor": "2001", "mode": mode}, who="1001")
     await ami.action("Hangup", Channel=connected["agent_channel"])
     await ami.wait_for("ChanSpyStop")
     await gw.wait_event("call.ended", call_id=connected["call_id"])
