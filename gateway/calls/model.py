@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.db.base import utcnow
@@ -554,6 +554,7 @@ class CallModel:
                     leg.hangup_cause = 0
             if not call.live_legs():
                 self._end(call, "ended while the PBX link was down", out)
+        known = set(self.calls)
         for row in alive.values():
             adopted = self._call(row)
             if adopted is None:
@@ -573,7 +574,65 @@ class CallModel:
             members.intersection_update(alive)
             if not members:
                 del self.bridges[bridge]
+        for call_id in set(self.calls) - known:
+            self._adopt(self.calls[call_id], alive, out)
         return out
+
+    def _adopt(self, call: Call, rows: dict[str, AmiEvent], out: DomainEvents) -> None:
+        """A call that began while we were away, as the snapshot shows it: the citizen's leg tells its kind,
+        its queue (Application Queue) and a recording already running; a queue agent's leg (AppQueue) in the
+        citizen's bridge means it was answered. Times are bounded by the legs' ages; the wait is unknown."""
+        citizen = call.legs.get(call.call_id)
+        row = rows.get(call.call_id)
+        if citizen is None or row is None or call.direction != "inbound":
+            out.append(("call.adopted", call.summary()))
+            return
+        now = self.clock()
+        variables = chan_vars(row)
+        call.kind = variables.get("HOTLINE_KIND") or call.kind
+        call.incident_id = variables.get("HOTLINE_INCIDENT_ID") or call.incident_id
+        call.recording = variables.get("MIXMONITOR_FILENAME") or call.recording
+        call.started_at = now - timedelta(seconds=_seconds(row.get("Duration")))
+        if row.get("Application") == "Queue":
+            queue = str(row.get("ApplicationData", "")).split(",")[0] or variables.get("HOTLINE_QUEUE")
+            call.queue = queue or call.queue
+            call.queued_at = call.queued_at or call.started_at
+            call.state = "queued"
+        agent = next(
+            (
+                leg
+                for leg in call.live_legs()
+                if leg is not citizen
+                and citizen.bridge is not None
+                and leg.bridge == citizen.bridge
+                and rows.get(leg.uniqueid, {}).get("Application") == "AppQueue"
+            ),
+            None,
+        )
+        out.append(("call.adopted", call.summary()))
+        if agent is not None:
+            agent.role = "agent"
+            call.state = "connected"
+            call.agent_channel = agent.channel
+            call.agent_interface = agent.channel.rpartition("-")[0]
+            call.answered_at = now - timedelta(seconds=_seconds(rows[agent.uniqueid].get("Duration")))
+            out.append(("call.connected", call.summary()))
+
+
+def chan_vars(event: AmiEvent) -> dict[str, str]:
+    """The manager.conf ``channelvars`` on a channel event (one ``ChanVariable`` header each)."""
+    raw = event.get("ChanVariable")
+    items = raw if isinstance(raw, list) else str(raw or "").split("\n")
+    return dict(str(item).partition("=")[::2] for item in items if item)
+
+
+def _seconds(duration: Any) -> int:
+    """CoreShowChannel's Duration, ``HH:MM:SS``."""
+    try:
+        hours, minutes, seconds = (int(part) for part in str(duration).split(":"))
+    except ValueError:
+        return 0
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def _number(value: Any) -> str:

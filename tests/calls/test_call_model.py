@@ -137,11 +137,36 @@ def test_resync_ends_calls_that_vanished_and_adopts_live_channels() -> None:
         ],
         [{"Queue": "hotline", "Uniqueid": "1795345300.9", "Position": "1"}],
     )
-    assert kinds(published) == ["call.ended"]
+    assert kinds(published) == ["call.ended", "call.adopted"]
     assert published[0][1]["end_reason"] == "ended while the PBX link was down"
     adopted = model.get("1795345300.9")
-    assert adopted is not None and adopted.state == "queued"
+    assert adopted is not None and (adopted.state, adopted.queue) == ("queued", "hotline")
     assert model.resync([]) and model.calls == {}  # Asterisk restarted: nothing survives
+
+
+def test_resync_adopts_a_call_answered_while_the_link_was_down() -> None:
+    model = CallModel(Clock())
+    citizen = {
+        **scenarios.core_show_channel(
+            "PJSIP/carrier-00000004", "1795345400.4", "1795345400.4", application="Queue", bridge="b-1"
+        ),
+        "ApplicationData": "hotline,t",
+        "ChanVariable": ["HOTLINE_KIND=police", "HOTLINE_INCIDENT_ID=JJ-7", "MIXMONITOR_FILENAME=/rec/x.wav"],
+    }
+    agent = {
+        **scenarios.core_show_channel(
+            "PJSIP/1001-00000005", "1795345400.5", "1795345400.4", application="AppQueue", bridge="b-1"
+        ),
+        "Duration": "00:00:04",
+    }
+    published = model.resync([citizen, agent])
+    assert kinds(published) == ["call.adopted", "call.connected"]
+    call = model.get("1795345400.4")
+    assert call is not None
+    assert (call.state, call.queue, call.kind, call.incident_id) == ("connected", "hotline", "police", "JJ-7")
+    assert (call.agent_interface, call.agent_channel) == ("PJSIP/1001", "PJSIP/1001-00000005")
+    assert call.recording == "/rec/x.wav"  # already recording: the gateway must not start a second one
+    assert call.answered_at is not None and (call.answered_at - call.started_at).total_seconds() == 6
 
 
 def test_blind_transfer_and_three_way_conference_scripts() -> None:
