@@ -52,6 +52,7 @@ class Call:
     ticket_id: str | None = None
     conference: str | None = None
     recording: str | None = None
+    speech_id: str | None = None
     started_at: datetime = field(default_factory=utcnow)
     queued_at: datetime | None = None
     answered_at: datetime | None = None
@@ -102,6 +103,7 @@ class Call:
             "ticket_id": self.ticket_id,
             "conference": self.conference,
             "recording": self.recording,
+            "speech_id": self.speech_id,
             "started_at": self.started_at,
             "queued_at": self.queued_at,
             "answered_at": self.answered_at,
@@ -235,6 +237,15 @@ class CallModel:
             out.append(("call.police_incoming", call.summary()))
         elif name == "HotlineCall" and e.get("Kind"):
             call.kind = str(e["Kind"])
+        elif name == "HotlineTransferFailed":
+            # hotline-transfer(-failed): the target did not answer and the citizen goes back to the queue.
+            transfer = next((t for t in reversed(call.transfers) if t.get("result") == "success"), None)
+            if transfer is not None:
+                transfer["result"] = "failed"
+                transfer["dial_status"] = str(e.get("DialStatus", "")) or None
+            call.state = "queued"
+            call.agent_channel = None
+            out.append(("call.transfer_failed", {**call.summary(), "transfer": transfer}))
 
     def _on_QueueCallerJoin(self, e: AmiEvent, out: DomainEvents) -> None:
         call = self._call(e)
@@ -243,6 +254,8 @@ class CallModel:
         call.queue = str(e.get("Queue"))
         call.state = "queued"
         call.queued_at = call.queued_at or self.clock()
+        # The live-speech stream of this call (AudioSocket UUID), so the speech service can tell calls apart.
+        call.speech_id = chan_vars(e).get("HOTLINE_SPEECH_ID") or call.speech_id
         out.append(
             (
                 "call.offered",
@@ -288,9 +301,10 @@ class CallModel:
         call.queue = str(e.get("Queue") or call.queue)
         call.agent_interface = str(e.get("Interface"))
         call.agent_channel = str(e.get("DestChannel"))
-        call.hold_seconds = _int(e.get("HoldTime"))
-        call.ring_seconds = _int(e.get("RingTime"))
-        call.answered_at = self.clock()
+        if call.answered_at is None:  # the first answer counts for the KPIs, not one after a failed transfer
+            call.hold_seconds = _int(e.get("HoldTime"))
+            call.ring_seconds = _int(e.get("RingTime"))
+            call.answered_at = self.clock()
         out.append(("call.connected", call.summary()))
 
     def _on_QueueCallerAbandon(self, e: AmiEvent, out: DomainEvents) -> None:

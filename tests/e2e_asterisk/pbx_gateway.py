@@ -61,13 +61,19 @@ class Gateway:
         assert status in (200, 201, 202), (status, data)
         return data
 
-    async def refused(self, status: int, method: str, path: str, body: Any = None, **kw: Any) -> dict[str, Any]:
+    async def refused(
+        self, status: int, method: str, path: str, body: Any = None, **kw: Any
+    ) -> dict[str, Any]:
         got, data = await self.request(method, path, body, **kw)
         assert got == status, (got, data)
         return data
 
     def named(self, kind: str, **match: Any) -> list[dict[str, Any]]:
-        return [e.data for e in self.events if e.kind == kind and all(e.data.get(k) == v for k, v in match.items())]
+        return [
+            e.data
+            for e in self.events
+            if e.kind == kind and all(e.data.get(k) == v for k, v in match.items())
+        ]
 
     async def wait_event(
         self,
@@ -206,7 +212,9 @@ async def reset_pbx(ami: Any, within: float = 10) -> None:
             await ami.send("QueueRemove", Queue=row["Queue"], Interface=row["Location"])
     deadline = asyncio.get_running_loop().time() + within
     while True:
-        live = [m["Channel"] for m in await ami.send("CoreShowChannels") if m.get("Event") == "CoreShowChannel"]
+        live = [
+            m["Channel"] for m in await ami.send("CoreShowChannels") if m.get("Event") == "CoreShowChannel"
+        ]
         if not live:
             return
         if asyncio.get_running_loop().time() > deadline:

@@ -87,13 +87,19 @@ async def finished_recording(path: Path, within: float = 10) -> float:
 async def test_agent_logs_in_through_the_api_and_answers_a_queue_call(scene: Scene) -> None:
     gw, ami = scene.gw, scene.ami
     await scene.agent_logged_in("1001")
-    member = next(m for m in await ami.send("QueueStatus", Queue="hotline") if m.get("Event") == "QueueMember")
+    member = next(
+        m for m in await ami.send("QueueStatus", Queue="hotline") if m.get("Event") == "QueueMember"
+    )
     assert (member["Location"], member["Name"], member["Paused"]) == ("PJSIP/1001", "坐席1001", "0")
 
     citizen, connected = await scene.answered_call()
     call_id = connected["call_id"]
     assert connected["agent_id"] == "1001"
-    assert (connected["caller"], connected["queue"], connected["call_kind"]) == ("13800138000", "hotline", "citizen")
+    assert (connected["caller"], connected["queue"], connected["call_kind"]) == (
+        "13800138000",
+        "hotline",
+        "citizen",
+    )
     live = await gw.ok("GET", f"/calls/{call_id}")
     assert (live["live"], live["state"]) == (True, "connected")
     assert await wait_bridged_together(ami, live["citizen_channel"], "PJSIP/1001-") == live["agent_channel"]
@@ -165,6 +171,36 @@ async def test_one_key_transfer_to_the_subcentre_keeps_one_recording_named_by_th
     assert (kpi["answered"], kpi["transferred"]) == (1, 1)
 
 
+async def test_a_transfer_the_subcentre_cannot_take_brings_the_citizen_back_to_the_queue(
+    scene: Scene,
+) -> None:
+    gw = scene.gw
+    await scene.agent_logged_in()
+    citizen, connected = await scene.answered_call()
+    call_id = connected["call_id"]
+    # Every line of the sub-centre is busy: the dial fails and the citizen is queued again.
+    subcentre = await scene.sipp.run(
+        "far-subcentre-busy",
+        "trunk_busy.xml",
+        ip=TRUNK_IPS["subcentre"],
+        port=scene.pbx.trunk_ports["subcentre"],
+    )
+    await gw.ok("POST", f"/calls/{call_id}/transfer", {"target": "county-subcentre"}, who="1001")
+    failed = await gw.wait_event("call.transfer_failed", call_id=call_id)
+    assert failed["transfer"]["result"] == "failed"
+    assert failed["transfer"]["dial_status"] == "BUSY"
+    assert await subcentre.wait() == 0
+    again = await gw.wait_event(
+        "call.connected", call_id=call_id, where=lambda d: d["agent_channel"] != connected["agent_channel"]
+    )
+    assert again["agent_id"] == "1001"
+    assert again["answered_at"] == connected["answered_at"]  # the KPIs count the first answer
+    await scene.ami.action("Hangup", Channel=again["agent_channel"])
+    ended = await gw.wait_event("call.ended", call_id=call_id)
+    assert ended["outcome"] == "answered"
+    assert await citizen.wait() == 0
+
+
 async def consulting_the_12333_expert(scene: Scene) -> tuple[Sipp, dict, str]:
     await scene.agent_logged_in()
     citizen, connected = await scene.answered_call()
@@ -203,7 +239,10 @@ async def test_warm_transfer_cancelled_brings_the_agent_back_to_the_citizen(scen
     await ami.wait_for("Hangup", Channel=expert_channel)
     cancelled = await gw.wait_event("call.transfer_cancelled", call_id=call_id)
     assert cancelled["state"] == "connected"
-    assert await wait_bridged_together(ami, connected["citizen_channel"], "PJSIP/1001-") == connected["agent_channel"]
+    assert (
+        await wait_bridged_together(ami, connected["citizen_channel"], "PJSIP/1001-")
+        == connected["agent_channel"]
+    )
     assert (await gw.ok("GET", f"/calls/{call_id}"))["state"] == "connected"
     assert ami.named("AttendedTransfer", Result="Success") == []
     # The agent can consult again: the call is back in a state that allows it.
@@ -216,7 +255,9 @@ async def test_warm_transfer_cancelled_brings_the_agent_back_to_the_citizen(scen
 
 async def conference_members(ami: Ami, room: str) -> list[str]:
     return [
-        m["Channel"] for m in await ami.send("ConfbridgeList", Conference=room) if m.get("Event") == "ConfbridgeList"
+        m["Channel"]
+        for m in await ami.send("ConfbridgeList", Conference=room)
+        if m.get("Event") == "ConfbridgeList"
     ]
 
 
@@ -320,9 +361,15 @@ async def test_one_key_transfer_to_110_delivers_the_signed_handoff_record_to_110
             call_id = connected["call_id"]
             police = await sipp.trunk_far_end("police110")
 
-            incomplete = await gw.refused(400, "POST", f"/calls/{call_id}/police", {"summary": "有人打架"}, who="1001")
+            incomplete = await gw.refused(
+                400, "POST", f"/calls/{call_id}/police", {"summary": "有人打架"}, who="1001"
+            )
             assert incomplete["error_id"] == "handoff-incomplete"
-            record = {"summary": "市民报称小区内有人持械斗殴", "location": "城关镇幸福路12号", "urgency": "high"}
+            record = {
+                "summary": "市民报称小区内有人持械斗殴",
+                "location": "城关镇幸福路12号",
+                "urgency": "high",
+            }
             reply = await gw.ok("POST", f"/calls/{call_id}/police", record, who="1001")
             handoff = reply["handoff"]
             assert (handoff["call_id"], handoff["agent_id"], handoff["location"]) == (
@@ -427,7 +474,9 @@ async def test_supervisor_spies_on_an_agent_through_the_api(scene: Scene, mode: 
     spy = await ami.wait_for("ChanSpyStart")
     assert spy["SpyeeChannel"] == connected["agent_channel"]
     assert spy["SpyerChannel"].startswith("PJSIP/2001-")
-    rows = {m["Channel"]: m for m in await ami.send("CoreShowChannels") if m.get("Event") == "CoreShowChannel"}
+    rows = {
+        m["Channel"]: m for m in await ami.send("CoreShowChannels") if m.get("Event") == "CoreShowChannel"
+    }
     assert rows[spy["SpyerChannel"]]["ApplicationData"] == f"{connected['agent_channel']},{options}"
     # The supervisor's leg is not a citizen call on the consoles.
     assert [c["call_id"] for c in (await gw.ok("GET", "/calls"))["calls"]] == [connected["call_id"]]

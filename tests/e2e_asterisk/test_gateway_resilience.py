@@ -54,7 +54,9 @@ async def test_ami_link_down_answers_503_then_reconnects_and_resyncs(
             first = await gw.wait_event("call.connected")
 
             link.cut()
-            await gw.wait_until(lambda: not gw.svc.ami.connected, what="the gateway noticing the link is down")
+            await gw.wait_until(
+                lambda: not gw.svc.ami.connected, what="the gateway noticing the link is down"
+            )
             ready = await gw.client.get("/readyz")
             body = await ready.json()
             assert (ready.status, body["status"]) == (200, "degraded")
@@ -79,13 +81,22 @@ async def test_ami_link_down_answers_503_then_reconnects_and_resyncs(
             assert ended["end_reason"] == "ended while the PBX link was down"
             adopted = await gw.ok("GET", f"/calls/{second['Linkedid']}")
             assert adopted["live"] is True
-            assert (adopted["state"], adopted["caller"], adopted["queue"]) == ("connected", "13700137000", "hotline")
-            assert (adopted["agent_interface"], adopted["agent_channel"]) == ("PJSIP/1001", second["DestChannel"])
+            assert (adopted["state"], adopted["caller"], adopted["queue"]) == (
+                "connected",
+                "13700137000",
+                "hotline",
+            )
+            assert (adopted["agent_interface"], adopted["agent_channel"]) == (
+                "PJSIP/1001",
+                second["DestChannel"],
+            )
             assert adopted["recording"], "a call the gateway did not see begin is recorded from now on"
 
             # The gateway drives the adopted call like any other.
             subcentre = await sipp.trunk_far_end("subcentre")
-            await gw.ok("POST", f"/calls/{second['Linkedid']}/transfer", {"target": "county-subcentre"}, who="1001")
+            await gw.ok(
+                "POST", f"/calls/{second['Linkedid']}/transfer", {"target": "county-subcentre"}, who="1001"
+            )
             await gw.wait_event("call.transferred", call_id=second["Linkedid"])
             await wait_bridged_together(ami, second["Channel"], "PJSIP/subcentre-")
             await ami.action("Hangup", Channel=second["Channel"])
