@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.db.base import utcnow
@@ -52,6 +52,7 @@ class Call:
     ticket_id: str | None = None
     conference: str | None = None
     recording: str | None = None
+    speech_id: str | None = None
     started_at: datetime = field(default_factory=utcnow)
     queued_at: datetime | None = None
     answered_at: datetime | None = None
@@ -102,6 +103,7 @@ class Call:
             "ticket_id": self.ticket_id,
             "conference": self.conference,
             "recording": self.recording,
+            "speech_id": self.speech_id,
             "started_at": self.started_at,
             "queued_at": self.queued_at,
             "answered_at": self.answered_at,
@@ -145,6 +147,10 @@ class CallModel:
 
     def get(self, call_id: str) -> Call | None:
         return self.calls.get(call_id)
+
+    def has_ended(self, call_id: str) -> bool:
+        """True for a call that ended recently (the last ``ENDED_MEMORY`` calls)."""
+        return call_id in self._ended
 
     def call_of_agent(self, interface: str) -> Call | None:
         return next((c for c in self.calls.values() if c.agent_interface == interface), None)
@@ -231,6 +237,15 @@ class CallModel:
             out.append(("call.police_incoming", call.summary()))
         elif name == "HotlineCall" and e.get("Kind"):
             call.kind = str(e["Kind"])
+        elif name == "HotlineTransferFailed":
+            # hotline-transfer(-failed): the target did not answer and the citizen goes back to the queue.
+            transfer = next((t for t in reversed(call.transfers) if t.get("result") == "success"), None)
+            if transfer is not None:
+                transfer["result"] = "failed"
+                transfer["dial_status"] = str(e.get("DialStatus", "")) or None
+            call.state = "queued"
+            call.agent_channel = None
+            out.append(("call.transfer_failed", {**call.summary(), "transfer": transfer}))
 
     def _on_QueueCallerJoin(self, e: AmiEvent, out: DomainEvents) -> None:
         call = self._call(e)
@@ -239,6 +254,8 @@ class CallModel:
         call.queue = str(e.get("Queue"))
         call.state = "queued"
         call.queued_at = call.queued_at or self.clock()
+        # The live-speech stream of this call (AudioSocket UUID), so the speech service can tell calls apart.
+        call.speech_id = chan_vars(e).get("HOTLINE_SPEECH_ID") or call.speech_id
         out.append(
             (
                 "call.offered",
@@ -284,9 +301,10 @@ class CallModel:
         call.queue = str(e.get("Queue") or call.queue)
         call.agent_interface = str(e.get("Interface"))
         call.agent_channel = str(e.get("DestChannel"))
-        call.hold_seconds = _int(e.get("HoldTime"))
-        call.ring_seconds = _int(e.get("RingTime"))
-        call.answered_at = self.clock()
+        if call.answered_at is None:  # the first answer counts for the KPIs, not one after a failed transfer
+            call.hold_seconds = _int(e.get("HoldTime"))
+            call.ring_seconds = _int(e.get("RingTime"))
+            call.answered_at = self.clock()
         out.append(("call.connected", call.summary()))
 
     def _on_QueueCallerAbandon(self, e: AmiEvent, out: DomainEvents) -> None:
@@ -400,7 +418,10 @@ class CallModel:
             if (call := self._call(e, prefix=prefix)) and (
                 leg := call.legs.get(str(e.get(prefix + "Uniqueid")))
             ):
-                leg.role = "local"
+                # A half we originated keeps the role we gave it (the ;1 half of Local/110@hotline-police
+                # is the third party in the 三方通话: Asterisk sends LocalBridge after its Newchannel).
+                if leg.role == "other":
+                    leg.role = "local"
 
     def _on_LocalOptimizationEnd(self, e: AmiEvent, out: DomainEvents) -> None:
         # The Local halves are swapped out of the path; their Hangup events follow and close the legs.
@@ -547,6 +568,7 @@ class CallModel:
                     leg.hangup_cause = 0
             if not call.live_legs():
                 self._end(call, "ended while the PBX link was down", out)
+        known = set(self.calls)
         for row in alive.values():
             adopted = self._call(row)
             if adopted is None:
@@ -566,7 +588,65 @@ class CallModel:
             members.intersection_update(alive)
             if not members:
                 del self.bridges[bridge]
+        for call_id in set(self.calls) - known:
+            self._adopt(self.calls[call_id], alive, out)
         return out
+
+    def _adopt(self, call: Call, rows: dict[str, AmiEvent], out: DomainEvents) -> None:
+        """A call that began while we were away, as the snapshot shows it: the citizen's leg tells its kind,
+        its queue (Application Queue) and a recording already running; a queue agent's leg (AppQueue) in the
+        citizen's bridge means it was answered. Times are bounded by the legs' ages; the wait is unknown."""
+        citizen = call.legs.get(call.call_id)
+        row = rows.get(call.call_id)
+        if citizen is None or row is None or call.direction != "inbound":
+            out.append(("call.adopted", call.summary()))
+            return
+        now = self.clock()
+        variables = chan_vars(row)
+        call.kind = variables.get("HOTLINE_KIND") or call.kind
+        call.incident_id = variables.get("HOTLINE_INCIDENT_ID") or call.incident_id
+        call.recording = variables.get("MIXMONITOR_FILENAME") or call.recording
+        call.started_at = now - timedelta(seconds=_seconds(row.get("Duration")))
+        if row.get("Application") == "Queue":
+            queue = str(row.get("ApplicationData", "")).split(",")[0] or variables.get("HOTLINE_QUEUE")
+            call.queue = queue or call.queue
+            call.queued_at = call.queued_at or call.started_at
+            call.state = "queued"
+        agent = next(
+            (
+                leg
+                for leg in call.live_legs()
+                if leg is not citizen
+                and citizen.bridge is not None
+                and leg.bridge == citizen.bridge
+                and rows.get(leg.uniqueid, {}).get("Application") == "AppQueue"
+            ),
+            None,
+        )
+        out.append(("call.adopted", call.summary()))
+        if agent is not None:
+            agent.role = "agent"
+            call.state = "connected"
+            call.agent_channel = agent.channel
+            call.agent_interface = agent.channel.rpartition("-")[0]
+            call.answered_at = now - timedelta(seconds=_seconds(rows[agent.uniqueid].get("Duration")))
+            out.append(("call.connected", call.summary()))
+
+
+def chan_vars(event: AmiEvent) -> dict[str, str]:
+    """The manager.conf ``channelvars`` on a channel event (one ``ChanVariable`` header each)."""
+    raw = event.get("ChanVariable")
+    items = raw if isinstance(raw, list) else str(raw or "").split("\n")
+    return dict(str(item).partition("=")[::2] for item in items if item)
+
+
+def _seconds(duration: Any) -> int:
+    """CoreShowChannel's Duration, ``HH:MM:SS``."""
+    try:
+        hours, minutes, seconds = (int(part) for part in str(duration).split(":"))
+    except ValueError:
+        return 0
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def _number(value: Any) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.bus import EventBus
 from gateway.calls.agents import AgentService
 from gateway.calls.ami import AmiClient, AsteriskUnavailable
+from gateway.calls.handoffs import WebhooksLookup, enqueue_handoff
 from gateway.calls.model import Call, CallModel, conference_room
 from gateway.calls.models import CallRecord, PoliceHandoff
 from gateway.config import CallSettings
@@ -43,13 +44,16 @@ class CallOperations:
         sessions: async_sessionmaker[AsyncSession],
         bus: EventBus,
         settings: CallSettings,
+        webhooks: WebhooksLookup = lambda: None,
     ) -> None:
+        """``webhooks`` finds the webhook outbox (started after us) when a 110 handoff is recorded."""
         self.ami = ami
         self.model = model
         self.agents = agents
         self.sessions = sessions
         self.bus = bus
         self.settings = settings
+        self.webhooks = webhooks
         self._results: OrderedDict[str, asyncio.Future[dict[str, Any]]] = OrderedDict()
 
     # ---- plumbing --------------------------------------------------------------------------------
@@ -82,6 +86,13 @@ class CallOperations:
 
     def live_call(self, call_id: str, *states: str, action: str) -> Call:
         call = self.model.get(call_id)
+        if call is None and self.model.has_ended(call_id):
+            raise Conflict(
+                f"cannot {action}: the call has ended",
+                error_id="call-state",
+                state="ended",
+                allowed=list(states),
+            )
         if call is None:
             raise NotFound(f"no live call {call_id!r} (it may have ended)", error_id="no-such-call")
         if states and call.state not in states:
@@ -326,6 +337,9 @@ class CallOperations:
         try:
             async with self.sessions.begin() as session:
                 session.add(row)
+                await session.flush()
+                # Same transaction: the record and its delivery to 110 commit together or not at all.
+                await enqueue_handoff(session, self.webhooks(), row)
         except IntegrityError:
             raise Conflict("this handoff was already recorded", error_id="duplicate-handoff") from None
         return {"id": row.id, "direction": "to_110", **body}

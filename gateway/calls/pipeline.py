@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 SAVED = {
     "call.offered",
+    "call.adopted",
     "call.connected",
     "call.abandoned",
     "call.transferred",
@@ -52,6 +53,7 @@ class CallPipeline:
         self.bus = bus
         self.processed = 0
         self.resyncs = 0
+        self._synced = False
         self._side_tasks: set[asyncio.Task[Any]] = set()
 
     async def run(self) -> None:
@@ -59,7 +61,12 @@ class CallPipeline:
         while True:
             event = await events.get()
             if event.get("Event") == LINK_UP:
-                await self.resync()
+                self._synced = await self.resync()
+                continue
+            if event.get("Event") == "FullyBooted" and not self._synced:
+                # We logged in while Asterisk was still starting (after a restart its modules load after
+                # the AMI listener: QueueStatus was an unknown command). Now everything is loaded.
+                self._synced = await self.resync()
                 continue
             try:
                 published = self.model.apply(event)
@@ -76,7 +83,7 @@ class CallPipeline:
         self.bus.publish(kind, **data)  # summaries use "call_kind": "kind" is the bus's own argument
         if self.recorder is not None and kind in SAVED:
             self.recorder.save(data)
-        if kind == "call.offered" and data.get("direction") == "inbound":
+        if kind in ("call.offered", "call.adopted") and data.get("direction") == "inbound":
             self._side(self.operations.start_recording(data["call_id"]), f"record {data['call_id']}")
         elif kind == "call.agent_completed" and data.get("agent_interface"):
             self.agents.start_wrapup(str(data["agent_interface"]))
@@ -103,15 +110,16 @@ class CallPipeline:
         while self._side_tasks:
             await asyncio.gather(*self._side_tasks, return_exceptions=True)
 
-    async def resync(self) -> None:
-        """After a (re)connect: rebuild what changed while we were away; make Asterisk match our agents."""
+    async def resync(self) -> bool:
+        """After a (re)connect: rebuild what changed while we were away; make Asterisk match our agents.
+        False when it could not run (it runs again on FullyBooted or the next connect)."""
         try:
             channels = await self.ami.send("CoreShowChannels")
             status = await self.ami.send("QueueStatus")
             rooms = await self._conference_rooms()
         except (AsteriskUnavailable, AsteriskRefused) as exc:
-            log.warning("resync after reconnect failed (%s); it runs again on the next connect", exc.message)
-            return
+            log.warning("resync after reconnect failed (%s); it runs again when Asterisk is up", exc.message)
+            return False
         entries = [row for row in status.events if row.get("Event") == "QueueEntry"]
         members = [row for row in status.events if row.get("Event") == "QueueMember"]
         for kind, data in self.model.resync(channels.events, entries):
@@ -128,7 +136,8 @@ class CallPipeline:
         try:
             await self.agents.reconcile(members)
         except (AsteriskUnavailable, AsteriskRefused) as exc:
-            log.warning("agent reconcile failed (%s); it runs again on the next connect", exc.message)
+            log.warning("agent reconcile failed (%s); it runs again when Asterisk is up", exc.message)
+            return False
         self.resyncs += 1
         self.bus.publish(
             "pbx.resynced",
@@ -136,6 +145,7 @@ class CallPipeline:
             channels=len(channels.events),
             connects=self.ami.connects,
         )
+        return True
 
     async def _conference_rooms(self) -> dict[str, list[dict[str, Any]]]:
         try:

@@ -13,10 +13,13 @@ from aiohttp import web
 from gateway.appkeys import BUS, READINESS, SESSIONS, SETTINGS
 from gateway.calls.agents import AgentService
 from gateway.calls.ami import AmiClient
+from gateway.calls.handoffs import sweep_police_handoffs
 from gateway.calls.model import CallModel
 from gateway.calls.operations import CallOperations
 from gateway.calls.pipeline import CallPipeline
 from gateway.calls.recorder import CallRecorder
+from gateway.timers import TIMERS
+from gateway.webhooks.keys import WEBHOOKS
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +44,12 @@ async def calls_context(app: web.Application) -> AsyncIterator[None]:
     model = CallModel()
     recorder = CallRecorder(sessions)
     agents = AgentService(ami, sessions, bus, settings.calls)
-    operations = CallOperations(ami, model, agents, sessions, bus, settings.calls)
+    operations = CallOperations(
+        ami, model, agents, sessions, bus, settings.calls, webhooks=lambda: app.get(WEBHOOKS)
+    )
     pipeline = CallPipeline(ami, model, agents, operations, recorder, bus)
     app[CALLS] = CallsService(ami, model, agents, operations, pipeline, recorder)
+    app[TIMERS].add("police-handoffs", lambda: sweep_police_handoffs(sessions, lambda: app.get(WEBHOOKS)))
     tasks = [
         asyncio.create_task(recorder.run(), name="call-recorder"),
         asyncio.create_task(pipeline.run(), name="call-pipeline"),

@@ -137,11 +137,36 @@ def test_resync_ends_calls_that_vanished_and_adopts_live_channels() -> None:
         ],
         [{"Queue": "hotline", "Uniqueid": "1795345300.9", "Position": "1"}],
     )
-    assert kinds(published) == ["call.ended"]
+    assert kinds(published) == ["call.ended", "call.adopted"]
     assert published[0][1]["end_reason"] == "ended while the PBX link was down"
     adopted = model.get("1795345300.9")
-    assert adopted is not None and adopted.state == "queued"
+    assert adopted is not None and (adopted.state, adopted.queue) == ("queued", "hotline")
     assert model.resync([]) and model.calls == {}  # Asterisk restarted: nothing survives
+
+
+def test_resync_adopts_a_call_answered_while_the_link_was_down() -> None:
+    model = CallModel(Clock())
+    citizen = {
+        **scenarios.core_show_channel(
+            "PJSIP/carrier-00000004", "1795345400.4", "1795345400.4", application="Queue", bridge="b-1"
+        ),
+        "ApplicationData": "hotline,t",
+        "ChanVariable": ["HOTLINE_KIND=police", "HOTLINE_INCIDENT_ID=JJ-7", "MIXMONITOR_FILENAME=/rec/x.wav"],
+    }
+    agent = {
+        **scenarios.core_show_channel(
+            "PJSIP/1001-00000005", "1795345400.5", "1795345400.4", application="AppQueue", bridge="b-1"
+        ),
+        "Duration": "00:00:04",
+    }
+    published = model.resync([citizen, agent])
+    assert kinds(published) == ["call.adopted", "call.connected"]
+    call = model.get("1795345400.4")
+    assert call is not None
+    assert (call.state, call.queue, call.kind, call.incident_id) == ("connected", "hotline", "police", "JJ-7")
+    assert (call.agent_interface, call.agent_channel) == ("PJSIP/1001", "PJSIP/1001-00000005")
+    assert call.recording == "/rec/x.wav"  # already recording: the gateway must not start a second one
+    assert call.answered_at is not None and (call.answered_at - call.started_at).total_seconds() == 6
 
 
 def test_blind_transfer_and_three_way_conference_scripts() -> None:
@@ -173,3 +198,45 @@ def test_blind_transfer_and_three_way_conference_scripts() -> None:
     assert call is not None and call.agent_channel is None
     assert sorted(leg.role for leg in call.live_legs()) == ["citizen", "third_party"]
     assert len(model.calls) == 2  # the police call transferred away is still up; no call for the third party
+
+
+def test_a_transfer_the_target_does_not_take_sends_the_citizen_back_to_the_queue() -> None:
+    model = CallModel(Clock())
+    call_id = "1795346100.20"
+    run(model, scenarios.answered_call(call_id, agent="1001", hold=4))
+    first_answer = model.get(call_id).answered_at
+    citizen = scenarios.channel("", scenarios.citizen_channel(call_id), call_id, call_id)
+    published = run(
+        model,
+        [
+            {
+                "Event": "BlindTransfer",
+                "Result": "Success",
+                "Extension": "8001",
+                "Context": "hotline-transfer",
+                **{"Transferee" + k: v for k, v in citizen.items()},
+            },
+            {"Event": "UserEvent", "UserEvent": "HotlineTransferFailed", "DialStatus": "BUSY", **citizen},
+        ],
+    )
+    assert kinds(published) == ["call.transferred", "call.transfer_failed"]
+    call = model.get(call_id)
+    assert call.state == "queued" and call.outcome == "answered"  # not "transferred": nobody took it
+    assert (call.transfers[-1]["result"], call.transfers[-1]["dial_status"]) == ("failed", "BUSY")
+    # Answered again from the queue: the first answer (and its wait) is what the KPIs count.
+    run(model, scenarios.answered_call(call_id, agent="1002", hold=30))
+    assert (call.state, call.agent_interface, call.answered_at, call.hold_seconds) == (
+        "connected",
+        "PJSIP/1002",
+        first_answer,
+        4,
+    )
+
+
+def test_the_live_speech_id_of_a_call_comes_with_its_queue_join() -> None:
+    model = CallModel(Clock())
+    events = scenarios.queued_call("1795346200.30")
+    join = next(e for e in events if e["Event"] == "QueueCallerJoin")
+    join["ChanVariable"] = ["HOTLINE_KIND=citizen", "HOTLINE_SPEECH_ID=6f1c2a9e-0b7d-4e36-9a51-2d8b7f0c4e11"]
+    (offered,) = [data for kind, data in run(model, events) if kind == "call.offered"]
+    assert offered["speech_id"] == "6f1c2a9e-0b7d-4e36-9a51-2d8b7f0c4e11"

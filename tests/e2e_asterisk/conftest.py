@@ -12,6 +12,7 @@ import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+import pytest_asyncio
 from pbx_ami import Ami
 from pbx_harness import Pbx, find_asterisk, new_pbx
 from pbx_sipp import SippRunner, find_sipp
@@ -38,6 +39,26 @@ async def start_pbx() -> AsyncIterator[StartPbx]:
 
     yield start
     for pbx in started:
+        await pbx.stop()
+        if not os.environ.get("HOTLINE_KEEP_ASTERISK"):
+            shutil.rmtree(pbx.root, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_pbx() -> AsyncIterator[Pbx]:
+    """One Asterisk shared by the tests of a module (they run in the module's event loop: mark the module
+    ``pytest.mark.asyncio(loop_scope="module")``) and leave it as they found it."""
+    binary = find_asterisk()
+    if binary is None:
+        pytest.skip("Asterisk not found: install it (Debian: apt-get install asterisk) or set ASTERISK_BIN")
+    if find_sipp() is None:
+        pytest.skip("SIPp not found: install the Debian package sip-tester (./dev does)")
+    pbx = new_pbx(binary)
+    print(f"Asterisk run directory: {pbx.root}")
+    try:
+        await pbx.start()
+        yield pbx
+    finally:
         await pbx.stop()
         if not os.environ.get("HOTLINE_KEEP_ASTERISK"):
             shutil.rmtree(pbx.root, ignore_errors=True)

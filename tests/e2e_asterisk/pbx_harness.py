@@ -183,7 +183,17 @@ class Pbx:
 
     async def start(self, within: float = 30) -> None:
         self.write_config()
-        out = (self.log_dir / "stdout.log").open("wb")
+        await self._launch(within)
+
+    async def restart(self, within: float = 30) -> None:
+        """Stop Asterisk and start it again on the same configuration and state directories (astdb keeps
+        the seats' registrations; app_queue forgets its dynamic members, as on a production restart)."""
+        await self.stop()
+        await self._launch(within)
+
+    async def _launch(self, within: float) -> None:
+        ready_before = self.full_log().count("Asterisk Ready")
+        out = (self.log_dir / "stdout.log").open("ab")
         self.process = await asyncio.create_subprocess_exec(
             str(self.binary),
             "-f",
@@ -196,7 +206,7 @@ class Pbx:
         )
         out.close()
         deadline = asyncio.get_running_loop().time() + within
-        while "Asterisk Ready" not in self.full_log():
+        while self.full_log().count("Asterisk Ready") <= ready_before:
             if self.process.returncode is not None:
                 raise RuntimeError(f"Asterisk exited with {self.process.returncode}; see {self.log_dir}")
             if asyncio.get_running_loop().time() > deadline:
