@@ -20,6 +20,7 @@ from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
 from gateway.calls import setup as setup_calls
 from gateway.config import Settings
+from gateway.consoles import setup as setup_consoles
 from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.http import openapi
 from gateway.http.errors import error_middleware
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.cleanup_ctx.append(speech_context)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)
+    setup_consoles(app)
     if settings.ivr.enabled:
         app.cleanup_ctx.append(ivr_context(settings, app[POLICY]))
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above
