@@ -39,7 +39,10 @@ class Envelope:
         data = viewer.sees(self.audience, self.data)
         if data is None:
             return None
-        return {"type": "event", "seq": self.seq, "kind": self.kind, "at": self.at, "data": data}
+        message = {"type": "event", "seq": self.seq, "kind": self.kind, "at": self.at, "data": data}
+        if data is not self.data:
+            message["board"] = True  # the redacted board form (a queue count, not the viewer's own call)
+        return message
 
 
 class Subscription:
