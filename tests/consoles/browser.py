@@ -7,6 +7,7 @@ thread so the server keeps serving while the browser waits for it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -83,11 +84,15 @@ class Browser:
         return await self.text("#status")
 
     async def screenshot(self, name: str) -> Path:
+        """The whole page, not just the window (Chromium's DevTools protocol)."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        height = await self.js("return document.documentElement.scrollHeight")
-        await self._run(self.driver.set_window_size, 1600, max(1000, min(int(height) + 40, 4000)))
-        await self._run(self.driver.save_screenshot, str(path))
+        size = await self._run(self.driver.execute_cdp_cmd, "Page.getLayoutMetrics", {})
+        content = size["cssContentSize"]
+        shot = await self._run(self.driver.execute_cdp_cmd, "Page.captureScreenshot", {
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": content["width"], "height": content["height"], "scale": 1}})
+        path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
     def console_errors(self) -> list[str]:
