@@ -21,6 +21,7 @@ from gateway.bus import EventBus
 from gateway.calls import setup as setup_calls
 from gateway.channels.wiring import setup as setup_channels
 from gateway.config import Settings
+from gateway.consoles import setup as setup_consoles
 from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.federation.wiring import setup as setup_federation
 from gateway.http import openapi
@@ -85,6 +86,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_kb(app)
     if settings.ivr.enabled and settings.speech.model_path is not None:  # live ASR text for the voice entry
         app[DESCRIPTION_TEXT] = LiveDescriptionText(app[BUS])
+    setup_consoles(app)
     if settings.ivr.enabled:
         app.cleanup_ctx.append(ivr_context(settings, app[POLICY]))
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above

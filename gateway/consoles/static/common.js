@@ -1,0 +1,245 @@
+// Shared by the three consoles: sign-in with the API token, API calls with progress and plain errors,
+// the live websocket with reconnect and catch-up, and a small DOM helper. No framework, no build step.
+
+const TOKEN_KEY = "hotline.token";
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+
+// h("button", {class: "primary", onclick: fn}, "受理") → an element; children may be strings, nodes, arrays.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "class") el.className = value;
+    else if (name === "html") el.innerHTML = value; // only for HTML the server escaped (KB highlights)
+    else if (name in el && typeof value !== "string") el[name] = value;
+    else el.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export function fill(el, ...children) {
+  el.replaceChildren();
+  el.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+export const token = () => sessionStorage.getItem(TOKEN_KEY);
+
+export class ApiError extends Error {
+  constructor(status, message, errorId) {
+    super(message);
+    this.status = status;
+    this.errorId = errorId;
+  }
+}
+
+// One call to the gateway's API. POSTs carry an Idempotency-Key: a retried click never acts twice.
+export async function api(method, path, body, { query } = {}) {
+  const headers = { Authorization: `Bearer ${token()}` };
+  const init = { method, headers };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  if (method === "POST") headers["Idempotency-Key"] = crypto.randomUUID();
+  const url = new URL(`/api/v1${path}`, location.origin);
+  for (const [k, v] of Object.entries(query || {})) if (v !== undefined && v !== null) url.searchParams.set(k, v);
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch (err) {
+    throw new ApiError(0, "无法连接网关（网络中断？）", "network");
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new ApiError(response.status, data?.message || `HTTP ${response.status}`, data?.error_id);
+  }
+  return data;
+}
+
+// The status line at the top of every page: what is happening and what went wrong, in plain words.
+export function say(text, kind = "info") {
+  const line = $("#status");
+  if (!line) return;
+  line.textContent = text;
+  line.dataset.kind = kind;
+}
+
+// Run a button's action: disabled + "…" while it runs, the result or the API's refusal on the status line.
+export async function act(button, label, action) {
+  if (button) {
+    if (button.dataset.busy) return null;
+    button.dataset.busy = "1";
+    button.disabled = true;
+    button.classList.add("busy");
+  }
+  say(`${label}…`, "busy");
+  try {
+    const result = await action();
+    say(`${label}：完成`, "ok");
+    return result;
+  } catch (err) {
+    const code = err.errorId ? `（${err.errorId}）` : "";
+    say(`${label}失败：${err.message}${code}`, "error");
+    return null;
+  } finally {
+    if (button) {
+      delete button.dataset.busy;
+      button.disabled = false;
+      button.classList.remove("busy");
+    }
+  }
+}
+
+// Sign-in: the token is checked against the API and kept in sessionStorage (this tab only).
+export async function signIn(kinds) {
+  const saved = token();
+  if (saved) {
+    try {
+      const config = await api("GET", "/console/config");
+      if (kinds.includes(config.actor.kind)) return config;
+      say(`此页面需要${kinds.join("或")}令牌`, "error");
+    } catch (err) {
+      say(`令牌无效：${err.message}`, "error");
+    }
+    sessionStorage.removeItem(TOKEN_KEY);
+  }
+  const form = $("#signin");
+  form.hidden = false;
+  $("#app").hidden = true;
+  return new Promise((resolve) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      sessionStorage.setItem(TOKEN_KEY, $("#token", form).value.trim());
+      try {
+        const config = await api("GET", "/console/config");
+        if (!kinds.includes(config.actor.kind)) throw new ApiError(403, `此页面需要${kinds.join("或")}令牌`);
+        form.hidden = true;
+        $("#app").hidden = false;
+        say("已登录", "ok");
+        resolve(config);
+      } catch (err) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        say(`登录失败：${err.message}`, "error");
+      }
+    });
+  });
+}
+
+export function signOutButton() {
+  return h("button", { class: "quiet", onclick: () => { sessionStorage.removeItem(TOKEN_KEY); location.reload(); } },
+    "退出登录");
+}
+
+// The page's one websocket. Reconnects with back-off and sends the last sequence number it saw; the
+// gateway replays what was missed, or says "resync" and the page refetches its state through the API.
+export class LiveSocket {
+  constructor({ onEvent, onResync, extraHello = () => ({}) }) {
+    this.onEvent = onEvent;
+    this.onResync = onResync;
+    this.extraHello = extraHello;
+    this.epoch = null;
+    this.lastSeq = null;
+    this.delay = 500;
+    this.connects = 0;
+    this.stopped = false;
+  }
+
+  start() {
+    this.connect();
+    return this;
+  }
+
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = (this.ws = new WebSocket(`${scheme}://${location.host}/api/v1/ws`));
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: "hello", token: token(), epoch: this.epoch, last_seq: this.lastSeq,
+                               ...this.extraHello() }));
+    };
+    ws.onmessage = (message) => this.receive(JSON.parse(message.data));
+    ws.onclose = (event) => this.closed(event);
+  }
+
+  restart() {
+    // e.g. the expert page changed its groups: a fresh hello, then catch up as after any reconnect.
+    if (this.ws) this.ws.close(4000, "restart");
+  }
+
+  receive(message) {
+    if (message.type === "welcome") {
+      const first = this.epoch === null;
+      this.connects += 1;
+      this.delay = 500;
+      this.epoch = message.epoch;
+      this.lastSeq = message.seq;
+      link("online");
+      if (first || message.resync) this.onResync(first ? "load" : "resync");
+    } else if (message.type === "event") {
+      this.lastSeq = Math.max(this.lastSeq ?? 0, message.seq);
+      try {
+        this.onEvent(message);
+      } catch (err) {
+        console.error("event handler failed", message, err);
+      }
+    }
+  }
+
+  closed(event) {
+    if (event.code === 4401 || event.code === 4403) {
+      link("offline");
+      say(`实时连接被拒绝：${event.reason}`, "error");
+      return;
+    }
+    link("reconnecting");
+    if (this.stopped) return;
+    setTimeout(() => this.connect(), this.delay);
+    this.delay = Math.min(this.delay * 2, 10000);
+  }
+}
+
+function link(state) {
+  const el = $("#link");
+  if (!el) return;
+  el.dataset.state = state;
+  el.textContent = { online: "实时连接正常", reconnecting: "连接中断，正在重连…", offline: "未连接" }[state];
+}
+
+// Calls a function at most once per `ms`, after the last trigger (refreshing boards on bursts of events).
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+export function fmtTime(iso) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return d.toLocaleString("zh-CN", { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit",
+                                     minute: "2-digit", second: "2-digit" });
+}
+
+export function fmtSeconds(s) {
+  if (s === null || s === undefined) return "—";
+  const m = Math.floor(s / 60);
+  return m ? `${m}分${String(s % 60).padStart(2, "0")}秒` : `${s}秒`;
+}
+
+export function pct(rate) {
+  return rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`;
+}
+
+export const STATE_ZH = {
+  available: "空闲", paused: "暂停", wrapup: "整理", logged_out: "签出", busy: "通话中",
+  new: "新来电", queued: "排队中", ringing: "振铃中", connected: "通话中", consulting: "咨询专家中",
+  conference: "三方通话中", transferred: "已转接", ended: "已结束",
+};

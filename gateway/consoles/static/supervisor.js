@@ -1,0 +1,142 @@
+// 班长监控台: wallboard, agents with listen / whisper / barge, SLA warnings by unit, hotspot alerts,
+// satisfaction and on-time charts over a chosen period, and the review queue.
+import { $, act, api, debounce, fill, fmtSeconds, fmtTime, h, LiveSocket, pct, say, signIn, signOutButton, STATE_ZH }
+  from "/console/static/common.js";
+import { barChart } from "/console/static/charts.js";
+
+const EXT_KEY = "hotline.extension";
+const KIND_ZH = { return: "退单", extension: "延期", termination: "终结", reply: "答复" };
+const SPY_ZH = { listen: "监听", whisper: "密语", barge: "强插" };
+let config;
+const alerts = [];
+
+async function main() {
+  config = await signIn(["admin"]);
+  $("#app").hidden = false;
+  $("#who").textContent = `班长 ${config.actor.id}`;
+  $("#header-actions").append(signOutButton());
+  $("#extension").value = sessionStorage.getItem(EXT_KEY) || "";
+  $("#extension").addEventListener("change", () => sessionStorage.setItem(EXT_KEY, $("#extension").value.trim()));
+  const today = new Date();
+  const first = new Date(today.getFullYear(), today.getMonth(), 1);
+  $("#period").elements.start.value = isoDate(first);
+  $("#period").elements.end.value = isoDate(today);
+  $("#period").addEventListener("submit", (event) => { event.preventDefault(); act(null, "统计", charts); });
+  const socket = new LiveSocket({ onEvent, onResync: resync }).start();
+  window.__console = { socket };
+  setInterval(() => board().catch(() => {}), 5000); // waiting times grow between events
+}
+
+function isoDate(d) {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+async function resync() {
+  alerts.length = 0;
+  await Promise.all([board(), sla(), reviews(), charts()].map((p) => p.catch((err) => say(err.message, "error"))));
+}
+
+const boardSoon = debounce(() => board().catch(() => {}), 300);
+const ticketsSoon = debounce(() => { sla().catch(() => {}); reviews().catch(() => {}); }, 800);
+
+function onEvent({ kind, data, seq, at }) {
+  if (kind.startsWith("call.") || kind.startsWith("agent.") || kind === "pbx.resynced") boardSoon();
+  if (kind.startsWith("ticket.")) ticketsSoon();
+  if (kind === "hotspot.warning") {
+    alerts.unshift({ seq, at, ...data });
+    renderAlerts();
+  }
+}
+
+// ---- wallboard -----------------------------------------------------------------------------------------
+
+async function board() {
+  const b = await api("GET", "/console/wallboard");
+  $("#pbx").textContent = b.pbx === "connected" ? "交换机已连接" : `交换机：${b.pbx}`;
+  const onCall = b.agents.filter((a) => a.call).length;
+  const tile = (label, value, warn) => h("div", { class: `tile${warn ? " warn" : ""}` }, h("b", {}, value), h("span", {}, label));
+  const s = b.agents_by_state;
+  fill($("#tiles"),
+    tile("排队人数", b.waiting, b.waiting > 0), tile("最长等待", fmtSeconds(b.longest_wait_seconds), b.longest_wait_seconds > config.answer_target_seconds),
+    tile("空闲 / 通话", `${s.available || 0} / ${onCall}`), tile("暂停 / 整理 / 签出", `${s.paused || 0} / ${s.wrapup || 0} / ${s.logged_out || 0}`),
+    tile(`今日来电（${config.answer_target_seconds}秒内接通）`, `${b.today.offered}（${b.today.answered_within_target}）`),
+    tile(`今日${config.answer_target_seconds}秒接通率`, pct(b.today.service_level)),
+    tile("今日放弃", `${b.today.abandoned}（${pct(b.today.abandonment_rate)}）`, b.today.abandoned > 0),
+    tile("24小时接通率", pct(b.last_24h.connection_rate), b.last_24h.connection_rate !== null && b.last_24h.connection_rate < 0.95),
+    tile("24小时来电", b.last_24h.offered), tile("24小时放弃率", pct(b.last_24h.abandonment_rate)));
+  fill($("#queues"), h("tr", {}, ["队列", "来电", "接通", "限时内接通", "放弃", "转接", "平均等待", "平均通话"].map((t) => h("th", {}, t))),
+    b.today.queues.map((q) => h("tr", {}, [q.queue, q.offered, q.answered, q.answered_within_target, q.abandoned,
+      q.transferred, fmtSeconds(q.avg_hold_seconds), fmtSeconds(q.avg_talk_seconds)].map((v) => h("td", {}, v ?? "—")))));
+  fill($("#agents"), h("tr", {}, ["工号", "姓名", "状态", "原因", "自", "当前通话", "插入"].map((t) => h("th", {}, t))),
+    b.agents.map((a) => h("tr", { "data-agent": a.agent_id },
+      h("td", {}, a.agent_id), h("td", {}, a.name || "—"),
+      h("td", {}, a.call ? `${STATE_ZH[a.state] || a.state} · ${STATE_ZH[a.call.state] || a.call.state}` : STATE_ZH[a.state] || a.state),
+      h("td", {}, a.pause_reason || ""), h("td", {}, fmtTime(a.state_since)), h("td", { class: "mono" }, a.call?.call_id || ""),
+      h("td", {}, Object.entries(SPY_ZH).map(([mode, label]) => h("button", { disabled: a.state === "logged_out",
+        onclick: (ev) => act(ev.currentTarget, `${label} ${a.agent_id}`, () => {
+          const supervisor = $("#extension").value.trim();
+          if (!supervisor) throw new Error("请先填写您的分机号");
+          return api("POST", `/agents/${a.agent_id}/spy`, { supervisor, mode });
+        }) }, label))))));
+  if (b.alerts && !alerts.length) {
+    alerts.push(...b.alerts);
+    renderAlerts();
+  }
+}
+
+function renderAlerts() {
+  fill($("#alerts"), alerts.length ? alerts.slice(0, 20).map((a) => h("li", {},
+    `${fmtTime(a.at)} · ${a.category || ""} · ${a.place || "地点不详"} · ${a.unit || ""} · ${(a.call_keys || []).length} 通相似来电`))
+    : h("li", { class: "empty" }, "暂无热点预警"));
+}
+
+// ---- SLA, charts, reviews ----------------------------------------------------------------------------------
+
+async function sla() {
+  const board = await api("GET", "/console/sla-board");
+  fill($("#sla"), board.units.length ? board.units.map((u) => h("details", { open: u.red > 0 },
+    h("summary", {}, `${u.name || u.unit} `, h("span", { class: "level-red" }, `红 ${u.red}`), " ",
+      h("span", { class: "level-yellow" }, `黄 ${u.yellow}`)),
+    h("table", {}, u.tickets.map((t) => h("tr", {},
+      h("td", {}, t.number), h("td", { class: `level-${t.level}` }, t.level === "red" ? "超时" : "将超时"),
+      h("td", {}, t.title || ""), h("td", {}, `办结时限 ${fmtTime(t.due_at)}`))))))
+    : h("p", { class: "empty" }, "没有黄色或红色预警的工单"));
+}
+
+async function charts() {
+  const f = $("#period").elements;
+  const start = new Date(`${f.start.value}T00:00:00`);
+  const end = new Date(`${f.end.value}T00:00:00`);
+  end.setDate(end.getDate() + 1);
+  const query = (by) => ({ start: start.toISOString(), end: end.toISOString(), by });
+  const [byUnit, byCategory] = await Promise.all([
+    api("GET", "/stats/tickets", undefined, { query: query("unit") }),
+    api("GET", "/stats/tickets", undefined, { query: query("category") })]);
+  const units = Object.fromEntries((await api("GET", "/units")).items.map((u) => [u.id, u.name]));
+  const zh = Object.fromEntries(config.policy.categories.map((c) => [c.code, c.zh]));
+  const rows = (items, label, rate) => items.map((i) => ({ label: label(i), rate: i[`${rate}_rate`],
+    detail: `${i[`${rate}_count`][0]} / ${i[`${rate}_count`][1]}` }));
+  fill($("#charts"),
+    h("div", { class: "chart" }, barChart("满意率 · 按承办单位", rows(byUnit.items, (i) => units[i.unit] || i.unit, "satisfied"))),
+    h("div", { class: "chart" }, barChart("按时办结率 · 按承办单位", rows(byUnit.items, (i) => units[i.unit] || i.unit, "on_time"))),
+    h("div", { class: "chart" }, barChart("满意率 · 按诉求分类", rows(byCategory.items, (i) => zh[i.category] || i.category, "satisfied"))),
+    h("div", { class: "chart" }, barChart("按时办结率 · 按诉求分类", rows(byCategory.items, (i) => zh[i.category] || i.category, "on_time"))));
+}
+
+async function reviews() {
+  const pending = await api("GET", "/reviews");
+  fill($("#reviews"), h("tr", {}, ["工单", "类型", "承办单位", "理由", "依据 / 天数", "申请时间", "审核时限", "意见"].map((t) => h("th", {}, t))),
+    pending.items.length ? pending.items.map((r) => {
+      const note = h("input", { placeholder: "审核意见" });
+      const decide = (approve) => (ev) => act(ev.currentTarget, `${approve ? "批准" : "驳回"}${KIND_ZH[r.kind] || r.kind}`, async () => {
+        await api("POST", `/tickets/${r.ticket}/${r.kind}/review`, { approve, note: note.value.trim() || (approve ? "同意" : "不同意") });
+        await reviews();
+      });
+      return h("tr", { "data-request": r.id }, h("td", {}, r.ticket), h("td", {}, KIND_ZH[r.kind] || r.kind), h("td", {}, r.unit),
+        h("td", {}, r.reason || ""), h("td", {}, r.working_days ? `${r.working_days} 个工作日` : r.basis || ""),
+        h("td", {}, fmtTime(r.requested_at)), h("td", {}, fmtTime(r.review_by)),
+        h("td", {}, note, h("button", { class: "primary", onclick: decide(true) }, "批准"), h("button", { onclick: decide(false) }, "驳回")));
+    }) : h("tr", {}, h("td", { colspan: 8, class: "empty" }, "没有待审核的申请")));
+}
+
+main();
