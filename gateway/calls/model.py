@@ -231,7 +231,11 @@ class CallModel:
         if call is None:
             return
         name = e.get("UserEvent")
-        if name == "HotlinePolice":
+        if name == "HotlineSpeech":
+            # The entry's live-speech stream started: name its UUID now, before the first words are heard.
+            call.speech_id = chan_vars(e).get("HOTLINE_SPEECH_ID") or call.speech_id
+            out.append(("call.speech_started", call.summary()))
+        elif name == "HotlinePolice":
             call.kind = "police"
             call.incident_id = str(e.get("IncidentId", "")) or None
             out.append(("call.police_incoming", call.summary()))

@@ -35,6 +35,13 @@ def recording_path(settings: CallSettings, call_id: str) -> str:
     return str(settings.recording_dir / f"{safe}.wav")
 
 
+def recording_legs(recording: str) -> dict[str, str]:
+    """The separate legs MixMonitor writes next to the mixed file. On the citizen's channel r() is the
+    audio Asterisk *reads* from it (what the citizen says), t() what it *writes* to it (the agent)."""
+    base = recording.removesuffix(".wav")
+    return {"citizen": f"{base}-citizen.wav", "agent": f"{base}-agent.wav"}
+
+
 class CallOperations:
     def __init__(
         self,
@@ -406,8 +413,15 @@ class CallOperations:
         if call is None or not call.citizen_channel or call.recording:
             return call.recording if call else None
         path = recording_path(self.settings, call_id)
+        legs = recording_legs(path)
         await self.ami.send(
-            "MixMonitor", {"Channel": call.citizen_channel, "File": path}, key=f"record/{call_id}"
+            "MixMonitor",
+            {
+                "Channel": call.citizen_channel,
+                "File": path,
+                "Options": f"r({legs['citizen']})t({legs['agent']})",  # for the speaker-labelled transcript
+            },
+            key=f"record/{call_id}",
         )
         call.recording = path
         self.bus.publish("call.recording", **call.summary())

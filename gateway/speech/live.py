@@ -42,9 +42,21 @@ MAX_CHUNK_FRAMES = 10
 @dataclass
 class LiveSession:
     call_uuid: uuid.UUID
-    call_key: str
+    key_for: Callable[[uuid.UUID], str] = str
     finals: list[Utterance] = field(default_factory=list)
     audio_frames: int = 0
+    _call_key: str | None = None
+
+    @property
+    def call_key(self) -> str:
+        """The call's linkedid once the gateway knows which call this stream is. Looked up again until
+        then: the dialplan's stream may connect before the AMI event that names its call is applied."""
+        if self._call_key is None:
+            key = self.key_for(self.call_uuid)
+            if key != str(self.call_uuid):
+                self._call_key = key
+            return key
+        return self._call_key
 
     @property
     def text(self) -> str:
@@ -117,7 +129,7 @@ class LiveSpeechServer:
             metrics.STREAM_ENDS.labels(reason).inc()
             log.warning("AudioSocket stream refused before its UUID: %s", exc or reason)
             return
-        session = LiveSession(call_uuid, self._call_key_for(call_uuid))
+        session = LiveSession(call_uuid, self._call_key_for)
         stream = await self.pool.try_open() if self.pool is not None else None
         if stream is None:
             self._no_live_text(session, "no_model" if self.pool is None else "over_capacity")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import wave
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -69,6 +70,25 @@ async def transcribe_legs(pool: RecognizerPool, legs: dict[str, Path]) -> list[d
     return sorted(segments, key=lambda s: (s["start"] if s["start"] is not None else 0.0, s["speaker"]))
 
 
+async def wait_until_closed(paths: list[Path], *, quiet: float, within: float) -> None:
+    """Wait until every leg exists and has not been written to for ``quiet`` seconds: MixMonitor closes
+    its files (and writes their WAV headers) only after the hang-up the job was queued on. Gives up
+    after ``within`` seconds and lets reading report what is wrong."""
+    deadline = time.monotonic() + within
+
+    def settled() -> bool:
+        now = time.time()
+        try:
+            return all(now - path.stat().st_mtime >= quiet for path in paths)
+        except FileNotFoundError:
+            return False
+
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(settled):
+            return
+        await asyncio.sleep(0.2)  # polling a file Asterisk writes: there is nothing to wait on
+
+
 def _log_crash(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("the post-call worker stopped", exc_info=task.exception())
@@ -86,12 +106,16 @@ class PostCallWorker:
         pool: Callable[[], RecognizerPool | None],
         make_draft: DraftFor | None = None,
         poll_seconds: float = 30.0,
+        recording_quiet_seconds: float = 1.0,
+        recording_wait_seconds: float = 15.0,
     ) -> None:
         self._sessions = sessions
         self._publish = publish
         self._pool = pool  # a getter: the model may still be loading
         self._make_draft = make_draft
         self._poll = poll_seconds
+        self._quiet = recording_quiet_seconds
+        self._wait = recording_wait_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -130,8 +154,10 @@ class PostCallWorker:
     async def _process(self, job_id: int, call_key: str, legs: dict[str, str]) -> None:
         pool = self._pool()
         assert pool is not None
+        paths = {k: Path(v) for k, v in legs.items()}
+        await wait_until_closed(list(paths.values()), quiet=self._quiet, within=self._wait)
         try:
-            segments = await transcribe_legs(pool, {k: Path(v) for k, v in legs.items()})
+            segments = await transcribe_legs(pool, paths)
         except AudioFormatError as exc:
             metrics.POSTCALL_JOBS.labels("failed").inc()
             log.warning("post-call transcription of %s failed: %s", call_key, exc)

@@ -24,6 +24,7 @@ from gateway.bus import EventBus
 from gateway.config import SpeechSettings
 from gateway.speech import store
 from gateway.speech.audiosocket import AUDIO_RATE
+from gateway.speech.calls_link import CallSpeechLink
 from gateway.speech.drafts import DraftBuilder, HotspotDetector, OpenTicketLookup
 from gateway.speech.engine import Engine, RecognizerPool, load_vosk
 from gateway.speech.extract import Draft, Segmenter
@@ -89,10 +90,23 @@ class SpeechService:
     def expect(self, call_key: str, leg: str = "citizen") -> uuid.UUID:
         """Register a call before its tap starts; pass the UUID to AudioSocket() in the Originate."""
         call_uuid = audiosocket_uuid(call_key, leg)
+        self._remember(call_uuid, call_key)
+        return call_uuid
+
+    def bind(self, speech_id: str, call_key: str) -> None:
+        """A stream the dialplan started with a UUID of its own (HOTLINE_SPEECH_ID) belongs to this call:
+        its events carry ``call_key`` (the linkedid) from now on."""
+        try:
+            call_uuid = uuid.UUID(speech_id)
+        except ValueError:
+            log.warning("call %s: HOTLINE_SPEECH_ID %r is not a UUID", call_key, speech_id)
+            return
+        self._remember(call_uuid, call_key)
+
+    def _remember(self, call_uuid: uuid.UUID, call_key: str) -> None:
         self._uuids[call_uuid] = call_key
         while len(self._uuids) > 10_000:  # bounded: forget the oldest calls
             self._uuids.popitem(last=False)
-        return call_uuid
 
     def call_key_for(self, call_uuid: uuid.UUID) -> str:
         return self._uuids.get(call_uuid, str(call_uuid))
@@ -207,5 +221,9 @@ async def speech_context(app: web.Application) -> AsyncIterator[None]:
     await service.start()
     app[SPEECH] = service
     app[READINESS]["asr"] = service.readiness
+    link = CallSpeechLink(service, lambda: app.get(TICKETS))
+    unsubscribe = app[BUS].subscribe("", link.on_event)
     yield
+    unsubscribe()
+    await link.close()
     await service.stop()

@@ -116,6 +116,8 @@ async def test_every_call_is_recorded_on_the_citizen_leg_named_by_call_id(env: E
     (monitor,) = env.fake.actions("MixMonitor")
     assert monitor["Channel"] == scenarios.citizen_channel(call_id)
     assert monitor["File"].endswith(f"rec/{call_id}.wav")
+    base = monitor["File"].removesuffix(".wav")
+    assert monitor["Options"] == f"r({base}-citizen.wav)t({base}-agent.wav)"  # separate legs too
     call = await (await env.client.get(f"/api/v1/calls/{call_id}")).json()
     assert call["recording"] == monitor["File"]
     assert call["state"] == "connected"

@@ -78,7 +78,14 @@ async def test_worker_transcribes_queued_calls_and_attaches_them(
     async def make_draft(call_key: str, text: str) -> dict[str, str]:
         return {"summary": text}
 
-    worker = PostCallWorker(sessions, bus.publish, pool=lambda: pool, make_draft=make_draft)
+    worker = PostCallWorker(
+        sessions,
+        bus.publish,
+        pool=lambda: pool,
+        make_draft=make_draft,
+        recording_quiet_seconds=0,  # the test's files are closed already
+        recording_wait_seconds=0.5,  # a missing one is reported after this
+    )
     worker.start()
     try:
         awaiting = await store.note_missing_live_text(sessions, "1732260000.42", "over_capacity")
