@@ -1,6 +1,9 @@
 """Regenerate the RTP pcaps the SIPp scenarios play.
 
 citizen_alaw.pcap: a few seconds of synthetic Mandarin speech as G.711 A-law RTP.
+citizen_korean_alaw.pcap: 1 s of silence, synthetic Korean speech (espeak-ng -v ko), 2 s of silence, as
+    G.711 A-law RTP: the test ASR model is Korean (tests/e2e_asterisk/test_speech_live_and_postcall.py),
+    and the silences let the call reach the queue and the recognizer see the end of the utterance.
 dtmf_2.pcap: 200 ms of A-law silence, then the digit 2 as RFC 4733 (2833) telephone-events (PT 101).
 dtmf_9.pcap: the same for 9 (the voice entry's 110 key).
 dtmf_progress_query.pcap: 1 (the progress key), a pause, then PROGRESS_TICKET and # (the ticket number
@@ -21,6 +24,8 @@ import tempfile
 from pathlib import Path
 
 TEXT = "您好，我要反映一下，我们小区门口的路灯坏了一个星期了。"
+KOREAN_TEXT = "안녕하세요. 우리 동네 가로등이 일주일째 고장 나서 밤에 너무 어둡습니다."
+KOREAN_LEAD_SECONDS, KOREAN_TAIL_SECONDS = 1.0, 2.0
 HERE = Path(__file__).resolve().parent
 PROGRESS_TICKET = "2026112300001"
 # RFC 4733 section 3.2: event codes of the keypad.
@@ -32,11 +37,11 @@ PAYLOAD_TYPE_EVENT = 101
 ALAW_SILENCE = b"\xd5" * SAMPLES_PER_PACKET
 
 
-def synthesise_alaw(text: str) -> bytes:
+def synthesise_alaw(text: str, voice: str = "cmn") -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         raw = Path(tmp) / "speech.al"
-        subprocess.run(["espeak-ng", "-v", "cmn", "-s", "150", "-w", str(wav), text], check=True)
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True)
         subprocess.run(
             ["sox", str(wav), "-r", "8000", "-c", "1", "-e", "a-law", "-t", "al", str(raw)], check=True
         )
@@ -125,6 +130,14 @@ def key_frames(keys: str) -> list[bytes]:
 if __name__ == "__main__":
     count = write_pcap(HERE / "citizen_alaw.pcap", speech_frames(synthesise_alaw(TEXT)))
     print(f"citizen_alaw.pcap: {count} packets ({count * 20 / 1000:.1f} s)")
+    silence = ALAW_SILENCE[:1]
+    korean = (
+        silence * int(8000 * KOREAN_LEAD_SECONDS)
+        + synthesise_alaw(KOREAN_TEXT, "ko")
+        + silence * int(8000 * KOREAN_TAIL_SECONDS)
+    )
+    count = write_pcap(HERE / "citizen_korean_alaw.pcap", speech_frames(korean))
+    print(f"citizen_korean_alaw.pcap: {count} packets ({count * 20 / 1000:.1f} s)")
     for name, keys in [("dtmf_2", "2"), ("dtmf_9", "9"), ("dtmf_progress_query", f"1,,{PROGRESS_TICKET}#")]:
         count = write_pcap(HERE / f"{name}.pcap", key_frames(keys))
         print(f"{name}.pcap: {count} packets")
