@@ -127,6 +127,27 @@ class ReportPush(Wire):
     report: dict[str, Any]
 
 
+class CallTransfer(Wire):
+    """一键转接 across platforms: the sender's agent blind-transferred call ``call_id`` to the receiver and
+    its ticket follows. ``call_id`` is what the sender's trunk puts in the ``X-Hotline-Call-Id`` SIP header
+    of the transferred call, so the receiver matches the arriving call to the ticket by it (or, when the
+    header is lost on the way, by ``caller_number``). Sent once per (origin, call_id); a re-send is
+    answered ``duplicate``."""
+
+    origin: str = Field(description="the sender's platform id")
+    call_id: str = Field(min_length=1, max_length=64, description="the sender's call id (X-Hotline-Call-Id)")
+    caller_number: str | None = Field(default=None, description="the citizen's number as the sender saw it")
+    target: str = Field(description="the sender's transfer target name")
+    at: datetime
+    actor: WireActor = Field(description="the agent who transferred the call")
+    ticket: WireTicket = Field(description="the ticket linked to the call, as it stood at the transfer")
+
+
+class CallTransferAck(Wire):
+    receiver: str
+    result: Literal["stored", "duplicate"]
+
+
 def snapshot(t: Ticket) -> dict[str, Any]:
     return {
         "number": t.number, "status": t.status, "policy": t.policy_id, "channel": t.channel,
@@ -157,4 +178,4 @@ def event_document(e: TicketEvent, t: Ticket, prev_seq: int | None,
 def json_schemas() -> dict[str, Any]:
     """The documents of the wire format as JSON Schema (for third-party implementers)."""
     return {model.__name__: model.model_json_schema()
-            for model in (EventBatch, EventAck, ReportPush)}
+            for model in (EventBatch, EventAck, ReportPush, CallTransfer, CallTransferAck)}
