@@ -42,7 +42,7 @@ class PushRow(OutboxColumns, Base):
     DONE_STATUS = "delivered"
 
     peer: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "event" | "report"
+    kind: Mapped[str] = mapped_column(String(16))  # "event" | "report" | "call_transfer"
     ticket_number: Mapped[str | None] = mapped_column(String(20))
     seq: Mapped[int | None] = mapped_column(Integer)
     prev_seq: Mapped[int | None] = mapped_column(Integer)
@@ -64,7 +64,8 @@ class Receipt(Base):
     action: Mapped[str] = mapped_column(String(32))
     event: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="received", index=True)  # received|applied|failed
+    # received | applying (claimed by one instance; applied_at = the claim's time) | applied | failed
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     error: Mapped[str | None] = mapped_column(Text)
     applied_at: Mapped[datetime | None]
 
