@@ -26,10 +26,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.errors import HotlineError
+from gateway.errors import HotlineError, InvalidInput
 from gateway.federation.models import HandedOverCall
 from gateway.federation.push import CALL_TRANSFER, Platform, queue_call_transfer
 from gateway.federation.wire import CallTransfer, snapshot
+from gateway.phone import caller_e164
 from gateway.tickets.lifecycle import Actor
 from gateway.tickets.models import Ticket, TicketLink
 from gateway.tickets.schemas import ActorRef, Channel, NewTicket
@@ -102,7 +103,7 @@ class CallTransfers:
                     return "duplicate"
                 session.add(HandedOverCall(
                     peer=peer, remote_call_id=document.call_id, remote_number=document.ticket.number,
-                    caller_number=document.caller_number or document.ticket.caller.number,
+                    caller_number=comparable(document.caller_number or document.ticket.caller.number),
                     document=document.model_dump(mode="json"), received_at=self.clock(), status="received"))
         except IntegrityError:  # another instance stored it meanwhile
             return "duplicate"
@@ -179,7 +180,7 @@ class CallTransfers:
         Returns the ticket number linked, if any."""
         if call.get("ticket_id") or call.get("direction") != "inbound":
             return None
-        remote, caller = call.get("remote_call_id"), call.get("caller") or None
+        remote, caller = call.get("remote_call_id"), comparable(call.get("caller"))
         async with self.sessions() as session:
             waiting = select(HandedOverCall).where(HandedOverCall.status == "applied",
                                                    HandedOverCall.call_id.is_(None))
@@ -202,7 +203,7 @@ class CallTransfers:
             return
         live = [c for c in calls.model.calls.values() if c.ticket_id is None and c.direction == "inbound"]
         call = next((c for c in live if c.remote_call_id == remote_call_id), None) or \
-            next((c for c in live if caller and not c.remote_call_id and c.caller == caller), None)
+            next((c for c in live if caller and not c.remote_call_id and comparable(c.caller) == caller), None)
         if call is not None:
             await self.on_call(call.summary())
 
@@ -219,3 +220,12 @@ class CallTransfers:
             await calls.operations.link_ticket(call_id, local_number)
         log.info("call %s matched to ticket %s handed over with it", call_id, local_number)
         return local_number
+
+
+def comparable(number: str | None) -> str | None:
+    """Caller ids as E.164, as tickets store them ("13800138000" and "+8613800138000" are one caller);
+    what is no valid number is compared as it is."""
+    try:
+        return caller_e164(number)
+    except InvalidInput:
+        return number.strip() if number else None
