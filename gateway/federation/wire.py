@@ -15,6 +15,10 @@ Direction gives meaning: a parent sends a child the events of tickets dispatched
 creates work there); a child sends its parent all of its events (intake, transitions, survey results),
 and those on tickets the parent dispatched to it act there (accept → sign, approve_reply → reply,
 request_extension, and the ``upward-return`` link → request_return).
+
+``POST /api/v1/federation/call-transfers`` carries one ``CallTransfer``: a call our agent one-key-transferred
+to the receiver, with the ticket linked to it; the receiver makes the ticket its own and links it to the
+call when it arrives (by the ``X-Hotline-Call-Id`` SIP header, else the caller's number).
 """
 
 from __future__ import annotations
