@@ -179,6 +179,11 @@ class FederationSettings(BaseModel):
     lease: float = Field(default=60.0, gt=0)
     batch_size: int = Field(default=20, ge=1)
     retry: RetrySettings = RetrySettings(max_attempts=1000, initial_delay=2.0, max_delay=300.0)
+    # 一键转接 targets (names in calls.transfer_targets) that are federated platforms → their platform id
+    # (our parent_id or a child's id): a call transferred there hands its ticket over with it.
+    transfer_platforms: dict[str, str] = {}
+    # How long a handed-over ticket may wait for its call to be matched by the caller's number alone.
+    transfer_match_minutes: float = Field(default=30.0, gt=0)
 
     def resolved_parent_token(self) -> str | None:
         return _read_secret(self.parent_token, self.parent_token_file)

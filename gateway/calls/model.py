@@ -49,6 +49,8 @@ class Call:
     agent_channel: str | None = None
     citizen_channel: str | None = None
     incident_id: str | None = None
+    # The other 12345 platform's call id (its X-Hotline-Call-Id) when it one-key-transferred the call to us.
+    remote_call_id: str | None = None
     ticket_id: str | None = None
     conference: str | None = None
     recording: str | None = None
@@ -100,6 +102,7 @@ class Call:
             "agent_channel": self.agent_channel,
             "citizen_channel": self.citizen_channel,
             "incident_id": self.incident_id,
+            "remote_call_id": self.remote_call_id,
             "ticket_id": self.ticket_id,
             "conference": self.conference,
             "recording": self.recording,
@@ -260,6 +263,7 @@ class CallModel:
         call.queued_at = call.queued_at or self.clock()
         # The live-speech stream of this call (AudioSocket UUID), so the speech service can tell calls apart.
         call.speech_id = chan_vars(e).get("HOTLINE_SPEECH_ID") or call.speech_id
+        call.remote_call_id = chan_vars(e).get("HOTLINE_REMOTE_CALL_ID") or call.remote_call_id
         out.append(
             (
                 "call.offered",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gateway.errors import Forbidden
 from gateway.federation.keys import FEDERATION
 from gateway.federation.models import MirroredTicket, Receipt
-from gateway.federation.wire import EventAck, EventBatch, ReportPush, json_schemas
+from gateway.federation.wire import CallTransfer, CallTransferAck, EventAck, EventBatch, ReportPush, json_schemas
 from gateway.http.api import actor_of, add_endpoints, endpoint
 from gateway.http.jsonio import json_response
 from gateway.tickets.http import _actor, ticket_view
@@ -69,6 +69,20 @@ async def receive_events(request: web.Request, body: EventBatch) -> web.Response
 async def receive_report(request: web.Request, body: ReportPush) -> web.Response:
     await request.app[FEDERATION].receiver.receive_report(_peer(request), body)
     return json_response({"stored": True}, status=201)
+
+
+@endpoint("POST", "/federation/call-transfers", summary="Receive a call one-key-transferred to us with its ticket",
+          body=CallTransfer, kinds=PEER, scope="federation", tags=("federation",))
+async def receive_call_transfer(request: web.Request, body: CallTransfer) -> web.Response:
+    """Stored once per (sender, call id), a re-send is ``duplicate``; then a local ticket is made from the
+    sender's and linked to the call when it arrives (X-Hotline-Call-Id, else the caller's number)."""
+    federation = request.app[FEDERATION]
+    transfers = federation.transfers
+    assert transfers is not None
+    result = await transfers.receive(_peer(request), body)
+    federation.soon(transfers.apply_pending)
+    ack = CallTransferAck(receiver=federation.platform.id, result=result)  # type: ignore[arg-type]
+    return json_response(ack.model_dump(mode="json"))
 
 
 @endpoint("GET", "/federation/schema", summary="The federation wire format as JSON Schema", kinds=None,
@@ -141,5 +155,5 @@ async def receipts(request: web.Request, q: MirrorQuery) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    add_endpoints(app, receive_events, receive_report, schema, status, list_children, add_child, return_upward,
-                  replay_dead, mirror, receipts)
+    add_endpoints(app, receive_events, receive_report, receive_call_transfer, schema, status, list_children,
+                  add_child, return_upward, replay_dead, mirror, receipts)

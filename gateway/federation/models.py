@@ -42,7 +42,7 @@ class PushRow(OutboxColumns, Base):
     DONE_STATUS = "delivered"
 
     peer: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "event" | "report"
+    kind: Mapped[str] = mapped_column(String(16))  # "event" | "report" | "call_transfer"
     ticket_number: Mapped[str | None] = mapped_column(String(20))
     seq: Mapped[int | None] = mapped_column(Integer)
     prev_seq: Mapped[int | None] = mapped_column(Integer)
@@ -64,7 +64,8 @@ class Receipt(Base):
     action: Mapped[str] = mapped_column(String(32))
     event: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="received", index=True)  # received|applied|failed
+    # received | applying (claimed by one instance; applied_at = the claim's time) | applied | failed
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     error: Mapped[str | None] = mapped_column(Text)
     applied_at: Mapped[datetime | None]
 
@@ -127,3 +128,25 @@ class PeerReport(Base):
     unit: Mapped[str] = mapped_column(String(64), default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime]
+
+
+class HandedOverCall(Base):
+    """A call a peer platform one-key-transferred to us, with its ticket: stored once per (peer, call),
+    then applied (a local ticket made from the sender's) and matched to the arriving call."""
+
+    __tablename__ = "federation_call_transfers"
+    __table_args__ = (UniqueConstraint("peer", "remote_call_id", name="uq_federation_call_transfers_call"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    peer: Mapped[str] = mapped_column(String(64))
+    remote_call_id: Mapped[str] = mapped_column(String(64), index=True)
+    remote_number: Mapped[str] = mapped_column(String(20))  # the sender's ticket number
+    caller_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)  # received|applying|applied|failed
+    claimed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    local_number: Mapped[str | None] = mapped_column(String(20))  # the ticket made here
+    call_id: Mapped[str | None] = mapped_column(String(64))  # our call it was matched to
+    matched_at: Mapped[datetime | None]

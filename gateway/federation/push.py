@@ -32,6 +32,9 @@ from gateway.webhooks.outbox import DEAD, PENDING, WAITING, Outcome, new_id
 log = logging.getLogger(__name__)
 
 UPWARD_RETURN = "upward-return"  # the TicketLink kind a child uses to return a ticket to its parent
+CALL_TRANSFER = "call-transfer"  # the TicketLink kind naming the platform a call (and its ticket) went to
+# Outbox rows that are a single document (not a ticket's event stream) → the receiver's endpoint.
+SINGLE_MESSAGES = {"report": "reports", "call_transfer": "call-transfers"}
 
 
 class Platform:
@@ -121,6 +124,12 @@ class PushHook:
             event.listen(session.sync_session, "after_commit", lambda _s: self.on_queued(), once=True)
 
 
+async def queue_call_transfer(session: AsyncSession, peer: str, ticket_number: str, document: dict[str, Any],
+                              now: datetime) -> None:
+    session.add(PushRow(id=new_id(), peer=peer, kind="call_transfer", ticket_number=ticket_number,
+                        payload=_json(document), status=PENDING, attempts=0, next_attempt_at=now, created_at=now))
+
+
 async def queue_report(session: AsyncSession, peer: str, document: dict[str, Any], now: datetime) -> None:
     session.add(PushRow(id=new_id(), peer=peer, kind="report", payload=_json(document), status=PENDING,
                         attempts=0, next_attempt_at=now, created_at=now))
@@ -146,8 +155,9 @@ class PushSender:
             return Outcome.failed(f"no URL for peer {row.peer}: not our parent nor an active child")
         if token is None:
             return Outcome.failed(f"no peer token for {row.peer}")
-        if row.kind == "report":
-            status, body = await self._post(f"{base}/api/v1/federation/reports", row.payload, token)
+        if row.kind in SINGLE_MESSAGES:  # one document, no per-ticket order to keep
+            status, body = await self._post(f"{base}/api/v1/federation/{SINGLE_MESSAGES[row.kind]}", row.payload,
+                                            token)
             return Outcome.done(last_status=status) if status in (200, 201) else \
                 Outcome.failed(f"HTTP {status} from {row.peer}: {body[:300]!r}", last_status=status)
         prefix = await self._prefix(row)

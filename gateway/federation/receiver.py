@@ -20,11 +20,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from gateway.errors import HotlineError
 from gateway.federation.models import Link, MirroredTicket, PeerReport, Receipt, Stream
@@ -35,6 +36,8 @@ from gateway.tickets.schemas import ActorRef, Channel, NewTicket, SatisfactionLe
 from gateway.tickets.service import TicketService
 
 log = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=5)  # a claim older than this belongs to an instance that died mid-apply
 
 
 class Receiver:
@@ -89,16 +92,22 @@ class Receiver:
     # ---- step 2: acting -------------------------------------------------------------------------------
 
     async def apply_pending(self) -> int:
-        """Act on every stored event not yet acted on, in receipt order. Returns how many were handled."""
+        """Act on every stored event not yet acted on, in receipt order. Returns how many were handled.
+
+        Several gateway instances may run this at once: each event is claimed in the database first (see
+        ``_claim``), so only one instance acts on it, and an event waits while an earlier one of the same
+        ticket is still being applied elsewhere."""
         done = 0
         async with self._applying:
             while True:
                 async with self.sessions() as session:
-                    rows = list(await session.scalars(select(Receipt).where(Receipt.status == "received")
+                    rows = list(await session.scalars(select(Receipt).where(self._claimable())
                                                       .order_by(Receipt.id).limit(100)))
-                if not rows:
-                    return done
+                claimed = 0
                 for row in rows:
+                    if not await self._claim(row.id):
+                        continue  # another instance has it, or has an earlier event of its ticket
+                    claimed += 1
                     status, error = "applied", None
                     try:
                         await self._apply(row.peer, WireEvent.model_validate(row.event))
@@ -107,10 +116,33 @@ class Receiver:
                         log.warning("federation: %s event %s#%d not applied: %s", row.peer, row.ticket_number,
                                     row.seq, error)
                     async with self.sessions() as session, session.begin():
-                        stored = await session.get(Receipt, row.id)
-                        assert stored is not None
-                        stored.status, stored.error, stored.applied_at = status, error, self.clock()
+                        await session.execute(update(Receipt).where(Receipt.id == row.id,
+                                                                    Receipt.status == "applying")
+                                              .values(status=status, error=error, applied_at=self.clock())
+                                              .execution_options(synchronize_session=False))
                     done += 1
+                if not claimed:  # nothing left, or all of it in other instances' hands
+                    return done
+
+    def _claimable(self) -> Any:
+        """Stored and not applied, or claimed by an instance that has not finished within the lease (it
+        died): while ``applying``, ``applied_at`` holds the claim's time."""
+        return or_(Receipt.status == "received",
+                   and_(Receipt.status == "applying", Receipt.applied_at < self.clock() - CLAIM_LEASE))
+
+    async def _claim(self, receipt_id: int) -> bool:
+        """UPDATE … WHERE the old state still holds: of several instances exactly one gets rowcount 1.
+        An event of a ticket whose earlier event is not yet applied is not claimed (order per ticket)."""
+        earlier = aliased(Receipt)
+        blocked = select(earlier.id).where(earlier.peer == Receipt.peer,
+                                           earlier.ticket_number == Receipt.ticket_number,
+                                           earlier.id < Receipt.id,
+                                           earlier.status.in_(("received", "applying"))).exists()
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(Receipt).where(Receipt.id == receipt_id, self._claimable(), ~blocked)
+                .values(status="applying", applied_at=self.clock()).execution_options(synchronize_session=False))
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def _apply(self, peer: str, ev: WireEvent) -> None:
         if peer == self.platform.parent_id:

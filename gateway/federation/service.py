@@ -16,6 +16,7 @@ from gateway.errors import Conflict, InvalidInput
 from gateway.federation.models import ChildPlatform, MirroredTicket, PushRow, Receipt
 from gateway.federation.push import UPWARD_RETURN, Platform, queue_report, queue_upto
 from gateway.federation.receiver import Receiver
+from gateway.federation.transfers import CallTransfers
 from gateway.tickets.lifecycle import Status
 from gateway.tickets.models import Ticket, TicketEvent, Unit
 from gateway.tickets.schemas import ActorRef, Channel
@@ -45,6 +46,7 @@ class Federation:
         self.worker = worker
         self._tasks: set[asyncio.Task[Any]] = set()
         self._caught_up_once = False
+        self.transfers: CallTransfers | None = None  # 一键转接 with the ticket (set by wiring)
 
     def nudge(self) -> None:
         if self.worker is not None:

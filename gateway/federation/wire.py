@@ -15,6 +15,10 @@ Direction gives meaning: a parent sends a child the events of tickets dispatched
 creates work there); a child sends its parent all of its events (intake, transitions, survey results),
 and those on tickets the parent dispatched to it act there (accept → sign, approve_reply → reply,
 request_extension, and the ``upward-return`` link → request_return).
+
+``POST /api/v1/federation/call-transfers`` carries one ``CallTransfer``: a call our agent one-key-transferred
+to the receiver, with the ticket linked to it; the receiver makes the ticket its own and links it to the
+call when it arrives (by the ``X-Hotline-Call-Id`` SIP header, else the caller's number).
 """
 
 from __future__ import annotations
@@ -127,6 +131,27 @@ class ReportPush(Wire):
     report: dict[str, Any]
 
 
+class CallTransfer(Wire):
+    """一键转接 across platforms: the sender's agent blind-transferred call ``call_id`` to the receiver and
+    its ticket follows. ``call_id`` is what the sender's trunk puts in the ``X-Hotline-Call-Id`` SIP header
+    of the transferred call, so the receiver matches the arriving call to the ticket by it (or, when the
+    header is lost on the way, by ``caller_number``). Sent once per (origin, call_id); a re-send is
+    answered ``duplicate``."""
+
+    origin: str = Field(description="the sender's platform id")
+    call_id: str = Field(min_length=1, max_length=64, description="the sender's call id (X-Hotline-Call-Id)")
+    caller_number: str | None = Field(default=None, description="the citizen's number as the sender saw it")
+    target: str = Field(description="the sender's transfer target name")
+    at: datetime
+    actor: WireActor = Field(description="the agent who transferred the call")
+    ticket: WireTicket = Field(description="the ticket linked to the call, as it stood at the transfer")
+
+
+class CallTransferAck(Wire):
+    receiver: str
+    result: Literal["stored", "duplicate"]
+
+
 def snapshot(t: Ticket) -> dict[str, Any]:
     return {
         "number": t.number, "status": t.status, "policy": t.policy_id, "channel": t.channel,
@@ -157,4 +182,4 @@ def event_document(e: TicketEvent, t: Ticket, prev_seq: int | None,
 def json_schemas() -> dict[str, Any]:
     """The documents of the wire format as JSON Schema (for third-party implementers)."""
     return {model.__name__: model.model_json_schema()
-            for model in (EventBatch, EventAck, ReportPush)}
+            for model in (EventBatch, EventAck, ReportPush, CallTransfer, CallTransferAck)}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from gateway.appkeys import BUS, CLOCK, SESSIONS, SETTINGS
+from gateway.calls.service import CALLS
 from gateway.federation import http
 from gateway.federation.deadlines import ParentDeadlines
 from gateway.federation.keys import FEDERATION
@@ -18,6 +20,7 @@ from gateway.federation.push import Platform, PushHook, PushSender
 from gateway.federation.receiver import Receiver
 from gateway.federation.service import Federation, PeerTokens
 from gateway.federation.territory import territory_middleware
+from gateway.federation.transfers import CallTransfers
 from gateway.tickets.appkeys import TICKETS
 from gateway.timers import TIMERS
 from gateway.webhooks.outbox import OutboxMetrics, OutboxWorker, RetryPolicy
@@ -57,12 +60,25 @@ async def federation_context(app: web.Application, *, registry: CollectorRegistr
         tickets.hooks[0:0] = [ParentDeadlines(), PushHook(platform, clock, federation.nudge)]
         unsubscribe = app[BUS].subscribe(
             "ticket.created", lambda e: federation.soon(lambda: federation.queue_created(e.data["number"])))
+        transfers = federation.transfers = CallTransfers(
+            sessions, tickets, platform, clock, conf.transfer_platforms,
+            timedelta(minutes=conf.transfer_match_minutes), lambda: app.get(CALLS), federation.nudge)
+        bus = app[BUS]
+        unsubscribe_calls = [
+            bus.subscribe("call.transfer_requested", lambda e: federation.soon(lambda: transfers.hand_over(e.data))),
+            *(bus.subscribe(kind, lambda e: federation.soon(lambda: transfers.on_call(e.data)))
+              for kind in ("call.offered", "call.connected")),
+        ]
         app[TIMERS].add("federation-catch-up", federation.catch_up)
         app[TIMERS].add("federation-apply", receiver.apply_pending)
+        app[TIMERS].add("federation-call-transfers", transfers.apply_pending)
         await receiver.apply_pending()  # whatever was stored before a restart
+        await transfers.apply_pending()
         if conf.enabled:
             worker.start()
         yield
         unsubscribe()
+        for stop in unsubscribe_calls:
+            stop()
         await federation.drain()
         await worker.stop()

@@ -63,25 +63,29 @@ class Platforms:
 
 
 async def start_district(tmp_path: Path, clock: FakeClock, city: Api, parent_token: str,
-                         port: int | None = None) -> tuple[Api, AsyncExitStack]:
+                         port: int | None = None, **settings: Any) -> tuple[Api, AsyncExitStack]:
+    """``settings``: more of the district's settings (e.g. ``ami``, ``calls``)."""
     stack = AsyncExitStack()
     extra = {"port": port} if port else {}
     district = await stack.enter_async_context(running_gateway(
         tmp_path / "district", clock, policy="hanbin", federation={
             "platform_id": "hanbin", "level": "district", "parent_id": "ankang",
             "parent_url": str(city.client.make_url("")), "parent_token": parent_token, **FAST},
-        units=(("water", "汉滨区水利局"),), **extra))
+        units=(("water", "汉滨区水利局"),), **extra, **settings))
     return district, stack
 
 
 @asynccontextmanager
-async def city_and_district(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Platforms]:
-    """安康 city platform with 汉滨 district as its child; 汉滨 has its own unit ``water``."""
+async def city_and_district(tmp_path: Path, clock: FakeClock, city_settings: dict[str, Any] | None = None,
+                            district_settings: dict[str, Any] | None = None) -> AsyncIterator[Platforms]:
+    """安康 city platform with 汉滨 district as its child; 汉滨 has its own unit ``water``.
+    ``city_settings``/``district_settings``: more settings (the city's ``federation`` ones are merged)."""
+    more = dict(city_settings or {})
     async with running_gateway(tmp_path / "city", clock, policy="national", federation={
-            "platform_id": "ankang", "level": "city", **FAST},
-            units=(("water", "市水务局"), ("roads", "市住建局"))) as city:
+            "platform_id": "ankang", "level": "city", **FAST, **more.pop("federation", {})},
+            units=(("water", "市水务局"), ("roads", "市住建局")), **more) as city:
         _, to_city = await city.app[TOKENS].create("peer", "hanbin")
-        district, stack = await start_district(tmp_path, clock, city, to_city)
+        district, stack = await start_district(tmp_path, clock, city, to_city, **(district_settings or {}))
         async with stack:
             _, to_district = await district.app[TOKENS].create("peer", "ankang")
             secrets = tmp_path / "city" / "secrets" / "federation"
