@@ -84,10 +84,10 @@ class CallTransfers:
         async with self.sessions() as session, session.begin():
             ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
             assert ticket is not None
-            document = CallTransfer(
-                origin=self.platform.id, call_id=call["call_id"], caller_number=call.get("caller") or None,
-                target=call["target"], at=now, actor={"kind": agent.kind.value, "id": agent.id},
-                ticket=snapshot(ticket))
+            document = CallTransfer.model_validate({
+                "origin": self.platform.id, "call_id": call["call_id"], "caller_number": call.get("caller") or None,
+                "target": call["target"], "at": now, "actor": {"kind": agent.kind.value, "id": agent.id},
+                "ticket": snapshot(ticket)})
             await queue_call_transfer(session, peer, number, document.model_dump(mode="json"), now)
         self.nudge()
         return True

@@ -28,5 +28,5 @@ def test_reports_build_writes_html_and_xlsx_from_the_database(tmp_path: Path, mo
 def test_federation_schema_documents_the_wire(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["federation", "schema"]) == 0
     schemas = json.loads(capsys.readouterr().out)
-    assert set(schemas) == {"EventBatch", "EventAck", "ReportPush"}
+    assert set(schemas) == {"EventBatch", "EventAck", "ReportPush", "CallTransfer", "CallTransferAck"}
     assert "prev_seq" in json.dumps(schemas["EventBatch"])
