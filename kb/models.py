@@ -83,6 +83,11 @@ class KbSearchTerm(Base):
     weight: Mapped[float] = mapped_column(Float)
 
 
+# Search reads (term → weight, entry) from this index alone, best weight first: scoring needs no table
+# lookups, and a one-term query stops after the entries it needs (kb/search.py).
+Index("ix_kb_search_terms_ranked", KbSearchTerm.term, KbSearchTerm.weight.desc(), KbSearchTerm.entry_id)
+
+
 class KbQuestion(Base):
     """知识提问: the platform asks a unit a question it must answer within the pack's limit."""
 
