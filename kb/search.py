@@ -179,7 +179,7 @@ async def document_frequencies(session: AsyncSession, terms: list[str]) -> dict[
     """How many entries each term is indexed for (read from the covering index alone)."""
     query = (select(KbSearchTerm.term, func.count()).where(KbSearchTerm.term.in_(terms))
              .group_by(KbSearchTerm.term))
-    return dict((await session.execute(query)).all())  # type: ignore[arg-type]
+    return dict((await session.execute(query)).all())
 
 
 def in_force(at: datetime) -> list[Any]:
