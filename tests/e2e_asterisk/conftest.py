@@ -25,7 +25,8 @@ async def start_pbx() -> AsyncIterator[StartPbx]:
     """Start an Asterisk, optionally with dialplan globals of site/extensions.conf overridden."""
     binary = find_asterisk()
     if binary is None:
-        pytest.skip("Asterisk not found on PATH: install Asterisk 20 or 22 (see asterisk_conf/README.md) or set ASTERISK_BIN")
+        pytest.skip("Asterisk not found on PATH: install Asterisk 20 or 22 (see asterisk_conf/README.md) "
+                    "or set ASTERISK_BIN")
     if find_sipp() is None:
         pytest.skip("SIPp not found: install the Debian package sip-tester (./dev does)")
     started: list[Pbx] = []
@@ -50,7 +51,8 @@ async def module_pbx() -> AsyncIterator[Pbx]:
     ``pytest.mark.asyncio(loop_scope="module")``) and leave it as they found it."""
     binary = find_asterisk()
     if binary is None:
-        pytest.skip("Asterisk not found on PATH: install Asterisk 20 or 22 (see asterisk_conf/README.md) or set ASTERISK_BIN")
+        pytest.skip("Asterisk not found on PATH: install Asterisk 20 or 22 (see asterisk_conf/README.md) "
+                    "or set ASTERISK_BIN")
     if find_sipp() is None:
         pytest.skip("SIPp not found: install the Debian package sip-tester (./dev does)")
     pbx = new_pbx(binary)
