@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from pbx_ami import Ami, Message
 from pbx_harness import Pbx
@@ -77,3 +79,19 @@ async def connected(pbx: Pbx) -> AsyncIterator[tuple[Ami, SippRunner]]:
     finally:
         await runner.stop_all()
         await ami.close()
+
+
+async def recording_seconds(path: Path, within: float = 10) -> float:
+    """Seconds of audio in a MixMonitor recording once its writer thread has finished the file."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        try:
+            with wave.open(str(path)) as wav:
+                seconds = wav.getnframes() / wav.getframerate()
+            if seconds > 0:
+                return seconds
+        except (FileNotFoundError, EOFError, wave.Error):
+            pass
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no finished recording at {path}")
+        await asyncio.sleep(0.2)

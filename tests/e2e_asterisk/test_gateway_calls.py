@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest_asyncio
 from pbx_ami import Ami
 from pbx_gateway import Gateway, reset_pbx, running_gateway
 from pbx_harness import TRUNK_IPS, Pbx
-from pbx_scenes import register_seat, wait_bridged_together
+from pbx_scenes import recording_seconds, register_seat, wait_bridged_together
 from pbx_sipp import Sipp, SippRunner
 
 from tests.webhooks.receiver import Receiver
@@ -65,21 +64,6 @@ async def scene(module_pbx: Pbx, tmp_path: Path) -> AsyncIterator[Scene]:
         await ami.close()
 
 
-async def finished_recording(path: Path, within: float = 10) -> float:
-    """Seconds of audio in a MixMonitor file once its writer has closed it."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        try:
-            with wave.open(str(path)) as wav:
-                seconds = wav.getnframes() / wav.getframerate()
-            if seconds > 0:
-                return seconds
-        except (FileNotFoundError, EOFError, wave.Error):
-            pass
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"no finished recording at {path}")
-        await asyncio.sleep(0.2)
-
 
 # ---- queue ---------------------------------------------------------------------------------------------
 
@@ -117,7 +101,7 @@ async def test_agent_logs_in_through_the_api_and_answers_a_queue_call(scene: Sce
     assert (kpi["offered"], kpi["answered"], kpi["answered_within_target"], kpi["abandoned"]) == (1, 1, 1, 0)
     # Recorded by the gateway on the citizen's leg, named by the call id.
     assert Path(stored["recording"]) == scene.pbx.recordings / "hotline" / f"{call_id}.wav"
-    assert await finished_recording(Path(stored["recording"])) >= 0.5
+    assert await recording_seconds(Path(stored["recording"])) >= 0.5
 
 
 async def test_citizen_hanging_up_in_the_queue_counts_as_abandoned(scene: Scene) -> None:
@@ -165,7 +149,7 @@ async def test_one_key_transfer_to_the_subcentre_keeps_one_recording_named_by_th
     assert f"X-Hotline-Call-Id:{call_id}" in subcentre.log()
     path = Path(recording["recording"])
     assert path.name == f"{call_id}.wav"
-    assert await finished_recording(path) >= 2.5  # the agent's second and the sub-centre's two
+    assert await recording_seconds(path) >= 2.5  # the agent's second and the sub-centre's two
     await gw.settle()
     (kpi,) = (await gw.ok("GET", "/calls/kpi"))["queues"]
     assert (kpi["answered"], kpi["transferred"]) == (1, 1)

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import wave
-from pathlib import Path
 
 import pytest
 from pbx_ami import Ami
 from pbx_harness import Pbx
-from pbx_scenes import answered_queue_call, register_seat, wait_bridged_together
+from pbx_scenes import answered_queue_call, recording_seconds, register_seat, wait_bridged_together
 from pbx_sipp import SippRunner
 
 pytestmark = pytest.mark.asterisk
 
-
-async def recorded_seconds(path: Path, within: float = 10) -> float:
-    """Length of a MixMonitor recording once its writer thread has finished the file."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        try:
-            with wave.open(str(path)) as wav:
-                seconds = wav.getnframes() / wav.getframerate()
-            if seconds > 0:
-                return seconds
-        except (FileNotFoundError, EOFError, wave.Error):
-            pass
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"no finished recording at {path}")
-        await asyncio.sleep(0.2)
 
 
 def answered_by(prefix: str):
@@ -66,7 +49,7 @@ async def test_blind_transfer_to_a_subcentre_keeps_the_citizens_recording(
     assert f"X-Hotline-Call-Id:{call.linkedid}" in subcentre.log()
     await ami.wait_for("Hangup", Channel=call.citizen_channel)
     # One second with the agent, two with the sub-centre: one file for the whole call.
-    assert await recorded_seconds(recording) >= 2.5
+    assert await recording_seconds(recording) >= 2.5
 
 
 async def warm_transfer_to_expert(sipp: SippRunner, ami: Ami):
