@@ -39,13 +39,21 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/calls/{call_id}", get_call, "One call with its legs", CONSOLE, False),
         ("POST", "/calls/{call_id}/transfer", transfer, "一键转接 (blind) to a sub-centre or hotline", CONSOLE, False),
         ("POST", "/calls/{call_id}/expert", consult_expert, "Warm transfer: consult an expert seat", CONSOLE, False),
-        ("POST", "/calls/{call_id}/expert/complete", complete_expert, "Hand the citizen to the expert", CONSOLE,
-         False),
+        ("POST", "/calls/{call_id}/expert/complete", complete_expert, "Hand the citizen to the expert", CONSOLE, False),
         ("POST", "/calls/{call_id}/expert/cancel", cancel_expert, "Back to the citizen", CONSOLE, False),
         ("POST", "/calls/{call_id}/conference", conference, "三方通话 with a unit or 110", CONSOLE, False),
-        ("POST", "/calls/{call_id}/conference/leave", leave_conference, "The agent leaves the 三方通话", CONSOLE,
-         False),
+        (
+            "POST",
+            "/calls/{call_id}/conference/leave",
+            leave_conference,
+            "The agent leaves the 三方通话",
+            CONSOLE,
+            False,
+        ),
         ("POST", "/calls/{call_id}/police", police, "12345→110 transfer with a handoff record", CONSOLE, False),
+        ("POST", "/calls/{call_id}/hold", hold, "Put the citizen on hold (music; the agent waits)", CONSOLE, False),
+        ("POST", "/calls/{call_id}/resume", resume, "Bring the citizen back from hold", CONSOLE, False),
+        ("POST", "/calls/{call_id}/hangup", hang_up, "End the call (in a 三方通话: for everyone)", CONSOLE, False),
         ("PUT", "/calls/{call_id}/ticket", link_ticket, "Link the call to a ticket", CONSOLE, False),
         ("GET", "/agents", list_agents, "Seats and their state", CONSOLE, False),
         ("GET", "/agents/{agent_id}", get_agent, "One seat", CONSOLE, False),
@@ -108,9 +116,7 @@ def _key(request: web.Request, operation: str) -> str | None:
     if not header or len(header) > 128 or any(ch in header for ch in "\r\n"):
         raise InvalidInput("Idempotency-Key must be 1–128 characters", error_id="invalid-idempotency-key")
     # Scoped by operation and target so one key reused for another operation cannot return a wrong result.
-    return (
-        f"{operation}:{request.match_info.get('call_id') or request.match_info.get('agent_id', '')}:{header}"
-    )
+    return f"{operation}:{request.match_info.get('call_id') or request.match_info.get('agent_id', '')}:{header}"
 
 
 def _actor(request: web.Request) -> str | None:
@@ -221,11 +227,30 @@ async def police(request: web.Request) -> web.Response:
     return json_response(result)
 
 
+async def hold(request: web.Request) -> web.Response:
+    result = await _svc(request).holds.hold(
+        request.match_info["call_id"], actor=_actor(request), key=_key(request, "hold")
+    )
+    return json_response(result)
+
+
+async def resume(request: web.Request) -> web.Response:
+    result = await _svc(request).holds.resume(
+        request.match_info["call_id"], actor=_actor(request), key=_key(request, "resume")
+    )
+    return json_response(result)
+
+
+async def hang_up(request: web.Request) -> web.Response:
+    result = await _svc(request).holds.hang_up(
+        request.match_info["call_id"], actor=_actor(request), key=_key(request, "hangup")
+    )
+    return json_response(result)
+
+
 async def link_ticket(request: web.Request) -> web.Response:
     body = await _body(request)
-    result = await _svc(request).operations.link_ticket(
-        request.match_info["call_id"], _text(body, "ticket_id")
-    )
+    result = await _svc(request).operations.link_ticket(request.match_info["call_id"], _text(body, "ticket_id"))
     return json_response(result)
 
 
@@ -317,9 +342,7 @@ async def agent_logout(request: web.Request) -> web.Response:
 
 async def agent_pause(request: web.Request) -> web.Response:
     body = await _body(request)
-    return json_response(
-        await _svc(request).agents.pause(request.match_info["agent_id"], _text(body, "reason"))
-    )
+    return json_response(await _svc(request).agents.pause(request.match_info["agent_id"], _text(body, "reason")))
 
 
 async def agent_ready(request: web.Request) -> web.Response:

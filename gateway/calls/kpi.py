@@ -61,6 +61,8 @@ async def queue_kpis_in(
             func.max(case((answered, c.hold_seconds))).label("max_hold"),
             func.avg(case((c.abandoned.is_(True), c.hold_seconds))).label("avg_abandon_wait"),
             func.avg(c.talk_seconds).label("avg_talk"),
+            count(c.holds > 0).label("held"),
+            func.avg(case((c.holds > 0, c.on_hold_seconds))).label("avg_on_hold"),
         )
         .where(c.queue.is_not(None), c.queued_at >= since, c.queued_at < until)
         .group_by(c.queue)
@@ -89,6 +91,9 @@ async def queue_kpis_in(
                 "max_hold_seconds": row.max_hold,
                 "avg_abandon_wait_seconds": _round(row.avg_abandon_wait),
                 "avg_talk_seconds": _round(row.avg_talk),
+                # Put on hold by the agent (hold_seconds above is the wait in the queue, as Asterisk names it).
+                "held_calls": int(row.held or 0),
+                "avg_on_hold_seconds": _round(row.avg_on_hold),
             }
         )
     return out

@@ -21,7 +21,8 @@ from gateway.db.base import utcnow
 AmiEvent = dict[str, Any]
 DomainEvents = list[tuple[str, dict[str, Any]]]
 
-LIVE_STATES = ("new", "queued", "ringing", "connected", "consulting", "conference", "transferred")
+LIVE_STATES = ("new", "queued", "ringing", "connected", "held", "consulting", "conference", "transferred")
+HOLD_CONTEXT = "hotline-hold"  # asterisk_conf: the citizen hears music at s, the agent's leg waits at agent
 ENDED_MEMORY = 10_000  # how many ended call ids we remember to ignore their late events
 
 
@@ -32,8 +33,13 @@ class Leg:
     role: str = "other"  # citizen | agent | expert | third_party | local | supervisor | other
     state: str = ""
     bridge: str | None = None
-    on_hold: bool = False
+    on_hold: bool = False  # the phone itself put this leg on hold (SIP re-INVITE)
     hangup_cause: int | None = None
+    # An agent's leg answered from the queue: since when it talks, and the call's hold total then. Cleared
+    # once its talk time is counted (Asterisk's AgentComplete, or ours when the call left the queue bridge).
+    talk_from: datetime | None = None
+    hold_base: int = 0
+    interface: str | None = None  # the queue member (PJSIP/1001) an agent's leg belongs to
 
 
 @dataclass(slots=True)
@@ -59,9 +65,15 @@ class Call:
     queued_at: datetime | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
-    hold_seconds: int | None = None
+    hold_seconds: int | None = None  # Asterisk's HoldTime: the wait in the queue before an agent answered
     ring_seconds: int | None = None
-    talk_seconds: int | None = None
+    talk_seconds: int | None = None  # the agent's talk, without the time the citizen was on hold
+    on_hold_seconds: int = 0  # put on hold by the agent (console hold), in total
+    holds: int = 0
+    held_at: datetime | None = None
+    # Citizen and agent left app_queue's bridge (hold, 三方通话): Asterisk sends no AgentComplete after that,
+    # so the model counts the agent's talk itself when the agent's leg goes.
+    left_queue_bridge: bool = False
     abandoned: bool = False
     complete_reason: str | None = None
     hangup_cause: int | None = None
@@ -114,6 +126,9 @@ class Call:
             "hold_seconds": self.hold_seconds,
             "ring_seconds": self.ring_seconds,
             "talk_seconds": self.talk_seconds,
+            "on_hold_seconds": self.on_hold_seconds,
+            "holds": self.holds,
+            "held_at": self.held_at,
             "abandoned": self.abandoned,
             "hangup_cause": self.hangup_cause,
             "hangup_text": self.hangup_text,
@@ -244,6 +259,11 @@ class CallModel:
             out.append(("call.police_incoming", call.summary()))
         elif name == "HotlineCall" and e.get("Kind"):
             call.kind = str(e["Kind"])
+        elif name == "HotlineHoldEnded" and call.state == "held":
+            # Nobody resumed (hold limit) or the agent's leg dropped: the citizen goes back to the queue.
+            self._end_hold(call)
+            call.state = "queued"
+            out.append(("call.hold_requeued", {**call.summary(), "reason": e.get("Reason")}))
         elif name == "HotlineTransferFailed":
             # hotline-transfer(-failed): the target did not answer and the citizen goes back to the queue.
             transfer = next((t for t in reversed(call.transfers) if t.get("result") == "success"), None)
@@ -305,6 +325,7 @@ class CallModel:
         self._call(e, prefix="Dest")
         if leg := call.legs.get(str(e.get("DestUniqueid"))):
             leg.role = "agent"
+            leg.talk_from, leg.hold_base, leg.interface = self.clock(), call.on_hold_seconds, e.get("Interface")
         call.state = "connected"
         call.queue = str(e.get("Queue") or call.queue)
         call.agent_interface = str(e.get("Interface"))
@@ -331,6 +352,8 @@ class CallModel:
             return
         call.talk_seconds = _int(e.get("TalkTime"))
         call.complete_reason = str(e.get("Reason", "")) or None
+        if leg := call.legs.get(str(e.get("DestUniqueid"))):
+            leg.talk_from = None  # counted by Asterisk
         out.append(
             (
                 "call.agent_completed",
@@ -350,6 +373,12 @@ class CallModel:
         if call is None or (leg := call.legs.get(str(e.get("Uniqueid")))) is None:
             return
         leg.bridge = bridge
+        if call.state == "held" and self._citizen_with_agent(call, bridge):
+            # AMI Bridge brought the citizen back from hotline-hold to the agent.
+            self._end_hold(call)
+            call.state = "connected"
+            out.append(("call.resumed", call.summary()))
+            return
         pending = call.pending
         # The agent coming back to the citizen's bridge ends a consultation (cancelled warm transfer).
         if (
@@ -385,6 +414,28 @@ class CallModel:
 
     def _on_BridgeDestroy(self, e: AmiEvent, out: DomainEvents) -> None:
         self.bridges.pop(str(e.get("BridgeUniqueid")), None)
+
+    def _on_MusicOnHoldStart(self, e: AmiEvent, out: DomainEvents) -> None:
+        """The citizen hears the hold music of hotline-hold: the agent's console put the call on hold (the
+        queue's and a warm transfer's music play elsewhere)."""
+        call = self._call(e, adopt=False)
+        leg = call.legs.get(str(e.get("Uniqueid"))) if call else None
+        if call is None or leg is None or leg.role != "citizen" or e.get("Context") != HOLD_CONTEXT:
+            return
+        if call.state != "held":
+            call.state, call.held_at, call.pending = "held", self.clock(), None
+            call.holds += 1
+            call.left_queue_bridge = True
+            out.append(("call.held", call.summary()))
+
+    def _citizen_with_agent(self, call: Call, bridge: str) -> bool:
+        citizen, agent = call.leg_by_channel(call.citizen_channel), call.leg_by_channel(call.agent_channel)
+        return citizen is not None and agent is not None and citizen.bridge == agent.bridge == bridge
+
+    def _end_hold(self, call: Call) -> None:
+        if call.held_at is not None:
+            call.on_hold_seconds += round((self.clock() - call.held_at).total_seconds())
+            call.held_at = None
 
     def _on_Hold(self, e: AmiEvent, out: DomainEvents) -> None:
         call = self._call(e, adopt=False)
@@ -423,9 +474,7 @@ class CallModel:
 
     def _on_LocalBridge(self, e: AmiEvent, out: DomainEvents) -> None:
         for prefix in ("LocalOne", "LocalTwo"):
-            if (call := self._call(e, prefix=prefix)) and (
-                leg := call.legs.get(str(e.get(prefix + "Uniqueid")))
-            ):
+            if (call := self._call(e, prefix=prefix)) and (leg := call.legs.get(str(e.get(prefix + "Uniqueid")))):
                 # A half we originated keeps the role we gave it (the ;1 half of Local/110@hotline-police
                 # is the third party in the 三方通话: Asterisk sends LocalBridge after its Newchannel).
                 if leg.role == "other":
@@ -438,9 +487,7 @@ class CallModel:
     # ---- transfers and conferences ---------------------------------------------------------------
 
     def _on_BlindTransfer(self, e: AmiEvent, out: DomainEvents) -> None:
-        call = self._call(e, adopt=False, prefix="Transferee") or self._call(
-            e, adopt=False, prefix="Transferer"
-        )
+        call = self._call(e, adopt=False, prefix="Transferee") or self._call(e, adopt=False, prefix="Transferer")
         if call is None:
             return
         result = str(e.get("Result", ""))
@@ -462,9 +509,7 @@ class CallModel:
             out.append(("call.transfer_failed", {**call.summary(), "transfer": transfer}))
 
     def _on_AttendedTransfer(self, e: AmiEvent, out: DomainEvents) -> None:
-        call = self._call(e, adopt=False, prefix="Transferee") or self._call(
-            e, adopt=False, prefix="OrigTransferer"
-        )
+        call = self._call(e, adopt=False, prefix="Transferee") or self._call(e, adopt=False, prefix="OrigTransferer")
         if call is None:
             return
         result = str(e.get("Result", ""))
@@ -490,6 +535,7 @@ class CallModel:
         if call is None:
             return
         call.conference = str(e.get("Conference"))
+        call.left_queue_bridge = True
         if call.state != "conference":
             call.state = "conference"
             out.append(("call.conference", call.summary()))
@@ -547,12 +593,40 @@ class CallModel:
         if leg.role == "citizen" or call.hangup_cause is None:
             call.hangup_cause = leg.hangup_cause
             call.hangup_text = str(e.get("Cause-txt", "")) or None
+        if leg.talk_from is not None and call.left_queue_bridge:
+            self._agent_done(call, leg, out)
         if leg.role == "agent" and call.agent_channel == leg.channel:
             call.agent_channel = None
+        if leg.role == "citizen" and call.state == "held" and call.live_legs():
+            out.append(("call.hold_abandoned", call.summary()))  # the agent's leg still waits in hotline-hold
         if not call.live_legs():
             self._end(call, "hangup", out)
 
+    def _agent_done(self, call: Call, leg: Leg, out: DomainEvents) -> None:
+        """The agent's leg of a call that left the queue bridge is gone: its talk time (holds excluded) and
+        the agent's completion, which Asterisk does not report for such calls."""
+        assert leg.talk_from is not None
+        now = self.clock()
+        on_hold = call.on_hold_seconds - leg.hold_base
+        if call.held_at is not None:
+            on_hold += round((now - call.held_at).total_seconds())
+        call.talk_seconds = max(0, round((now - leg.talk_from).total_seconds()) - on_hold)
+        leg.talk_from = None
+        citizen = next((other for other in call.legs.values() if other.role == "citizen"), None)
+        call.complete_reason = "caller" if citizen is not None and citizen.hangup_cause is not None else "agent"
+        out.append(
+            (
+                "call.agent_completed",
+                {
+                    **call.summary(),
+                    "agent_interface": leg.interface or call.agent_interface,
+                    "reason": call.complete_reason,
+                },
+            )
+        )
+
     def _end(self, call: Call, reason: str, out: DomainEvents) -> None:
+        self._end_hold(call)
         call.state = "ended"
         call.ended_at = self.clock()
         call.end_reason = reason
@@ -620,24 +694,31 @@ class CallModel:
             call.queue = queue or call.queue
             call.queued_at = call.queued_at or call.started_at
             call.state = "queued"
-        agent = next(
-            (
-                leg
-                for leg in call.live_legs()
-                if leg is not citizen
-                and citizen.bridge is not None
+        if row.get("Context") == HOLD_CONTEXT:  # on hold, or resumed after one (AMI Bridge)
+            call.queue = call.queue or variables.get("HOTLINE_QUEUE")
+            call.left_queue_bridge = True
+            if row.get("Application") == "MusicOnHold":
+                call.state, call.held_at, call.holds = "held", now, max(call.holds, 1)
+
+        def answered_it(leg: Leg) -> bool:
+            agent_row = rows.get(leg.uniqueid, {})
+            if agent_row.get("Context") == HOLD_CONTEXT and agent_row.get("Exten") == "agent":
+                return True
+            return (
+                citizen.bridge is not None
                 and leg.bridge == citizen.bridge
-                and rows.get(leg.uniqueid, {}).get("Application") == "AppQueue"
-            ),
-            None,
-        )
+                and (agent_row.get("Application") == "AppQueue")
+            )
+
+        agent = next((leg for leg in call.live_legs() if leg is not citizen and answered_it(leg)), None)
         out.append(("call.adopted", call.summary()))
         if agent is not None:
             agent.role = "agent"
-            call.state = "connected"
+            call.state = "held" if call.state == "held" else "connected"
             call.agent_channel = agent.channel
-            call.agent_interface = agent.channel.rpartition("-")[0]
+            call.agent_interface = agent.interface = agent.channel.rpartition("-")[0]
             call.answered_at = now - timedelta(seconds=_seconds(rows[agent.uniqueid].get("Duration")))
+            agent.talk_from = call.answered_at  # the holds before we came back are not known
             out.append(("call.connected", call.summary()))
 
 

@@ -30,9 +30,11 @@ class CallRecord(Base):
     queued_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
-    hold_seconds: Mapped[int | None] = mapped_column(Integer)
+    hold_seconds: Mapped[int | None] = mapped_column(Integer)  # the wait in the queue (Asterisk's HoldTime)
     ring_seconds: Mapped[int | None] = mapped_column(Integer)
-    talk_seconds: Mapped[int | None] = mapped_column(Integer)
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)  # holds excluded
+    on_hold_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # console holds
+    holds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
     hangup_cause: Mapped[int | None] = mapped_column(Integer)
     hangup_text: Mapped[str | None] = mapped_column(String(64))

@@ -15,6 +15,7 @@ from typing import Any
 from gateway.bus import EventBus
 from gateway.calls.agents import AgentService
 from gateway.calls.ami import LINK_UP, AmiClient, AsteriskRefused, AsteriskUnavailable
+from gateway.calls.hold import HoldControl
 from gateway.calls.model import CallModel
 from gateway.calls.operations import CallOperations
 from gateway.calls.recorder import CallRecorder
@@ -32,6 +33,8 @@ SAVED = {
     "call.ended",
     "call.recording",
     "call.police_incoming",
+    "call.held",
+    "call.resumed",
 }
 
 
@@ -44,6 +47,7 @@ class CallPipeline:
         operations: CallOperations,
         recorder: CallRecorder | None,
         bus: EventBus,
+        holds: HoldControl | None = None,
     ) -> None:
         self.ami = ami
         self.model = model
@@ -51,6 +55,7 @@ class CallPipeline:
         self.operations = operations
         self.recorder = recorder
         self.bus = bus
+        self.holds = holds or HoldControl(operations)
         self.processed = 0
         self.resyncs = 0
         self._synced = False
@@ -89,6 +94,8 @@ class CallPipeline:
             self.agents.start_wrapup(str(data["agent_interface"]))
         elif kind == "call.police_incoming":
             self._side(self._police_arrival(data), f"110 arrival {data['call_id']}")
+        if (reaction := self.holds.react(kind, data)) is not None:
+            self._side(reaction, f"{kind} {data.get('call_id')}")
 
     async def _police_arrival(self, data: dict[str, Any]) -> None:
         handoff = await self.operations.record_police_arrival(data)
@@ -126,11 +133,9 @@ class CallPipeline:
             self.publish(kind, data)
         for room, rows in rooms.items():
             for row in rows:
-                call = next(
-                    (c for c in self.model.calls.values() if c.leg_by_channel(row.get("Channel"))), None
-                )
+                call = next((c for c in self.model.calls.values() if c.leg_by_channel(row.get("Channel"))), None)
                 if call is not None:
-                    call.conference, call.state = room, "conference"
+                    call.conference, call.state, call.left_queue_bridge = room, "conference", True
         for row in members:
             self.agents.apply({**row, "Event": "QueueMemberStatus", "Interface": row.get("Location")})
         try:

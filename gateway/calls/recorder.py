@@ -31,6 +31,8 @@ COLUMNS = (
     "hold_seconds",
     "ring_seconds",
     "talk_seconds",
+    "on_hold_seconds",
+    "holds",
     "abandoned",
     "hangup_cause",
     "hangup_text",

@@ -14,6 +14,7 @@ from gateway.appkeys import BUS, READINESS, SESSIONS, SETTINGS
 from gateway.calls.agents import AgentService
 from gateway.calls.ami import AmiClient
 from gateway.calls.handoffs import sweep_police_handoffs
+from gateway.calls.hold import HoldControl
 from gateway.calls.model import CallModel
 from gateway.calls.operations import CallOperations
 from gateway.calls.pipeline import CallPipeline
@@ -30,6 +31,7 @@ class CallsService:
     model: CallModel
     agents: AgentService
     operations: CallOperations
+    holds: HoldControl
     pipeline: CallPipeline
     recorder: CallRecorder
 
@@ -44,11 +46,10 @@ async def calls_context(app: web.Application) -> AsyncIterator[None]:
     model = CallModel()
     recorder = CallRecorder(sessions)
     agents = AgentService(ami, sessions, bus, settings.calls)
-    operations = CallOperations(
-        ami, model, agents, sessions, bus, settings.calls, webhooks=lambda: app.get(WEBHOOKS)
-    )
-    pipeline = CallPipeline(ami, model, agents, operations, recorder, bus)
-    app[CALLS] = CallsService(ami, model, agents, operations, pipeline, recorder)
+    operations = CallOperations(ami, model, agents, sessions, bus, settings.calls, webhooks=lambda: app.get(WEBHOOKS))
+    holds = HoldControl(operations)
+    pipeline = CallPipeline(ami, model, agents, operations, recorder, bus, holds)
+    app[CALLS] = CallsService(ami, model, agents, operations, holds, pipeline, recorder)
     app[TIMERS].add("police-handoffs", lambda: sweep_police_handoffs(sessions, lambda: app.get(WEBHOOKS)))
     tasks = [
         asyncio.create_task(recorder.run(), name="call-recorder"),

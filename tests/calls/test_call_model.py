@@ -240,3 +240,133 @@ def test_the_live_speech_id_of_a_call_comes_with_its_queue_join() -> None:
     join["ChanVariable"] = ["HOTLINE_KIND=citizen", "HOTLINE_SPEECH_ID=6f1c2a9e-0b7d-4e36-9a51-2d8b7f0c4e11"]
     (offered,) = [data for kind, data in run(model, events) if kind == "call.offered"]
     assert offered["speech_id"] == "6f1c2a9e-0b7d-4e36-9a51-2d8b7f0c4e11"
+
+
+# ---- hold from the console --------------------------------------------------------------------------
+
+
+class SetClock:
+    """A clock the test moves by hand, so hold and talk seconds are exact."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: int) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def agent_hangs_up(call_id: str, agent: str = "1001") -> list[dict[str, Any]]:
+    agent_leg = f"{call_id.partition('.')[0]}.{int(call_id.partition('.')[2]) + 1}"
+    return [scenarios.hangup(scenarios.agent_channel(call_id, agent), agent_leg, call_id)]
+
+
+def citizen_hangs_up(call_id: str) -> list[dict[str, Any]]:
+    return [scenarios.hangup(scenarios.citizen_channel(call_id), call_id, call_id)]
+
+
+def test_hold_time_is_kept_apart_from_talk_time_and_the_agent_completes_once() -> None:
+    clock, call_id = SetClock(), "1795346000.10"
+    model = CallModel(clock)
+    run(model, scenarios.answered_call(call_id))
+    clock.advance(20)
+    held = run(model, scenarios.hold(call_id))
+    assert kinds(held) == ["call.held"]
+    assert (held[0][1]["state"], held[0][1]["holds"]) == ("held", 1)
+    clock.advance(30)
+    resumed = run(model, scenarios.resume(call_id))
+    assert kinds(resumed) == ["call.resumed"]
+    assert (resumed[0][1]["state"], resumed[0][1]["on_hold_seconds"]) == ("connected", 30)
+    clock.advance(10)
+    run(model, scenarios.hold(call_id, bridge=f"resumed-{call_id}"))
+    clock.advance(5)
+    run(model, scenarios.resume(call_id, bridge="again"))
+    clock.advance(7)
+
+    # Asterisk sends no AgentComplete once the call left the queue's bridge: the model completes the agent.
+    ended = run(model, agent_hangs_up(call_id) + citizen_hangs_up(call_id))
+    assert kinds(ended) == ["call.agent_completed", "call.ended"]
+    completed, summary = ended[0][1], ended[1][1]
+    assert (completed["agent_interface"], completed["reason"]) == ("PJSIP/1001", "agent")
+    assert (summary["holds"], summary["on_hold_seconds"], summary["talk_seconds"]) == (2, 35, 37)
+    assert summary["outcome"] == "answered"
+
+
+def test_the_queue_and_warm_transfer_music_is_not_a_console_hold() -> None:
+    model = CallModel(SetClock())
+    call_id = "1795346000.10"
+    run(model, scenarios.answered_call(call_id))
+    queue_music = {**scenarios.hold(call_id)[2], "Context": "hotline-queue"}
+    assert run(model, [queue_music]) == []
+    assert model.calls[call_id].state == "connected"
+
+
+def test_the_agent_leg_dropping_during_a_hold_completes_the_agent_and_the_citizen_is_queued_again() -> None:
+    clock, call_id = SetClock(), "1795346000.10"
+    model = CallModel(clock)
+    run(model, scenarios.answered_call(call_id))
+    clock.advance(12)
+    run(model, scenarios.hold(call_id))
+    clock.advance(40)
+    dropped = run(model, agent_hangs_up(call_id))
+    assert kinds(dropped) == ["call.agent_completed"]
+    assert (dropped[0][1]["state"], dropped[0][1]["talk_seconds"]) == ("held", 12)  # the gateway requeues
+    clock.advance(1)
+    requeued = run(model, scenarios.hold_requeued(call_id))
+    assert kinds(requeued) == ["call.hold_requeued", "call.offered"]
+    call = model.calls[call_id]
+    assert (call.state, call.on_hold_seconds, call.agent_channel) == ("queued", 41, None)
+    assert call.answered_at is not None  # the first answer still counts for the KPIs
+
+
+def test_a_citizen_hanging_up_on_hold_is_reported_so_the_waiting_agent_leg_is_ended() -> None:
+    clock, call_id = SetClock(), "1795346000.10"
+    model = CallModel(clock)
+    run(model, scenarios.answered_call(call_id))
+    clock.advance(8)
+    run(model, scenarios.hold(call_id))
+    clock.advance(15)
+    gone = run(model, citizen_hangs_up(call_id))
+    assert kinds(gone) == ["call.hold_abandoned"]
+    assert gone[0][1]["agent_channel"] == scenarios.agent_channel(call_id, "1001")
+    ended = run(model, agent_hangs_up(call_id))
+    assert kinds(ended) == ["call.agent_completed", "call.ended"]
+    assert (ended[0][1]["reason"], ended[1][1]["talk_seconds"], ended[1][1]["on_hold_seconds"]) == ("caller", 8, 15)
+
+
+def test_the_agent_leaving_a_three_way_call_completes_the_agent() -> None:
+    clock, call_id = SetClock(), "1795346000.10"
+    model = CallModel(clock)
+    run(model, scenarios.answered_call(call_id))
+    clock.advance(25)
+    room = conference_room(call_id)
+    published = run(model, scenarios.three_way(call_id, agent="1001", third="110", room=room))
+    completed = [data for kind, data in published if kind == "call.agent_completed"]
+    assert [(c["agent_interface"], c["talk_seconds"], c["state"]) for c in completed] == [
+        ("PJSIP/1001", 25, "conference")
+    ]
+
+
+def test_resync_adopts_a_held_call_with_its_agent() -> None:
+    model = CallModel(SetClock())
+    call_id = "1795346000.10"
+    agent_leg = "1795346000.11"
+    rows = [
+        scenarios.core_show_channel(
+            scenarios.citizen_channel(call_id), call_id, call_id,
+            application="MusicOnHold", context="hotline-hold", exten="s",
+        ),
+        scenarios.core_show_channel(
+            scenarios.agent_channel(call_id, "1001"), agent_leg, call_id,
+            application="Wait", context="hotline-hold", exten="agent",
+        ),
+    ]
+    published = model.resync(rows)
+    assert kinds(published) == ["call.adopted", "call.connected"]
+    call = model.calls[call_id]
+    assert (call.state, call.agent_interface, call.agent_channel) == (
+        "held", "PJSIP/1001", scenarios.agent_channel(call_id, "1001")
+    )
+    assert kinds(run(model, scenarios.resume(call_id))) == ["call.resumed"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import wave
@@ -95,3 +96,16 @@ async def recording_seconds(path: Path, within: float = 10) -> float:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"no finished recording at {path}")
         await asyncio.sleep(0.2)
+
+
+def longest_silence(path: Path) -> float:
+    """Seconds of the longest run of exact digital silence (zero samples) in a 16-bit recording: what a
+    muted MixMonitor direction writes. Line noise and decoded A-law silence are never exactly zero."""
+    with wave.open(str(path)) as wav:
+        samples = array.array("h", wav.readframes(wav.getnframes()))
+        rate = wav.getframerate()
+    longest = run = 0
+    for sample in samples:
+        run = run + 1 if sample == 0 else 0
+        longest = max(longest, run)
+    return longest / rate

@@ -19,9 +19,10 @@ import pytest_asyncio
 from pbx_ami import Ami
 from pbx_gateway import Gateway, reset_pbx, running_gateway
 from pbx_harness import TRUNK_IPS, Pbx
-from pbx_scenes import recording_seconds, register_seat, wait_bridged_together
+from pbx_scenes import channels, longest_silence, recording_seconds, register_seat, wait_bridged_together
 from pbx_sipp import Sipp, SippRunner
 
+from gateway.calls.operations import recording_legs
 from tests.webhooks.receiver import Receiver
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
@@ -445,6 +446,96 @@ async def test_the_same_idempotency_key_twice_sends_one_ami_action(scene: Scene)
 
 
 # ---- spy -----------------------------------------------------------------------------------------------
+
+
+# ---- hold, resume, hang up -----------------------------------------------------------------------------
+
+
+async def held_call(scene: Scene, seat: str = "1001") -> tuple[Sipp, dict]:
+    """An answered call the agent has put on hold from the console: the citizen hears hotline-hold's music."""
+    citizen, connected = await scene.answered_call(seat)
+    call_id = connected["call_id"]
+    await asyncio.sleep(1)  # the agent says a few words first
+    assert (await scene.gw.ok("POST", f"/calls/{call_id}/hold", who=seat))["state"] == "holding"
+    held = await scene.gw.wait_event("call.held", call_id=call_id)
+    assert (held["state"], held["holds"]) == ("held", 1)
+    await scene.ami.wait_for("MusicOnHoldStart", Channel=connected["citizen_channel"], Context="hotline-hold")
+    return citizen, connected
+
+
+async def test_hold_resume_and_hang_up_from_the_console(scene: Scene) -> None:
+    gw, ami = scene.gw, scene.ami
+    await scene.agent_logged_in()
+    citizen, connected = await held_call(scene)
+    call_id, citizen_leg, agent_leg = connected["call_id"], connected["citizen_channel"], connected["agent_channel"]
+    live = await channels(ami)
+    assert (live[citizen_leg]["Application"], live[citizen_leg]["BridgeId"]) == ("MusicOnHold", "")
+    assert (live[agent_leg]["Application"], live[agent_leg]["BridgeId"]) == ("Wait", "")  # the phone stays up
+    assert (await gw.ok("GET", f"/calls/{call_id}"))["state"] == "held"
+
+    await asyncio.sleep(2.5)
+    await gw.ok("POST", f"/calls/{call_id}/resume", who="1001")
+    resumed = await gw.wait_event("call.resumed", call_id=call_id)
+    assert 2 <= resumed["on_hold_seconds"] <= 5
+    assert await wait_bridged_together(ami, citizen_leg, "PJSIP/1001-") == agent_leg
+    refused = await gw.refused(409, "POST", f"/calls/{call_id}/resume", who="1001")
+    assert refused["details"]["state"] == "connected"
+
+    await asyncio.sleep(1)
+    await gw.ok("POST", f"/calls/{call_id}/hangup", who="1001")
+    ended = await gw.wait_event("call.ended", call_id=call_id)
+    assert await citizen.wait() == 0
+    # Asterisk reports no AgentComplete once the call left the queue's bridge: the gateway completes the agent.
+    (completed,) = gw.named("call.agent_completed", call_id=call_id)
+    assert completed["agent_interface"] == "PJSIP/1001"
+    await gw.settle()
+    stored = await gw.ok("GET", f"/calls/{call_id}")
+    assert (stored["holds"], stored["on_hold_seconds"], stored["outcome"]) == (1, ended["on_hold_seconds"], "answered")
+    call_seconds = (ended["ended_at"] - connected["answered_at"]).total_seconds()
+    assert 1 <= stored["talk_seconds"] <= call_seconds - stored["on_hold_seconds"] + 1
+    (kpi,) = (await gw.ok("GET", "/calls/kpi?queue=hotline"))["queues"]
+    assert (kpi["answered"], kpi["held_calls"]) == (1, 1)
+
+    # One recording for the whole call; the music was muted out of it (MixMonitorMute), the agent's voice not.
+    agent_side = Path(recording_legs(stored["recording"])["agent"])
+    assert await recording_seconds(agent_side) >= call_seconds - 1
+    assert longest_silence(agent_side) >= 2.0
+    assert longest_silence(agent_side) < await recording_seconds(agent_side) - 1
+
+
+async def test_the_agent_phone_dropping_on_hold_puts_the_citizen_back_at_the_head_of_the_queue(
+    scene: Scene,
+) -> None:
+    gw, ami = scene.gw, scene.ami
+    await scene.agent_logged_in("1001")
+    citizen, connected = await held_call(scene)
+    call_id = connected["call_id"]
+    await gw.ok("POST", "/agents/1001/logout", who="1001")
+    await scene.agent_logged_in("1002")
+
+    await ami.action("Hangup", Channel=connected["agent_channel"])  # the agent's phone drops
+    requeued = await gw.wait_event("call.hold_requeued", call_id=call_id)
+    assert requeued["reason"] == "agent-gone"
+    second = await gw.wait_event("call.connected", call_id=call_id, agent_interface="PJSIP/1002")
+    assert second["answered_at"] == connected["answered_at"]  # the first answer is the one the KPIs count
+    assert await wait_bridged_together(ami, connected["citizen_channel"], "PJSIP/1002-")
+
+    await ami.action("Hangup", Channel=second["agent_channel"])
+    await gw.wait_event("call.ended", call_id=call_id)
+    assert await citizen.wait() == 0
+    await gw.settle()
+    (kpi,) = (await gw.ok("GET", "/calls/kpi?queue=hotline"))["queues"]
+    assert (kpi["offered"], kpi["answered"], kpi["abandoned"]) == (1, 1, 0)
+
+
+async def test_a_citizen_hanging_up_on_hold_frees_the_agent_phone_at_once(scene: Scene) -> None:
+    gw, ami = scene.gw, scene.ami
+    await scene.agent_logged_in()
+    citizen, connected = await held_call(scene)
+    await ami.action("Hangup", Channel=connected["citizen_channel"])
+    await ami.wait_for("Hangup", Channel=connected["agent_channel"], within=5)  # not after the hold limit
+    await gw.wait_event("call.ended", call_id=connected["call_id"])
+    assert await citizen.wait() == 0
 
 
 @pytest.mark.parametrize(("mode", "options"), [("listen", "qE"), ("whisper", "qwE"), ("barge", "qBE")])

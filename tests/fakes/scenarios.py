@@ -50,9 +50,11 @@ def core_show_channel(
     application: str = "",
     bridge: str = "",
     caller: str = "citizen",
+    context: str = "from-citizen",
+    exten: str = "12345",
 ) -> Event:
     return {
-        **channel("", name, uniqueid, linkedid, caller=caller),
+        **channel("", name, uniqueid, linkedid, caller=caller, context=context, exten=exten),
         "Application": application,
         "ApplicationData": "",
         "Duration": "00:00:10",
@@ -186,6 +188,46 @@ def blind_transfer(
             hangup(agent_channel(call_id, agent), agent_id, call_id),
         ]
     return events
+
+
+def hold(call_id: str, *, agent: str = "1001", bridge: str | None = None) -> list[Event]:
+    """The console's hold as Asterisk 22 reports it: AMI Redirect takes both legs out of the queue's bridge
+    (the citizen to hotline-hold,s where MusicOnHold starts, the agent's leg to hotline-hold,agent)."""
+    cit_id, agent_id = _ids(call_id)
+    cit = channel("", citizen_channel(call_id), cit_id, call_id, context="hotline-hold", exten="s")
+    ag = channel("", agent_channel(call_id, agent), agent_id, call_id, context="hotline-hold", exten="agent")
+    bridge = bridge or f"bridge-{call_id}"
+    return [
+        {"Event": "BridgeLeave", "BridgeUniqueid": bridge, "BridgeNumChannels": "1", **ag},
+        {"Event": "BridgeLeave", "BridgeUniqueid": bridge, "BridgeNumChannels": "0", **cit},
+        {"Event": "MusicOnHoldStart", **cit, "Priority": "2", "Class": "default"},
+        {"Event": "BridgeDestroy", "BridgeUniqueid": bridge, "BridgeNumChannels": "0"},
+    ]
+
+
+def resume(call_id: str, *, agent: str = "1001", bridge: str = "resumed") -> list[Event]:
+    """AMI Bridge of the two legs in hotline-hold: a new basic bridge, the music stops."""
+    cit_id, agent_id = _ids(call_id)
+    cit = channel("", citizen_channel(call_id), cit_id, call_id, context="hotline-hold", exten="s")
+    ag = channel("", agent_channel(call_id, agent), agent_id, call_id, context="hotline-hold", exten="agent")
+    bridge = f"{bridge}-{call_id}"
+    return [
+        {"Event": "BridgeCreate", "BridgeUniqueid": bridge, "BridgeType": "basic", "BridgeNumChannels": "0"},
+        {"Event": "MusicOnHoldStop", **cit, "Priority": "2"},
+        {"Event": "BridgeEnter", "BridgeUniqueid": bridge, "BridgeNumChannels": "1", **cit, "Priority": "3"},
+        {"Event": "BridgeEnter", "BridgeUniqueid": bridge, "BridgeNumChannels": "2", **ag, "Priority": "2"},
+    ]
+
+
+def hold_requeued(call_id: str, *, reason: str = "agent-gone", queue: str = "hotline") -> list[Event]:
+    """hotline-hold,requeue: the citizen goes back to the head of the queue."""
+    cit_id, _ = _ids(call_id)
+    cit = channel("", citizen_channel(call_id), cit_id, call_id, context="hotline-hold", exten="requeue")
+    return [
+        {"Event": "MusicOnHoldStop", **cit},
+        {"Event": "UserEvent", "Privilege": "user,all", **cit, "UserEvent": "HotlineHoldEnded", "Reason": reason},
+        {"Event": "QueueCallerJoin", **cit, "Queue": queue, "Position": "1", "Count": "1"},
+    ]
 
 
 def three_way(call_id: str, *, agent: str, third: str, room: str, third_id: str | None = None) -> list[Event]:
