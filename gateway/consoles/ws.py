@@ -12,8 +12,10 @@ Protocol (JSON text frames):
    through the HTTP API.
 3. Then live events: ``{"type": "event", "seq", "kind", "at", "data"}``, ``seq`` increasing.
 
-Close codes: 4400 no hello, 4401 bad token, 4403 units (they have no console), 4429 too many failed
-sign-ins, 4008 the page read too slowly and was dropped (reconnect and catch up), 1001 server stopping.
+Close codes: 4400 no hello, 4401 bad token (also sent to an open page within ``TOKEN_RECHECK`` seconds of
+its token being revoked: every stream checks its token again in the shared database, so a revocation on
+any instance reaches it), 4403 units (they have no console), 4429 too many failed sign-ins, 4008 the page
+read too slowly and was dropped (reconnect and catch up), 1001 server stopping.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 2.0
+TOKEN_RECHECK = 30.0  # seconds an open page may go on after its token was revoked
 
 
 class Refused(Exception):
@@ -63,7 +66,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         subscription, missed = hub.subscribe(viewer, _text(hello.get("epoch")), _int(hello.get("last_seq")))
         try:
             await _welcome(ws, hub, viewer, missed)
-            await _serve(ws, subscription, request)
+            await _serve(ws, subscription, request, hello["token"].strip())
         finally:
             hub.unsubscribe(subscription)
     finally:
@@ -119,23 +122,42 @@ async def _welcome(ws: web.WebSocketResponse, hub: EventHub, viewer: Viewer,
         await ws.send_str(dumps(message))
 
 
-async def _serve(ws: web.WebSocketResponse, subscription: Subscription, request: web.Request) -> None:
+async def _serve(ws: web.WebSocketResponse, subscription: Subscription, request: web.Request, token: str) -> None:
     """Write the page's queue out while reading from it (reading is how closes and pongs are seen); cut
-    the page off the moment its queue overflows, even if a send is stuck on a full socket."""
+    the page off the moment its queue overflows, even if a send is stuck on a full socket, or once its
+    token is revoked."""
     writer = asyncio.create_task(_write(ws, subscription))
     reader = asyncio.create_task(_read(ws))
     dropped = asyncio.create_task(subscription.dropped.wait())
+    revoked = asyncio.create_task(_until_revoked(request, token))
+    tasks = {writer, reader, dropped, revoked}
     try:
-        await asyncio.wait({writer, reader, dropped}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        who = f"{subscription.viewer.kind}:{subscription.viewer.id}"
         if dropped.done():
             writer.cancel()
-            log.warning("console page of %s:%s dropped: it read too slowly", subscription.viewer.kind,
-                        subscription.viewer.id)
+            log.warning("console page of %s dropped: it read too slowly", who)
             await close(ws, request, SLOW_CONSUMER, "too slow: events were dropped; reconnect to catch up")
+        elif revoked.done() and not revoked.cancelled() and revoked.exception() is None:
+            writer.cancel()
+            log.info("console page of %s closed: its token was revoked", who)
+            await close(ws, request, 4401, "the API token was revoked")
     finally:
-        for task in (writer, reader, dropped):
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(writer, reader, dropped, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _until_revoked(request: web.Request, token: str) -> None:
+    """Returns once the token no longer verifies. A database hiccup is not a revocation: it checks again."""
+    tokens = request.app[TOKENS]
+    while True:
+        await asyncio.sleep(TOKEN_RECHECK)
+        try:
+            if await tokens.verify(token) is None:
+                return
+        except Exception:  # keep the page; the next check decides
+            log.warning("could not re-check a console token; the page stays open", exc_info=True)
 
 
 async def _write(ws: web.WebSocketResponse, subscription: Subscription) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from aiohttp import WSMsgType
 
+from gateway.auth.middleware import TOKENS
 from gateway.consoles import ws as ws_module
 from gateway.consoles.hub import SLOW_CONSUMER
 from gateway.consoles.keys import HUB
@@ -98,3 +99,17 @@ async def test_a_slow_page_is_dropped_and_nobody_else_waits(gateway: Gateway) ->
     assert [e["data"]["n"] for e in await fine.drain()] == list(range(20))
     catch_up = await gateway.socket("supervisor", epoch=hub.epoch, last_seq=slow.welcome["seq"])
     assert catch_up.welcome["replay"] == 20
+
+
+async def test_an_open_page_is_closed_soon_after_its_token_is_revoked(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ws_module, "TOKEN_RECHECK", 0.1)
+    kept, revoked = await gateway.socket("agent"), await gateway.socket("other_agent")
+    token_id = gateway.tokens["other_agent"].split("_")[1]
+    await gateway.app[TOKENS].revoke(token_id)
+    message = await revoked.ws.receive(timeout=3)
+    assert (message.type, revoked.ws.close_code) == (WSMsgType.CLOSE, 4401)
+    assert "revoked" in str(message.extra)
+    gateway.publish("agent.state", agent_id="a1001", state="available", interface="PJSIP/1001")
+    assert (await kept.next())["kind"] == "agent.state"  # the other page is untouched
