@@ -96,7 +96,6 @@ async def console_config(request: web.Request) -> web.Response:
         "pause_reasons": PAUSE_REASONS,
         "answer_target_seconds": settings.calls.answer_target_seconds,
         "timezone": settings.timezone,
-        "features": {"hold": False, "hangup": False},  # the calls API has neither (see README)
     })
 
 

@@ -110,6 +110,44 @@ async def test_agent_console_from_offer_to_dispatch(gateway: Gateway, browser: B
     assert (await gateway.ok("supervisor", "GET", f"/calls/{call_id}"))["ticket_id"] == number
 
 
+async def test_agent_holds_resumes_and_hangs_up_from_the_console(gateway: Gateway, browser: Browser) -> None:
+    await browser.sign_in(gateway.url, gateway.tokens["agent"], "agent")
+    call_id = "1795346000.70"
+    await gateway.fake.emit(*scenarios.answered_call(call_id, citizen=CALLER, agent="1001"))
+    state = "document.querySelector('#call-info .call-state')?.innerText"
+    await browser.until(f"{state} === '通话中'")
+
+    await browser.click("#hold")
+    (redirect,) = await gateway.fake.wait_for_action("Redirect")
+    assert (redirect["Channel"], redirect["Context"]) == (scenarios.citizen_channel(call_id), "hotline-hold")
+    await gateway.fake.emit(*scenarios.hold(call_id))  # what Asterisk reports once the music plays
+    await browser.until(f"{state} === '保持中'")
+    assert "保持开始" in await browser.text("#call-info")
+    await browser.screenshot("agent-console-on-hold")
+
+    await browser.click("#resume")
+    (bridge,) = await gateway.fake.wait_for_action("Bridge")
+    assert bridge["Channel2"] == scenarios.agent_channel(call_id, "1001")
+    await gateway.fake.emit(*scenarios.resume(call_id))
+    await browser.until(f"{state} === '通话中'")
+    await browser.until("document.querySelector('#call-info').innerText.includes('1 次')")
+
+    await browser.click("#hangup")
+    (hangup,) = await gateway.fake.wait_for_action("Hangup")
+    assert hangup["Channel"] == scenarios.citizen_channel(call_id)
+    await gateway.fake.emit(
+        scenarios.hangup(scenarios.citizen_channel(call_id), call_id, call_id),
+        scenarios.hangup(scenarios.agent_channel(call_id, "1001"), "1795346000.71", call_id),
+    )
+    await browser.until(f"{state} === '已结束'")
+
+    # The call is over: a late click is refused with the reason, in plain words.
+    await browser.click("#hold")
+    await browser.until("document.querySelector('#status').dataset.kind === 'error'")
+    assert "the call has ended" in await browser.status()
+    assert len(gateway.fake.actions("Redirect")) == 1
+
+
 async def test_expert_page_shows_the_draft_and_the_agents_note_before_the_citizen_is_connected(
         gateway: Gateway, browser: Browser, drafts: DraftBuilder) -> None:
     await browser.sign_in(gateway.url, gateway.tokens["expert"], "expert")

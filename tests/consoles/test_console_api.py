@@ -21,7 +21,6 @@ async def test_config_gives_the_packs_non_acceptance_reasons_and_the_transfer_ta
     assert "emergency_channel" in codes and all(i["guidance"] for i in config["policy"]["non_acceptance"])
     assert {"code": "help", "zh": "求助"} in config["policy"]["categories"]
     assert {e["name"] for e in config["experts"]} == {"12333", "12348"}
-    assert config["features"] == {"hold": False, "hangup": False}
     await gateway.ok("water", "GET", "/console/config", status=403)
 
 

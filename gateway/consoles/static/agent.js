@@ -4,7 +4,7 @@ import { $, $$, act, api, debounce, fill, fmtTime, h, LiveSocket, say, signIn, s
   from "/console/static/common.js";
 import { evidenceLines, flagItems, markedText } from "/console/static/draft.js";
 
-const LIVE = ["new", "queued", "ringing", "connected", "consulting", "conference"];
+const LIVE = ["new", "queued", "ringing", "connected", "held", "consulting", "conference"];
 const state = {
   config: null, me: null, units: [], waiting: new Set(),
   callId: null, call: null, transcript: [], partial: "", draft: null, ticket: null, dirty: new Set(),
@@ -116,6 +116,10 @@ function onEvent({ kind, data, board }) {
     state.call = { ...state.call, ...data };
     if (kind === "call.ringing" || kind === "call.connected") say(kind === "call.ringing" ? "来电振铃" : "已接通", "ok");
     if (kind === "call.transfer_failed") say("转接失败，市民仍在线", "error");
+    if (kind === "call.held") say("市民保持中（听等待音乐）", "ok");
+    if (kind === "call.resumed") say("已恢复通话", "ok");
+    if (kind === "call.hold_requeued") say("保持超时或话机断开，市民已回到队列前列", "error");
+    if (kind === "call.ended") say("通话已结束", "ok");
     renderCall();
     return;
   }
@@ -159,6 +163,8 @@ function renderCall() {
     h("dt", {}, "状态"), h("dd", { class: "call-state", "data-state": c.state }, STATE_ZH[c.state] || c.state),
     h("dt", {}, "队列"), h("dd", {}, c.queue || "—"),
     h("dt", {}, "接通时间"), h("dd", {}, fmtTime(c.answered_at)),
+    c.state === "held" ? [h("dt", {}, "保持开始"), h("dd", { class: "held-since" }, fmtTime(c.held_at))] : null,
+    c.holds && c.state !== "held" ? [h("dt", {}, "已保持"), h("dd", {}, `${c.holds} 次，共 ${c.on_hold_seconds || 0} 秒`)] : null,
     c.incident_id ? [h("dt", {}, "110警情号"), h("dd", {}, c.incident_id)] : null,
     h("dt", {}, "通话编号"), h("dd", { class: "mono" }, c.call_id)));
 }
@@ -306,6 +312,9 @@ function wireButtons() {
   on("#conference", "三方通话", () => api("POST", `${call()}/conference`, { party: $("#party").value.trim() }));
   on("#conference-110", "三方通话（110）", () => api("POST", `${call()}/conference`, { party: state.config.police_number }));
   on("#conference-leave", "退出三方", () => api("POST", `${call()}/conference/leave`));
+  on("#hold", "保持", () => api("POST", `${call()}/hold`));
+  on("#resume", "恢复通话", () => api("POST", `${call()}/resume`));
+  on("#hangup", "挂断", () => api("POST", `${call()}/hangup`));
   on("#police", "转110", async () => {
     const path = call();
     const f = ticketFields();
