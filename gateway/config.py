@@ -210,6 +210,14 @@ class AnalysisSettings(BaseModel):
     scheduled_periods: list[str] = ["week", "month", "quarter", "year"]
 
 
+class ConsoleSettings(BaseModel):
+    """Console events between instances sharing one PostgreSQL (gateway/consoles/relay.py)."""
+
+    relay: bool = True  # on PostgreSQL; SQLite means one instance and no relay
+    relay_poll_interval: float = Field(default=5.0, gt=0)  # also read without a NOTIFY (a dropped listener)
+    relay_keep_minutes: float = Field(default=60.0, gt=0)  # rows older than this are pruned
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -233,6 +241,7 @@ class Settings(BaseSettings):
     federation: FederationSettings = FederationSettings()
     channels: ChannelSettings = ChannelSettings()
     analysis: AnalysisSettings = AnalysisSettings()
+    consoles: ConsoleSettings = ConsoleSettings()
 
     @property
     def database_url(self) -> str:

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
-from gateway.appkeys import BUS
+from gateway.appkeys import BUS, ENGINE, SETTINGS
 from gateway.calls.service import CALLS
 from gateway.consoles.hub import EventHub
-from gateway.consoles.keys import HUB
+from gateway.consoles.keys import HUB, RELAY
+from gateway.consoles.relay import ConsoleRelay
+from gateway.timers import TIMERS
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +32,22 @@ def setup(app: web.Application) -> None:
 
 async def hub_context(app: web.Application) -> AsyncIterator[None]:
     hub = app[HUB]
-    stop = app[BUS].subscribe("", hub.on_event)
+    stops = [app[BUS].subscribe("", hub.on_event)]
     if CALLS in app:
         # Which agent sits at which interface, so a ringing call reaches the right page after a restart.
         hub.learn_agents(await app[CALLS].agents.all())
+    engine, settings = app[ENGINE], app[SETTINGS].consoles
+    relay = None
+    if settings.relay and engine.dialect.name == "postgresql":  # several instances share PostgreSQL
+        relay = app[RELAY] = ConsoleRelay(engine, hub, settings)
+        await relay.start()
+        stops.append(app[BUS].subscribe("", relay.on_event))
+        app[TIMERS].add("console-relay-prune", relay.prune)
     yield
-    stop()
+    for stop in stops:
+        stop()
+    if relay is not None:
+        await relay.stop()
 
 
 async def close_pages(app: web.Application) -> None:

@@ -18,6 +18,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.federation.models",
     "gateway.channels.models",
     "gateway.reports.models",
+    "gateway.consoles.models",
 )
 
 

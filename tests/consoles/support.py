@@ -114,7 +114,9 @@ class Page:
 
 @asynccontextmanager
 async def running_gateway(tmp_path: Path, fake: FakeAmi | None, *, clock: Any = None, policy: str = "national",
-                          **settings: Any) -> AsyncIterator[Gateway]:
+                          seed: bool = True, **settings: Any) -> AsyncIterator[Gateway]:
+    """A gateway with its tokens; ``seed`` adds the units and seats (False: a second instance on a database
+    the first one seeded)."""
     ami: dict[str, Any] = {"enabled": False}
     if fake is not None:
         ami = {"port": fake.port, "secret": fake.secret, "action_timeout": 0.5, "ping_interval": 0.3,
@@ -130,9 +132,9 @@ async def running_gateway(tmp_path: Path, fake: FakeAmi | None, *, clock: Any = 
                                     ("expert", "agent", "e2001"), ("supervisor", "admin", "banzhang"),
                                     ("water", "unit", "water")]:
             _, gateway.tokens[name] = await store.create(kind, subject)
-        for unit_id, name in UNITS:
+        for unit_id, name in UNITS if seed else ():
             await app[TICKETS].add_unit(unit_id, name)
-        for agent_id, interface, name in SEATS:
+        for agent_id, interface, name in SEATS if seed else ():
             await app[CALLS].agents.register(agent_id, name=name, interface=interface)
         app[HUB].learn_agents(await app[CALLS].agents.all())
         if fake is not None:
