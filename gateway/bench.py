@@ -13,6 +13,7 @@ BENCH_MODULES = (
     "kb.cli:register_bench",
     "gateway.calls.bench",
     "ivr.bench",
+    "gateway.consoles.bench",
 )
 
 
