@@ -7,6 +7,7 @@ header makes a POST safe to resend: the same key returns the first result and se
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -227,25 +228,24 @@ async def police(request: web.Request) -> web.Response:
     return json_response(result)
 
 
-async def hold(request: web.Request) -> web.Response:
-    result = await _svc(request).holds.hold(
-        request.match_info["call_id"], actor=_actor(request), key=_key(request, "hold")
+async def _bodiless(request: web.Request, operation: Callable[..., Awaitable[dict[str, Any]]], name: str
+                    ) -> web.Response:
+    """An operation on the call in the path that takes no body: the acting agent and the idempotency key."""
+    return json_response(
+        await operation(request.match_info["call_id"], actor=_actor(request), key=_key(request, name))
     )
-    return json_response(result)
+
+
+async def hold(request: web.Request) -> web.Response:
+    return await _bodiless(request, _svc(request).holds.hold, "hold")
 
 
 async def resume(request: web.Request) -> web.Response:
-    result = await _svc(request).holds.resume(
-        request.match_info["call_id"], actor=_actor(request), key=_key(request, "resume")
-    )
-    return json_response(result)
+    return await _bodiless(request, _svc(request).holds.resume, "resume")
 
 
 async def hang_up(request: web.Request) -> web.Response:
-    result = await _svc(request).holds.hang_up(
-        request.match_info["call_id"], actor=_actor(request), key=_key(request, "hangup")
-    )
-    return json_response(result)
+    return await _bodiless(request, _svc(request).holds.hang_up, "hangup")
 
 
 async def link_ticket(request: web.Request) -> web.Response:
