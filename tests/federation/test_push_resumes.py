@@ -86,7 +86,8 @@ async def test_district_down_mid_push_catches_up_with_nothing_lost_or_doubled(
 
             async def mirrored() -> list[Any] | None:  # acting on receipts follows storing them
                 items = (await city.ok("admin", "GET", "/federation/mirror?peer=hanbin"))["items"]
-                return items if {m["status"] for m in items} == {"dispatched"} else None
+                done = len(items) == len(numbers) and {m["status"] for m in items} == {"dispatched"}
+                return items if done else None  # all three, not just the first ones applied
 
             mirror = await eventually(mirrored, "the district's tickets mirrored at the city")
             assert sorted(m["number"] for m in mirror) == sorted(numbers)
