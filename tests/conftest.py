@@ -17,7 +17,6 @@ from gateway.tickets.service import TicketService
 from tests.tickets.support import SH, FakeClock, make_service
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG_URL")
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 @pytest.fixture(autouse=True)

@@ -53,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _captures_dir() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "shared" / "ami_captures").is_dir():
-            return parent / "shared" / "ami_captures"
-    raise SystemExit("bench ami needs ../shared/ami_captures (the recorded Asterisk sessions)")
+    # The recorded sessions are test data of the repository: the bench runs from a checkout.
+    captures = Path(__file__).resolve().parents[2] / "tests" / "data" / "ami"
+    if not captures.is_dir():
+        raise SystemExit(f"bench ami needs the recorded Asterisk sessions in {captures} (run it from a checkout)")
+    return captures
 
 
 def build_stream(copies: int) -> tuple[bytes, int]:

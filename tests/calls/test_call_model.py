@@ -1,4 +1,4 @@
-"""The call model rebuilt from real Asterisk 22 sessions (../shared/ami_captures) and scripted sequences."""
+"""The call model rebuilt from real Asterisk 22 sessions (tests/data/ami) and scripted sequences."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import pytest_asyncio
 from pbx_ami import Ami
-from pbx_harness import Pbx, find_asterisk, new_pbx
+from pbx_harness import Pbx, find_asterisk, missing_sounds, new_pbx
 from pbx_sipp import SippRunner, find_sipp
 
 StartPbx = Callable[..., Awaitable[Pbx]]
@@ -29,6 +29,8 @@ async def start_pbx() -> AsyncIterator[StartPbx]:
                     "or set ASTERISK_BIN")
     if find_sipp() is None:
         pytest.skip("SIPp not found: install the Debian package sip-tester (./dev does)")
+    if problem := missing_sounds(binary):
+        pytest.fail(problem)
     started: list[Pbx] = []
 
     async def start(**globals_: str) -> Pbx:
@@ -55,6 +57,8 @@ async def module_pbx() -> AsyncIterator[Pbx]:
                     "or set ASTERISK_BIN")
     if find_sipp() is None:
         pytest.skip("SIPp not found: install the Debian package sip-tester (./dev does)")
+    if problem := missing_sounds(binary):
+        pytest.fail(problem)
     pbx = new_pbx(binary)
     print(f"Asterisk run directory: {pbx.root}")
     try:

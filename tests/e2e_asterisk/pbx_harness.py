@@ -68,6 +68,26 @@ def data_dirs(binary: Path) -> dict[str, Path]:
     return found
 
 
+# Prompts the shipped configuration plays in the tests: features.conf (transfer beeps) and Atxfer's own prompts.
+REQUIRED_SOUNDS = ("beep", "beeperr", "pbx-transfer", "pbx-invalid")
+SOUND_FORMATS = (".wav", ".gsm", ".ulaw", ".alaw", ".sln", ".g722")
+
+
+def missing_sounds(binary: Path) -> str | None:
+    """Why the sounds this configuration plays cannot be found (None when they can): Asterisk looks in
+    <astdatadir>/sounds/en, which on Debian is a link that only asterisk-core-sounds-en creates."""
+    sounds = data_dirs(binary).get("sounds")
+    if sounds is None:
+        return "no Asterisk sounds directory found: install asterisk-core-sounds-en (./dev does)"
+    english = sounds / "en"
+    missing = [name for name in REQUIRED_SOUNDS
+               if not any((english / (name + ext)).exists() for ext in SOUND_FORMATS)]
+    if missing:
+        return (f"Asterisk prompts {', '.join(missing)} missing from {english}: install the Debian package "
+                "asterisk-core-sounds-en (it creates the sounds/en link; -wav alone does not), as ./dev does")
+    return None
+
+
 def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind((host, 0))

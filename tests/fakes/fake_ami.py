@@ -1,7 +1,7 @@
 """A fake Asterisk Manager Interface: an asyncio TCP server speaking the real wire format.
 
 It sends the banner, checks Login, answers actions by ActionID (scriptable per action), and pushes events:
-replayed from the real captures in ../shared/ami_captures (whole or cut short), or scripted with
+replayed from the real captures in tests/data/ami (whole or cut short), or scripted with
 ``frame()`` in the same format. Tests can cut connections, go silent (half-open TCP), restart "Asterisk"
 (forget channels and queue members), and send out-of-order, unknown or malformed frames.
 """
@@ -18,16 +18,7 @@ EOL = "\r\n"
 BANNER = "Asterisk Call Manager/11.0.0"
 
 
-def _find_captures() -> Path:
-    # ../shared/ami_captures beside the checkout (the main repository or a worktree of it).
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "ami_captures"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("shared/ami_captures not found above " + str(Path(__file__).parent))
-
-
-CAPTURES = _find_captures()
+CAPTURES = Path(__file__).resolve().parents[1] / "data" / "ami"  # recorded from Asterisk 22.10.1
 
 Fields = dict[str, Any]
 # A handler gets (session, action) and returns the reply fields (ActionID is added) and, for list

@@ -1,7 +1,7 @@
 """Scripted AMI event sequences in the shape of the real captures (same event names and fields).
 
 Each function returns a list of event dicts; ``FakeAmi.emit(*events)`` puts them on the wire.
-The field sets follow ../shared/ami_captures (Asterisk 22.10.1); sequences the captures do not cover
+The field sets follow tests/data/ami (Asterisk 22.10.1); sequences the captures do not cover
 (BlindTransfer, ConfBridge, UserEvent) follow the Asterisk 22 AMI event documentation.
 """
 
