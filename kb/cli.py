@@ -37,23 +37,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = kb_sub.add_parser("import", help="import entries from a CSV, JSON or XLSX file (as the platform)")
     add_config_argument(p)
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the file to read")
     p.add_argument("--format", choices=FORMATS, help="default: the file's extension")
     p.add_argument("--strict", action="store_true", help="import nothing if any row is rejected")
     p.set_defaults(func=lambda a: asyncio.run(_import(a)))
 
     p = kb_sub.add_parser("export", help="export entries to a CSV, JSON or XLSX file")
     add_config_argument(p)
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the file to write")
     p.add_argument("--format", choices=FORMATS, help="default: the file's extension")
     p.add_argument("--include-inactive", action="store_true", help="also expired and retired entries")
     p.set_defaults(func=lambda a: asyncio.run(_export(a)))
 
     p = kb_sub.add_parser("search", help="search as an agent would")
     add_config_argument(p)
-    p.add_argument("query")
-    p.add_argument("--region", action="append", default=[])
-    p.add_argument("--limit", type=int, default=5)
+    p.add_argument("query", help="the question, in Chinese words")
+    p.add_argument("--region", action="append", default=[], help="repeatable: prefer entries of this region")
+    p.add_argument("--limit", type=int, default=5, help="how many answers")
     p.set_defaults(func=lambda a: asyncio.run(_search(a)))
 
 

@@ -6,8 +6,7 @@ import argparse
 import asyncio
 
 from gateway.auth.tokens import KINDS, SCOPES, TokenStore
-from gateway.config import load_settings
-from gateway.db import create_engine, session_factory, upgrade
+from gateway.db.cli import cli_database
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,15 +16,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_config_argument(p)
     actions = p.add_subparsers(dest="tokens_action", required=True)
     c = actions.add_parser("create", help="create a token (printed once)")
-    c.add_argument("--kind", choices=KINDS, required=True)
+    c.add_argument("--kind", choices=KINDS, required=True, help="who holds the token: agent, unit, admin or peer")
     c.add_argument("--subject", required=True, help="agent id, unit id, admin name or peer platform id")
     c.add_argument("--scope", action="append", choices=SCOPES, help="repeatable; default depends on kind")
     c.add_argument("--territory", help="remote seats: restrict to tickets of this region")
-    c.add_argument("--label", default="")
+    c.add_argument("--label", default="", help="a note shown by tokens list")
     ls = actions.add_parser("list", help="list tokens (never their secrets)")
     ls.add_argument("--all", action="store_true", help="include revoked tokens")
     r = actions.add_parser("revoke", help="revoke a token by id")
-    r.add_argument("token_id")
+    r.add_argument("token_id", help="the id printed by tokens create / tokens list")
     p.set_defaults(func=run)
 
 
@@ -34,12 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade(engine)
-        store = TokenStore(session_factory(engine))
+    async with cli_database(args.config) as (_settings, sessions):
+        store = TokenStore(sessions)
         if args.tokens_action == "create":
             row, token = await store.create(args.kind, args.subject, args.scope, label=args.label,
                                             territory=args.territory)
@@ -53,6 +48,4 @@ async def _run(args: argparse.Namespace) -> int:
         else:
             row = await store.revoke(args.token_id)
             print(f"revoked {row.id} ({row.kind} {row.subject})")
-    finally:
-        await engine.dispose()
     return 0

@@ -32,10 +32,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = policies.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("list", help="the available packs").set_defaults(func=run_list)
     show = actions.add_parser("show", help="one pack, resolved over national, as JSON")
-    show.add_argument("id")
+    show.add_argument("id", help="pack id, e.g. qingyang (see: hotline policies list)")
     show.set_defaults(func=run_show)
     bench = actions.add_parser("bench", help="time deadline arithmetic over many tickets")
-    bench.add_argument("--tickets", type=int, default=5000)
+    bench.add_argument("--tickets", type=int, default=5000, help="tickets whose deadlines are computed")
     bench.set_defaults(func=run_bench)
 
 

@@ -24,10 +24,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_config_argument(p)
     actions = p.add_subparsers(dest="reports_action", required=True)
     b = actions.add_parser("build", help="build one report")
-    b.add_argument("--period", choices=PERIODS, default="month")
+    b.add_argument("--period", choices=PERIODS, default="month", help="the period the report covers (default: month)")
     b.add_argument("--start", type=date.fromisoformat, help="first day (default: the last ended period)")
     b.add_argument("--unit", help="a unit's report instead of the platform's")
-    b.add_argument("--format", choices=("html", "xlsx", "csv", "json"), default="html")
+    b.add_argument("--format", choices=("html", "xlsx", "csv", "json"), default="html",
+                   help="output format (default: html)")
     b.add_argument("--out", type=Path, help="file to write (default: standard output; required for xlsx)")
     p.set_defaults(func=run)
 

@@ -33,8 +33,8 @@ Stats = tuple[int, float, float, float]  # requests, per second, p50 ms, p99 ms
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("api", help="unit callbacks/s and p99 over HTTP vs a bare aiohttp endpoint")
-    p.add_argument("--tickets", type=int, default=200)
-    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--tickets", type=int, default=200, help="tickets worked through sign and reply")
+    p.add_argument("--concurrency", type=int, default=8, help="requests in flight at once")
     p.add_argument("--pg-url", help="PostgreSQL URL (default: $HOTLINE_TEST_PG_URL; skipped if unset)")
     p.set_defaults(func=run)
 
