@@ -92,6 +92,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above
     if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
         log.warning("%s", advice)
+    app.router.add_get("/", to_consoles)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
@@ -149,6 +150,10 @@ async def follow_up(app: web.Application) -> AsyncIterator[None]:
     yield
     for stop in unsubscribe:
         stop()
+
+
+async def to_consoles(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/console/")
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
+import signal
 
 from aiohttp import web
 
 from gateway.app import create_app
-from gateway.config import load_settings
+from gateway.config import Settings, load_settings
+from gateway.listening import bind_errors
 
 log = logging.getLogger(__name__)
+SHUTDOWN_TIMEOUT = 10.0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,11 +35,37 @@ def run(args: argparse.Namespace) -> int:
     if args.port:
         settings.http.port = args.port
     logging.getLogger().setLevel(settings.log_level.upper())
-    app = create_app(settings)
-    log.info("serving on http://%s:%d (data in %s)", settings.http.host, settings.http.port,
-             settings.data_dir.resolve())
-    # run_app installs SIGINT/SIGTERM handlers and runs every cleanup_ctx on the way out.
-    web.run_app(app, host=settings.http.host, port=settings.http.port, print=None,
-                shutdown_timeout=10)
+    asyncio.run(serve(settings))
     log.info("stopped")
     return 0
+
+
+async def serve(settings: Settings) -> None:
+    """Start everything, then listen, then say where: the URLs are logged only once they answer."""
+    runner = web.AppRunner(create_app(settings), shutdown_timeout=SHUTDOWN_TIMEOUT)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await runner.setup()  # every cleanup_ctx: database, AMI, FastAGI, AudioSocket … (ConfigError stops here)
+        site = web.TCPSite(runner, settings.http.host, settings.http.port)
+        with bind_errors("the HTTP API and consoles", settings.http.host, settings.http.port, "http.port",
+                         " (or give --port)"):
+            await site.start()
+        base = _base_url(settings)
+        log.info("ready: consoles %s/console/  API reference %s/api/v1/docs  metrics %s/metrics  (data in %s)",
+                 base, base, base, settings.data_dir.resolve())
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+        await runner.cleanup()
+
+
+def _base_url(settings: Settings) -> str:
+    host = settings.http.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host
+    return f"http://{shown}:{settings.http.port}"

@@ -19,6 +19,7 @@ from gateway.appkeys import BUS, CALENDAR, CLOCK, READINESS, SESSIONS
 from gateway.bus import EventBus
 from gateway.config import IvrSettings, Settings
 from gateway.errors import ConfigError
+from gateway.listening import bind_errors
 from gateway.policies import PolicyPack
 from gateway.tickets.appkeys import TICKETS
 from gateway.workcalendar import WorkCalendar
@@ -73,7 +74,9 @@ class IvrService:
     async def start(self, required: set[str]) -> None:
         self.deps.prompts.require(required)
         await self.load_recent_calls()
-        await self.server.start()
+        with bind_errors("the FastAGI voice entry", self.server.host, self.server.port, "ivr.port",
+                         " (and the dialplan's HOTLINE_AGI to match), or set ivr.enabled = false"):
+            await self.server.start()
 
     async def load_recent_calls(self) -> None:
         """Seed the repeat-caller index from the table; without it the rule starts from zero."""

@@ -22,6 +22,7 @@ from aiohttp import web
 from gateway.appkeys import BUS, READINESS, SESSIONS, SETTINGS
 from gateway.bus import EventBus
 from gateway.config import SpeechSettings
+from gateway.listening import bind_errors
 from gateway.speech import store
 from gateway.speech.audiosocket import AUDIO_RATE
 from gateway.speech.calls_link import CallSpeechLink
@@ -123,7 +124,9 @@ class SpeechService:
     # --- life cycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.address = await self.server.start(self.settings.host, self.settings.port)
+        with bind_errors("AudioSocket (live speech)", self.settings.host, self.settings.port, "speech.port",
+                         " (and the dialplan's HOTLINE_AUDIOSOCKET to match)"):
+            self.address = await self.server.start(self.settings.host, self.settings.port)
         self.postcall.start()
         self._spawn(self._load())
 

@@ -4,6 +4,7 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -60,7 +61,10 @@ async def test_serve_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
             proc.kill()
             await proc.wait()
     assert proc.returncode == 0, output.decode()
-    assert b"stopped" in output
+    text = output.decode()
+    assert "stopped" in text
+    # The URLs are announced once everything has started, not before.
+    assert text.index("database ready") < text.index(f"ready: consoles http://127.0.0.1:{port}/console/")
     assert (tmp_path / "data" / "hotline.sqlite3").exists()
 
 
@@ -77,3 +81,31 @@ async def test_pbx_down_is_degraded_not_unready(tmp_path: Path) -> None:
             await asyncio.sleep(0.05)
         assert resp.status == 200 and body["status"] == "degraded", body
         assert "AMI" in body["checks"]["pbx"] and body["checks"]["database"] == "ok"
+
+
+async def test_the_root_leads_to_the_consoles(tmp_path: Path) -> None:
+    app = create_app(load_settings(data_dir=tmp_path, ami={"enabled": False}))
+    async with TestClient(TestServer(app)) as client:
+        resp = await client.get("/", allow_redirects=False)
+        assert (resp.status, resp.headers["Location"]) == (302, "/console/")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("option", "setting"), [("HOTLINE_HTTP__PORT", "http.port"),
+                                                 ("HOTLINE_IVR__PORT", "ivr.port")])
+def test_a_busy_port_stops_start_up_with_one_line_naming_the_setting(
+        tmp_path: Path, option: str, setting: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path / "data"), "HOTLINE_AMI__ENABLED": "false",
+               "HOTLINE_IVR__ENABLED": "true",
+               "HOTLINE_HTTP__PORT": str(_free_port()), "HOTLINE_IVR__PORT": str(_free_port()), option: str(port)}
+        done = subprocess.run([sys.executable, "-m", "gateway", "serve"], env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"hotline serve: cannot listen on 127.0.0.1:{port}")
+    assert setting in last and option in last
