@@ -72,6 +72,28 @@ class AmiReply:
         return str(self.fields.get("Message", ""))
 
 
+class QuietRepeats:
+    """When to repeat a warning that stays true: at once, then after 1 min, 2, 4 … at most hourly."""
+
+    def __init__(self, first: float = 60.0, most: float = 3600.0) -> None:
+        self.interval, self.most = first, most
+        self._next: float | None = None
+        self._since = 0
+
+    def due(self, now: float) -> int | None:
+        """The number of occurrences since the last report when this one is to be reported, else None."""
+        self._since += 1
+        if self._next is None:
+            self._next = now + self.interval
+        elif now >= self._next:
+            self.interval = min(self.interval * 2, self.most)
+            self._next = now + self.interval
+        else:
+            return None
+        count, self._since = self._since, 0
+        return count
+
+
 def as_event(message: Message) -> AmiEvent:
     """A plain dict with Asterisk's own key spelling: faster than panoramisk's case-insensitive dict."""
     return {key: value for key, value in message._store.values()}
@@ -220,6 +242,7 @@ class AmiClient:
     async def _supervise(self) -> None:
         delay = self.settings.reconnect_delay
         where = f"{self.settings.host}:{self.settings.port}"
+        quiet = QuietRepeats()
         while not self._closing:
             try:
                 await self._connect_and_login()
@@ -227,10 +250,14 @@ class AmiClient:
                 self._drop()
                 reason = str(exc) or exc.__class__.__name__
                 self._problem = f"PBX link down: cannot reach AMI at {where} ({reason}); retrying"
-                log.warning("%s in %.1f s", self._problem, delay)
+                if (failed := quiet.due(time.monotonic())) is not None:
+                    again = f" ({failed} attempts since the last report)" if failed > 1 else ""
+                    log.warning("%s every %.0f s or less%s; next report in %.0f s", self._problem,
+                                self.settings.reconnect_max_delay, again, quiet.interval)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.reconnect_max_delay)
                 continue
+            quiet = QuietRepeats()
             delay = self.settings.reconnect_delay
             log.info("PBX link up: logged in to AMI at %s as %s", where, self.settings.username)
             watchdog = asyncio.create_task(self._watchdog(), name="ami-watchdog")

@@ -14,6 +14,7 @@ from gateway.calls.ami import (
     AsteriskRefused,
     AsteriskUnavailable,
     OutcomeUnknown,
+    QuietRepeats,
 )
 from tests.calls.conftest import fast_ami_settings
 from tests.fakes.fake_ami import FakeAmi, Reply, capture_frames, frame, parse_frames
@@ -188,3 +189,10 @@ async def test_a_line_break_in_a_value_cannot_inject_an_action(fake_ami: FakeAmi
     with pytest.raises(ValueError, match="line break"):
         await ami.send("Originate", {"Channel": "Local/1@x\r\nAction: Hangup"})
     assert fake_ami.actions("Hangup") == []
+
+
+def test_a_warning_that_stays_true_is_repeated_at_growing_intervals() -> None:
+    quiet = QuietRepeats(first=60, most=240)
+    reported = [(t, n) for t in range(0, 1000, 10) if (n := quiet.due(float(t))) is not None]
+    # at once, then 60 s later, then 120 s, then every 240 s; each report counts what it summarises
+    assert reported == [(0, 1), (60, 6), (180, 12), (420, 24), (660, 24), (900, 24)]
