@@ -142,10 +142,14 @@ def actor_of(request: web.Request) -> RequestActor:
     return actor
 
 
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def authorize(request: web.Request, kinds: Sequence[str], scope: str | None) -> RequestActor:
     actor = actor_of(request)
     if actor.kind not in kinds:
-        raise Forbidden(f"this needs a {' or '.join(kinds)} token; yours is a {actor.kind} token",
+        raise Forbidden(f"this needs {_a(' or '.join(kinds))} token; yours is {_a(actor.kind)} token",
                         error_id="wrong-token-kind")
     if not actor.allows(scope):
         raise Forbidden(f"your token lacks the '{scope}' scope", error_id="missing-scope")

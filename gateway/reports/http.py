@@ -8,22 +8,25 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from gateway.appkeys import CLOCK
 from gateway.errors import NotFound
 from gateway.http.api import actor_of, add_endpoints, endpoint
 from gateway.http.jsonio import json_response
 from gateway.reports.keys import REPORTS
 from gateway.reports.models import HotspotWarning
-from gateway.reports.periodic import PERIODS
+from gateway.reports.periodic import PERIODS, last_closed_start
 from gateway.reports.render import render_csv, render_html, render_xlsx
 
 ANY = ("agent", "admin", "unit")
+ALIASES = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year", "annual": "year"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ReportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: date = Field(description="first day of the period (a Monday, or the 1st of the month/quarter/year)")
+    start: date | None = Field(default=None, description="first day of the period (a Monday, or the 1st of the "
+                               "month/quarter/year); default: the last period that has ended")
     unit: str | None = Field(default=None, description="a unit's own report (units always get their own)")
     format: str = Field(default="json", pattern="^(json|html|xlsx|csv)$")
 
@@ -38,13 +41,14 @@ class WarningQuery(BaseModel):
 @endpoint("GET", "/reports/{period}", summary="周报/月报/季报/年报 per platform or unit: JSON, HTML, XLSX or CSV",
           kinds=ANY, scope="stats", query=ReportQuery, tags=("reports",))
 async def report(request: web.Request, q: ReportQuery) -> web.StreamResponse:
-    period = request.match_info["period"]
+    period = ALIASES.get(request.match_info["period"], request.match_info["period"])
     if period not in PERIODS:
         raise NotFound(f"no {period!r} report; periods: {', '.join(PERIODS)}", error_id="unknown-period")
     actor = actor_of(request)
     unit = actor.id if actor.kind == "unit" else q.unit
-    data = await request.app[REPORTS].build(period, q.start, unit)
-    name = f"{period}-{q.start.isoformat()}" + (f"-{unit}" if unit else "")
+    start = q.start or last_closed_start(period, request.app[CLOCK]())  # type: ignore[arg-type]
+    data = await request.app[REPORTS].build(period, start, unit)
+    name = f"{period}-{start.isoformat()}" + (f"-{unit}" if unit else "")
     if q.format == "html":
         return web.Response(text=render_html(data), content_type="text/html", charset="utf-8")
     if q.format == "csv":

@@ -139,3 +139,15 @@ async def test_scheduled_reports_are_made_once_and_pushed_to_the_parent(tmp_path
 async def _all(fetch: Any, n: int) -> Any:
     rows = await fetch()
     return rows if len(rows) == n else None
+
+
+async def test_without_a_start_the_report_is_of_the_last_period_that_ended(tmp_path: Path, clock: FakeClock) -> None:
+    async with running_gateway(tmp_path, clock) as api:
+        clock.set("2026-12-03T10:00:00")  # a Thursday (Shanghai): the last ended week began on Monday 11-23
+        weekly = await api.ok("admin", "GET", "/reports/weekly")
+        monthly = await api.ok("admin", "GET", "/reports/month")
+        assert (weekly["period"], weekly["start"]) == ("week", "2026-11-23")
+        assert (monthly["period"], monthly["start"]) == ("month", "2026-11-01")
+        unknown = await api.call("admin", "GET", "/reports/daily")
+        assert unknown.status == 404
+        assert "week, month, quarter, year" in (await unknown.json())["message"]

@@ -36,7 +36,9 @@ async def test_the_api_is_for_administrators(client: TestClient[web.Request, web
     anonymous = await client.get("/api/v1/webhooks/endpoints")
     assert anonymous.status == 401
     unit = await client.get("/api/v1/webhooks/deliveries", headers={"X-Test-Actor": "unit:water"})
-    assert (unit.status, (await unit.json())["error_id"]) == (403, "wrong-token-kind")
+    refused = await unit.json()
+    assert (unit.status, refused["error_id"]) == (403, "wrong-token-kind")
+    assert refused["message"] == "this needs an admin token; yours is a unit token"
 
 
 async def test_an_endpoint_needs_a_secret_outside_the_database(
