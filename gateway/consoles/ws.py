@@ -100,7 +100,7 @@ async def _viewer(request: web.Request, hello: dict[str, Any]) -> Viewer:
         limiter.failed(address)
         raise Refused(4401, "the API token is invalid or revoked")
     if actor.kind not in ("agent", "admin"):
-        raise Refused(4403, f"{'an' if actor.kind[:1] in 'aeiou' else 'a'} {actor.kind} token has no console stream")
+        raise Refused(4403, f"{'an' if actor.kind[:1] in 'aeio' else 'a'} {actor.kind} token has no console stream")
     known = request.app[SETTINGS].calls.experts
     groups = hello.get("expert_groups") or []
     if not isinstance(groups, list):

@@ -143,7 +143,7 @@ def actor_of(request: web.Request) -> RequestActor:
 
 
 def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
+    return ("an " if word[:1] in "aeio" else "a ") + word  # a unit, an agent, an admin
 
 
 def authorize(request: web.Request, kinds: Sequence[str], scope: str | None) -> RequestActor:
