@@ -45,8 +45,8 @@ class Deadlines:
         for name in ("dispatched_at", "clock_start", "sign_by", "due", "max_due", "return_by",
                      "extension_request_by", "forward_by", "emergency_response_by", "emergency_feedback_by"):
             value = getattr(self, name)
-            if value is not None:
-                body[name] = value.isoformat()
+            if value is not None or name == "max_due":  # null: unknown until the year's holidays are added
+                body[name] = value  # an instant: the JSON encoder shows it in the centre's time
         body["max_extensions"] = self.max_extensions
         body["limits"] = self.limits
         body["sources"] = self.sources

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -208,3 +210,13 @@ async def test_clock_driven_sweeps_deem_signed_and_escalate(api: Api, clock: Fak
     assert ticket["sla"]["level"] == "red" and ticket["supervise_level"] == 2
     actions = [e["action"] for e in (await api.ok("water", "GET", f"/tickets/{number}/timeline"))["items"]]
     assert actions[-2:] == ["deem_signed", "supervise"]
+
+
+async def test_every_instant_is_shown_in_the_centres_time(api: Api) -> None:
+    number = await dispatched(api)
+    await api.ok("water", "POST", f"/tickets/{number}/sign")
+    shown = [await api.ok("agent", "GET", f"/tickets/{number}"), await api.ok("water", "GET", "/tickets"),
+             await api.ok("agent", "GET", f"/tickets/{number}/timeline")]
+    instants = re.findall(r'"(\d{4}-\d\d-\d\dT[^"]+)"', json.dumps(shown))
+    assert len(instants) > 10
+    assert {i[-6:] for i in instants} == {"+08:00"}, instants

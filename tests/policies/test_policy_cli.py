@@ -111,3 +111,12 @@ def test_the_command_runs_as_a_process() -> None:
     assert json.loads(result.stdout)["due"] == "2026-12-02T10:00:00+08:00"
     bad = _hotline("sla", "--policy", "liaoyang", "--category", "help", "--dispatched", "tomorrow")
     assert bad.returncode == 2 and bad.stderr.strip().startswith("hotline sla:")
+
+
+def test_the_command_agrees_with_the_api_when_the_latest_due_date_reaches_a_year_without_holidays() -> None:
+    # 楚雄 complaint, 15 working days + 2 extensions: the latest due date lies in 2027 (no holiday data yet).
+    result = _hotline("sla", "--policy", "chuxiong", "--category", "投诉", "--dispatched", "2026-12-04T10:00:00+08:00")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["due"] == "2026-12-25T10:00:00+08:00"
+    assert shown["max_due"] is None and shown["limits"]["max_due"].startswith("unknown: no holiday data for 2027")
