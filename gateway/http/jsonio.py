@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-
 CENTRE_TIME = ZoneInfo("Asia/Shanghai")
 
 
