@@ -14,6 +14,7 @@ from gateway.appkeys import CLOCK, POLICY, SETTINGS
 from gateway.calls.service import CALLS
 from gateway.consoles.boards import sla_board, wallboard
 from gateway.consoles.keys import HUB
+from gateway.consoles.systems import systems
 from gateway.errors import Forbidden, NotFound
 from gateway.http.api import actor_of, add_endpoints, endpoint
 from gateway.http.jsonio import json_response
@@ -96,7 +97,14 @@ async def console_config(request: web.Request) -> web.Response:
         "pause_reasons": PAUSE_REASONS,
         "answer_target_seconds": settings.calls.answer_target_seconds,
         "timezone": settings.timezone,
+        "systems": await systems(request.app),
     })
+
+
+@endpoint("GET", "/console/systems", summary="Telephone system and live transcription states, in Chinese",
+          kinds=PLATFORM, tags=("consoles",))
+async def console_systems(request: web.Request) -> web.Response:
+    return json_response(await systems(request.app))
 
 
 @endpoint("GET", "/console/wallboard", summary="Wallboard: callers waiting, longest wait, agents by state, "
@@ -165,4 +173,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/console/", index)
     app.router.add_get("/console/{page}", page)
     app.router.add_get("/console/static/{name}", static_file)
-    add_endpoints(app, console_config, console_wallboard, console_sla_board, console_call, add_note, list_notes)
+    add_endpoints(app, console_config, console_systems, console_wallboard, console_sla_board, console_call, add_note,
+                  list_notes)

@@ -15,7 +15,7 @@ from gateway.speech.drafts import DraftBuilder
 from gateway.speech.extract import Segmenter
 from gateway.speech.lexicon import Lexicon, ResponsibilityList
 from tests.consoles.browser import Browser, require_browser
-from tests.consoles.support import Gateway, transcript_events
+from tests.consoles.support import Gateway, running_gateway, transcript_events
 from tests.fakes import scenarios
 
 pytestmark = pytest.mark.slow
@@ -244,3 +244,16 @@ async def replied_ticket(gateway: Gateway) -> None:
     await gateway.ok("agent", "POST", f"/tickets/{number}/dispatch", {"lead_unit": "water"})
     await gateway.ok("water", "POST", f"/tickets/{number}/sign")
     await gateway.ok("water", "POST", f"/tickets/{number}/reply", {"text": "已派人更换"})
+
+
+async def test_without_a_telephone_system_the_call_buttons_are_off_and_say_why(tmp_path: Path,
+                                                                               browser: Browser) -> None:
+    async with running_gateway(tmp_path, None) as gateway:
+        await browser.sign_in(gateway.url, gateway.tokens["agent"], "agent")
+        await browser.until("document.querySelector('#sys-pbx').dataset.up === 'no'")
+        assert "电话系统未接入" in await browser.text("#sys-pbx")
+        assert "实时转写未开启" in await browser.text("#sys-asr")
+        buttons = await browser.js("return [...document.querySelectorAll('#call .ops button')]"
+                                   ".map(b => [b.disabled, b.title])")
+        assert buttons and all(off and "电话系统" in why for off, why in buttons)
+        assert (await browser.text("#link")).startswith("页面推送")

@@ -81,3 +81,14 @@ async def test_the_sla_board_shows_tickets_turning_yellow_then_red_by_unit(tmp_p
         assert (unit["unit"], unit["name"], unit["red"]) == ("water", "县自来水公司", 1)
         assert unit["tickets"][0]["number"] == number and unit["tickets"][0]["level"] == "red"
         assert gateway.app[HUB].seq > 0  # the ticket events went through the hub
+
+
+async def test_the_pages_are_told_the_telephone_and_transcription_states_in_chinese(gateway: Gateway,
+                                                                                    tmp_path: Path) -> None:
+    up = await gateway.ok("agent", "GET", "/console/systems")
+    assert up["pbx"] == {"up": True, "zh": "电话系统已连接", "detail": None}
+    assert not up["asr"]["up"] and "未配置语音识别模型" in up["asr"]["zh"]
+    assert (await gateway.ok("agent", "GET", "/console/config"))["systems"] == up
+    async with running_gateway(tmp_path / "nopbx", None) as without:
+        down = await without.ok("agent", "GET", "/console/systems")
+    assert not down["pbx"]["up"] and "通话操作不可用" in down["pbx"]["zh"]

@@ -1,7 +1,7 @@
 // 话务员工作台: seat state, the current call, its live transcript and prefilled draft ticket, call
 // operations, ticket actions and knowledge-base suggestions. Every button calls the HTTP API.
-import { $, $$, act, api, debounce, fill, fmtTime, h, LiveSocket, say, signIn, signOutButton, STATE_ZH }
-  from "/console/static/common.js";
+import { $, $$, act, api, debounce, fill, fmtTime, h, LiveSocket, say, signIn, signOutButton, STATE_ZH,
+  watchSystems } from "/console/static/common.js";
 import { evidenceLines, flagItems, markedText } from "/console/static/draft.js";
 
 const LIVE = ["new", "queued", "ringing", "connected", "held", "consulting", "conference"];
@@ -17,6 +17,7 @@ async function main() {
   $("#header-actions").append(signOutButton());
   fillSelects();
   wireButtons();
+  watchSystems(state.config.systems, onSystems);
   window.__console = { state, socket: new LiveSocket({ onEvent, onResync: resync }).start() };
 }
 
@@ -36,6 +37,15 @@ function fillSelects() {
   for (const field of $$("#draft [name]")) {
     field.addEventListener("input", () => state.dirty.add(field.name));
   }
+}
+
+// Call operations need the telephone system: while it is down their buttons are off, and say why.
+function onSystems({ pbx, asr }) {
+  for (const button of $$("#call .ops button, #seat button")) {
+    button.disabled = !pbx.up;
+    button.title = pbx.up ? "" : pbx.zh;
+  }
+  if (!asr.up) $("#speech-note").textContent = asr.zh;
 }
 
 // ---- state from the API (first load, and after a resync) -----------------------------------------

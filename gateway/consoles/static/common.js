@@ -72,6 +72,15 @@ export function say(text, kind = "info") {
   line.dataset.kind = kind;
 }
 
+// Refusals an agent meets often, in Chinese; anything else shows the gateway's own message.
+const ERRORS_ZH = {
+  "asterisk-unavailable": "电话系统（Asterisk）未连接，请稍后再试或改用手工登记",
+  "asterisk-refused": "电话系统拒绝了该操作（通话可能已结束或已变化）",
+  "action-outcome-unknown": "电话系统未确认该操作是否完成，请查看通话状态后再试",
+  "speech-not-ready": "语音识别尚未就绪",
+  "unknown-agent": "座席未登记，请联系班长登记座席",
+};
+
 // Run a button's action: disabled + "…" while it runs, the result or the API's refusal on the status line.
 export async function act(button, label, action) {
   if (button) {
@@ -87,7 +96,7 @@ export async function act(button, label, action) {
     return result;
   } catch (err) {
     const code = err.errorId ? `（${err.errorId}）` : "";
-    say(`${label}失败：${err.message}${code}`, "error");
+    say(`${label}失败：${ERRORS_ZH[err.errorId] || err.message}${code}`, "error");
     return null;
   } finally {
     if (button) {
@@ -209,7 +218,25 @@ function link(state) {
   const el = $("#link");
   if (!el) return;
   el.dataset.state = state;
-  el.textContent = { online: "实时连接正常", reconnecting: "连接中断，正在重连…", offline: "未连接" }[state];
+  el.textContent = { online: "页面推送正常", reconnecting: "页面推送中断，正在重连…", offline: "页面推送未连接" }[state];
+  el.title = "本页面与网关之间的实时推送（不代表电话系统或转写的状态）";
+}
+
+// The telephone system and live transcription, as the gateway sees them: shown in the header, polled,
+// and handed to `onChange` so a page can disable what cannot work and say why.
+export function watchSystems(initial, onChange, every = 15000) {
+  const show = (systems) => {
+    for (const [name, s] of Object.entries(systems)) {
+      const el = $(`#sys-${name}`);
+      if (!el) continue;
+      el.dataset.up = s.up ? "yes" : "no";
+      el.textContent = s.zh;
+      el.title = s.detail || "";
+    }
+    onChange(systems);
+  };
+  show(initial);
+  setInterval(() => api("GET", "/console/systems").then(show, () => {}), every);
 }
 
 // Calls a function at most once per `ms`, after the last trigger (refreshing boards on bursts of events).
