@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from gateway.auth.tokens import KINDS, SCOPES, TokenStore
 from gateway.db.cli import cli_database
@@ -38,9 +39,9 @@ async def _run(args: argparse.Namespace) -> int:
         if args.tokens_action == "create":
             row, token = await store.create(args.kind, args.subject, args.scope, label=args.label,
                                             territory=args.territory)
-            print(token)
+            print(token)  # alone on standard output: TOKEN=$(hotline tokens create …) keeps just the token
             print(f"# id {row.id}, {row.kind} {row.subject}, scopes {','.join(row.scopes)} — store it now: "
-                  "it is not shown again")
+                  "it is not shown again", file=sys.stderr)
         elif args.tokens_action == "list":
             for row in await store.list(include_revoked=args.all):
                 state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
