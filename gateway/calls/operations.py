@@ -18,6 +18,7 @@ from gateway.bus import EventBus
 from gateway.calls.agents import AgentService
 from gateway.calls.ami import AmiClient, AsteriskUnavailable
 from gateway.calls.handoffs import WebhooksLookup, enqueue_handoff
+from gateway.calls.identifiers import EXTENSION, PHONE_NUMBER, TICKET_ID
 from gateway.calls.model import Call, CallModel, conference_room
 from gateway.calls.models import CallRecord, PoliceHandoff
 from gateway.config import CallSettings
@@ -223,8 +224,7 @@ class CallOperations:
         self, call_id: str, party: str, *, actor: str | None = None, key: str | None = None
     ) -> dict[str, Any]:
         """Move citizen and agent into a ConfBridge; ring the third party (a unit's staff or 110) into it."""
-        if not party.isdigit():
-            raise InvalidInput("the third party must be a phone number", error_id="invalid-number")
+        PHONE_NUMBER.check(party, "party")
 
         async def run() -> dict[str, Any]:
             self._require_ami()
@@ -376,8 +376,7 @@ class CallOperations:
     ) -> dict[str, Any]:
         if mode not in SPY_MODES:
             raise InvalidInput(f"mode must be one of {sorted(SPY_MODES)}", error_id="invalid-spy-mode")
-        if not supervisor.isalnum():
-            raise InvalidInput("supervisor must be an extension", error_id="invalid-extension")
+        EXTENSION.check(supervisor, "supervisor")
 
         async def run() -> dict[str, Any]:
             self._require_ami()
@@ -440,8 +439,8 @@ class CallOperations:
         into the voice-survey flow."""
         if kind not in ("callback", "survey"):
             raise InvalidInput("kind must be callback or survey", error_id="invalid-outbound-kind")
-        if not number.isdigit():
-            raise InvalidInput("number must be digits", error_id="invalid-number")
+        PHONE_NUMBER.check(number, "number")
+        TICKET_ID.optional(ticket_id, "ticket_id")
 
         async def run() -> dict[str, Any]:
             self._require_ami()
