@@ -31,11 +31,6 @@ RESULTS_KEPT = 5000
 SPY_MODES = {"listen", "whisper", "barge"}
 
 
-def recording_path(settings: CallSettings, call_id: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in call_id)
-    return str(settings.recording_dir / f"{safe}.wav")
-
-
 def recording_legs(recording: str) -> dict[str, str]:
     """The separate legs MixMonitor writes next to the mixed file. On the citizen's channel r() is the
     audio Asterisk *reads* from it (what the citizen says), t() what it *writes* to it (the agent)."""
@@ -406,25 +401,22 @@ class CallOperations:
 
         return await self.idempotent(key, run)
 
-    async def start_recording(self, call_id: str) -> str | None:
-        """MixMonitor on the citizen's leg: it follows that channel through transfers and conferences."""
+    def announce_recording(self, call_id: str) -> str | None:
+        """Publish ``call.recording`` once per call, when the citizen's leg shows its recording.
+
+        The dialplan (asterisk_conf ``hotline-record``) starts MixMonitor on the citizen's leg as it joins
+        the queue, with the separate legs of ``recording_legs``; it follows that channel through transfers
+        and conferences. The gateway does not start it over AMI: the MixMonitor action needs the AMI
+        ``system`` write class, which would also let the gateway's AMI user run shell commands."""
         call = self.model.get(call_id)
-        if call is None or not call.citizen_channel or call.recording:
-            return call.recording if call else None
-        path = recording_path(self.settings, call_id)
-        legs = recording_legs(path)
-        await self.ami.send(
-            "MixMonitor",
-            {
-                "Channel": call.citizen_channel,
-                "File": path,
-                "Options": f"r({legs['citizen']})t({legs['agent']})",  # for the speaker-labelled transcript
-            },
-            key=f"record/{call_id}",
-        )
-        call.recording = path
-        self.bus.publish("call.recording", **call.summary())
-        return path
+        if call is None or not call.recording:
+            if call is not None:
+                log.warning("call %s is not being recorded: is hotline-record in the dialplan?", call_id)
+            return None
+        if not call.recording_announced:
+            call.recording_announced = True
+            self.bus.publish("call.recording", **call.summary())
+        return call.recording
 
     async def originate(
         self,

@@ -57,7 +57,7 @@ async def test_gateway_ami_user_has_least_privilege(pbx: Pbx, ami: Ami) -> None:
     user = await pbx.cli("manager show user gateway")
     perms = dict(re.findall(r"(read|write) perm: (\S+)", user))
     assert set(perms["read"].split(",")) == {"system", "call", "agent", "user"}
-    assert set(perms["write"].split(",")) == {"system", "call", "agent", "originate", "reporting"}
+    assert set(perms["write"].split(",")) == {"call", "agent", "originate", "reporting"}
     # No CLI commands, no config access.
     refused = await ami.action("Command", Command="core show version")
     assert refused["Response"] == "Error"
