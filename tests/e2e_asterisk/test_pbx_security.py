@@ -7,6 +7,8 @@ live_dangerously = no (asterisk.conf) keeps dangerous functions away from AMI se
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+
 import pytest
 from pbx_ami import Ami
 from pbx_harness import Pbx
