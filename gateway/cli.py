@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "ivr.cli",
     "gateway.reports.cli",
     "gateway.federation.cli",
+    "gateway.calls.cli",
 )
 
 

@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 
 from gateway.app import create_app
+from gateway.calls.site_check import check_deployment
 from gateway.config import load_settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     if args.port:
         settings.http.port = args.port
     logging.getLogger().setLevel(settings.log_level.upper())
+    check_deployment(settings)  # no start with the placeholder secrets asterisk_conf/site ships
     app = create_app(settings)
     log.info("serving on http://%s:%d (data in %s)", settings.http.host, settings.http.port,
              settings.data_dir.resolve())
