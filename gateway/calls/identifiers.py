@@ -73,13 +73,14 @@ INTERFACE = Identifier(
     "invalid-interface",
 )
 # Words a person types (a pause reason, a seat's display name): letters of any script, digits, spaces
-# and light punctuation; no control characters, no ',', '|', '&', '$', '{', '}' that mean something to Asterisk.
-_WORDS = r"[\w\-.()' ]"
+# and light punctuation ('·' joins the parts of many names: 阿依古丽·买买提); no control characters, none of
+# ',' '|' '&' '$' '{' '}' ':' that mean something to Asterisk.
+_WORDS = r"[\w\-.()'· ]"
 PAUSE_REASON = Identifier(
-    "a pause reason of 1 to 64 letters, digits, spaces or - . ( ) '",
+    "a pause reason of 1 to 64 letters, digits, spaces or - . ( ) ' ·",
     re.compile(rf"(?=.*\w){_WORDS}{{1,64}}"),
     "invalid-pause-reason",
 )
 MEMBER_NAME = Identifier(
-    "a name of up to 64 letters, digits, spaces or - . ( ) '", re.compile(rf"{_WORDS}{{0,64}}"), "invalid-name"
+    "a name of up to 64 letters, digits, spaces or - . ( ) ' ·", re.compile(rf"{_WORDS}{{0,64}}"), "invalid-name"
 )

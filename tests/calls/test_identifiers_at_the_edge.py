@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.calls.identifiers import INTERFACE, PAUSE_REASON, PHONE_NUMBER
+from gateway.calls.identifiers import INTERFACE, MEMBER_NAME, PAUSE_REASON, PHONE_NUMBER, InvalidIdentifier
 from tests.calls.conftest import Env, answered
 
 # Issue 20, item 1, verbatim: an agent token put a second AMI action behind this ticket id.
@@ -91,3 +91,14 @@ def test_a_pause_reason_may_be_plain_words_in_any_script(reason: str) -> None:
 @pytest.mark.parametrize("interface", ["PJSIP/1001", "Local/1001@hotline-agents", "SIP/trunk-1"])
 def test_an_interface_is_one_device(interface: str) -> None:
     assert INTERFACE.check(interface, "interface") == interface
+
+
+@pytest.mark.parametrize("name", ["李娜", "阿依古丽·买买提", "O'Brien", "Agent 1001 (night)", ""])
+def test_a_seat_name_may_be_a_real_name(name: str) -> None:
+    assert MEMBER_NAME.check(name, "name") == name
+
+
+@pytest.mark.parametrize("value", ["李娜\u2028x", "a,b", "${SHELL(id)}", "a|b", "x\t", "a&b"])
+def test_words_never_carry_what_asterisk_would_read_as_syntax(value: str) -> None:
+    with pytest.raises(InvalidIdentifier):
+        MEMBER_NAME.check(value, "name")
