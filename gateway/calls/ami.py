@@ -21,7 +21,7 @@ import re
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,9 +71,11 @@ class OutcomeUnknown(Conflict):
 
 # AMI header names are plain words (Action, ActionID, ExtraContext, Variable …).
 _HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+# Cc: C0/C1 controls (CR, LF, NUL, TAB, NEL …); Zl/Zp: the Unicode line and paragraph separators.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
-def encode_action(fields: Mapping[str, Any] | Any) -> str:
+def encode_action(fields: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:
     """The one place an AMI frame is built: ``Name: value`` lines ending in an empty line.
 
     A list or tuple value is one line per item (several ``Variable:`` lines), a dict value one
@@ -117,10 +119,6 @@ def _scalar(name: str, value: Any) -> str:
     if any(unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in text):
         raise UnsafeAmiField(f"AMI header {name} contains a line break or another control character", field=name)
     return text
-
-
-# Cc: C0/C1 controls (CR, LF, NUL, TAB, NEL …); Zl/Zp: the Unicode line and paragraph separators.
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
 @dataclass(slots=True)
@@ -288,7 +286,7 @@ class AmiClient:
         while not self._closing:
             try:
                 await self._connect_and_login()
-            except (OSError, TimeoutError, ConnectionError, AsteriskRefused) as exc:
+            except (OSError, TimeoutError, ConnectionError, AsteriskRefused, UnsafeAmiField) as exc:
                 self._drop()
                 reason = str(exc) or exc.__class__.__name__
                 self._problem = f"PBX link down: cannot reach AMI at {where} ({reason}); retrying"
@@ -414,7 +412,7 @@ class AmiClient:
         self._keys[key] = _Keyed(future, time.monotonic())
         try:
             reply = await self._send_checked(action, fields, reply_within)
-        except (NotSent, AsteriskRefused) as exc:
+        except (NotSent, AsteriskRefused, UnsafeAmiField) as exc:
             # Asterisk did nothing: forget the key so a retry may run; concurrent waiters share the error.
             del self._keys[key]
             _fail(future, exc)

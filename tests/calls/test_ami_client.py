@@ -221,6 +221,16 @@ async def test_an_unsafe_field_of_any_type_is_refused_and_nothing_is_written(
     assert [a["Action"] for a in fake_ami.received] == ["Login", "Ping"]
 
 
+async def test_a_refused_keyed_action_can_be_sent_again_once_fixed(fake_ami: FakeAmi, ami: AmiClient) -> None:
+    bad = {"Channel": "Local/13800000000@hotline-outbound", "Variable": [f"HOTLINE_TICKET_ID={INJECTED_TICKET}"]}
+    for _ in range(2):  # the same key again: refused again, not left waiting for a reply that never comes
+        with pytest.raises(UnsafeAmiField):
+            await asyncio.wait_for(ami.send("Originate", bad, key="outbound-1"), 2)
+    reply = await ami.send("Originate", {**bad, "Variable": ["HOTLINE_TICKET_ID=T1"]}, key="outbound-1")
+    assert reply.fields["Response"] == "Success"
+    assert [a["Variable"] for a in fake_ami.actions("Originate")] == ["HOTLINE_TICKET_ID=T1"]
+
+
 def test_the_encoder_writes_one_line_per_list_item_and_dict_entry() -> None:
     frame = encode_action(
         {"Action": "Originate", "Priority": 1, "Async": True, "Variable": ["A=1", "B=2"], "Codecs": {"C": "x"}}
