@@ -149,7 +149,12 @@ class CallSettings(BaseModel):
     """Names shared with asterisk_conf/ (see gateway/calls/README.md)."""
 
     queues: list[str] = ["hotline"]
+    # Where the dialplan records (site/extensions.conf HOTLINE_RECORDING_DIR); the gateway takes each
+    # recording's path from the channel (MIXMONITOR_FILENAME), this is the directory's documented home.
     recording_dir: Path = Path("/var/spool/asterisk/monitor/hotline")
+    # The deployed Asterisk configuration (holding site/), if the gateway may read it: start-up is refused
+    # while a site secret is still a change-me placeholder (gateway/calls/site_check.py).
+    asterisk_conf_dir: Path | None = None
     wrapup_seconds: float = Field(default=30, ge=0)
     # 一键转接 targets: sub-centres (分中心 / 县区平台) and retained hotlines, dialled in hotline-transfer.
     transfer_targets: dict[str, str] = {"county-subcentre": "8001", "12315": "12315"}

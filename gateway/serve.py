@@ -11,6 +11,7 @@ import signal
 from aiohttp import web
 
 from gateway.app import create_app
+from gateway.calls.site_check import check_deployment
 from gateway.config import Settings, load_settings
 from gateway.listening import bind_errors
 
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if args.port:
         settings.http.port = args.port
     logging.getLogger().setLevel(settings.log_level.upper())
+    check_deployment(settings)  # no start with the placeholder secrets asterisk_conf/site ships
     asyncio.run(serve(settings))
     log.info("stopped")
     return 0

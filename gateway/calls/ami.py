@@ -19,8 +19,9 @@ import contextlib
 import logging
 import re
 import time
+import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 from gateway.config import AmiSettings
-from gateway.errors import Conflict, Unavailable
+from gateway.errors import Conflict, Unavailable, Unprocessable
 
 log = logging.getLogger(__name__)
 # panoramisk logs every message at DEBUG, which halves throughput: keep its logger quiet whatever root says.
@@ -42,6 +43,12 @@ LINK_DOWN = "GatewayLinkDown"
 _SURROGATES = re.compile("[\udc80-\udcff]")
 KEY_TTL = 3600.0
 KEY_LIMIT = 10_000
+
+
+class UnsafeAmiField(Unprocessable):
+    """A header name or value that cannot be written to AMI as one line: refused, nothing is sent."""
+
+    default_error_id = "unsafe-ami-field"
 
 
 class AsteriskUnavailable(Unavailable):
@@ -60,6 +67,58 @@ class AsteriskRefused(Conflict):
 
 class OutcomeUnknown(Conflict):
     default_error_id = "action-outcome-unknown"
+
+
+# AMI header names are plain words (Action, ActionID, ExtraContext, Variable …).
+_HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+# Cc: C0/C1 controls (CR, LF, NUL, TAB, NEL …); Zl/Zp: the Unicode line and paragraph separators.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+
+
+def encode_action(fields: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:
+    """The one place an AMI frame is built: ``Name: value`` lines ending in an empty line.
+
+    A list or tuple value is one line per item (several ``Variable:`` lines), a dict value one
+    ``key=value`` line per entry. Every name and every written text is checked for control characters
+    (CR and LF would end the header or the whole frame and let the rest be read as a second action;
+    NUL, tabs, NEL, U+2028 … have no business in AMI either): ``UnsafeAmiField`` before anything is
+    written, so a refused action sends nothing at all."""
+    items = fields.items() if isinstance(fields, Mapping) else fields
+    lines = []
+    for name, value in items:
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise UnsafeAmiField(f"AMI header name {name!r} is not a plain word", field=repr(name)[:80])
+        for text in _header_values(name, value):
+            lines.append(f"{name}: {text}")
+    return EOL.join(lines) + EOL + EOL
+
+
+def _header_values(name: str, value: Any) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [_scalar(name, item) for item in value]
+    if isinstance(value, Mapping):
+        out = []
+        for key, item in value.items():
+            key_text = _scalar(name, key)
+            if "=" in key_text:
+                raise UnsafeAmiField(f"AMI header {name}: variable name {key_text!r} contains '='", field=name)
+            out.append(f"{key_text}={_scalar(name, item)}")
+        return out
+    return [_scalar(name, value)]
+
+
+def _scalar(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int):
+        text = str(value)
+    else:
+        raise UnsafeAmiField(f"AMI header {name}: a {type(value).__name__} cannot be sent", field=name)
+    if any(unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in text):
+        raise UnsafeAmiField(f"AMI header {name} contains a line break or another control character", field=name)
+    return text
 
 
 @dataclass(slots=True)
@@ -104,6 +163,10 @@ class _Action(actions.Action):
     then on the event that closes it. panoramisk guesses from message text and hangs on QueueAdd/Atxfer."""
 
     on_reply: Callable[[AmiReply], None] | None = None  # runs synchronously, before later frames
+    frame: str = ""  # encode_action() of the fields: what goes on the wire
+
+    def __str__(self) -> str:
+        return self.frame
 
     def add_message(self, message: Message) -> bool:
         self.responses.append(message)
@@ -246,7 +309,7 @@ class AmiClient:
         while not self._closing:
             try:
                 await self._connect_and_login()
-            except (OSError, TimeoutError, ConnectionError, AsteriskRefused) as exc:
+            except (OSError, TimeoutError, ConnectionError, AsteriskRefused, UnsafeAmiField) as exc:
                 self._drop()
                 reason = str(exc) or exc.__class__.__name__
                 self._problem = f"PBX link down: cannot reach AMI at {where} ({reason}); retrying"
@@ -376,7 +439,7 @@ class AmiClient:
         self._keys[key] = _Keyed(future, time.monotonic())
         try:
             reply = await self._send_checked(action, fields, reply_within)
-        except (NotSent, AsteriskRefused) as exc:
+        except (NotSent, AsteriskRefused, UnsafeAmiField) as exc:
             # Asterisk did nothing: forget the key so a retry may run; concurrent waiters share the error.
             del self._keys[key]
             _fail(future, exc)
@@ -420,11 +483,9 @@ class AmiClient:
         protocol = self._protocol
         if protocol is None or protocol.closed:
             raise ConnectionResetError("not connected")
-        for name, value in fields.items():
-            # A CR or LF inside a value would let a caller-supplied number inject a second AMI action.
-            if any(ch in str(value) for ch in "\r\n") or any(ch in name for ch in "\r\n:"):
-                raise ValueError(f"AMI field {name!r} contains a line break")
+        encode_action(fields)  # refuses an unsafe field before panoramisk registers or writes anything
         action = _Action(fields, as_list=False)
+        action.frame = encode_action(action.items())  # the same fields plus the ActionID panoramisk added
         action.on_reply = on_reply
         future = protocol.send(action, as_list=False)
         try:

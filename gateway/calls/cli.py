@@ -1,14 +1,17 @@
-"""``hotline agents add|list``: the seats (话务员) the queues ring; logging in is the console's job."""
+"""``hotline agents add|list``: the seats (话务员) the queues ring; logging in is the console's job.
+``hotline pbx check``: refuse a deployed Asterisk configuration that still has placeholder secrets."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import re
+from pathlib import Path
 
 from sqlalchemy import select
 
 from gateway.calls.models import AgentRecord
+from gateway.calls.site_check import default_secrets
 from gateway.db.base import utcnow
 from gateway.db.cli import cli_database
 from gateway.errors import Conflict, InvalidInput
@@ -33,6 +36,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls = actions.add_parser("list", help="list seats with their state")
     add_config_argument(ls)
     p.set_defaults(func=lambda args: asyncio.run(_run(args)))
+
+    p = sub.add_parser("pbx", help="checks of the Asterisk configuration (asterisk_conf/)")
+    pbx_actions = p.add_subparsers(dest="pbx_action", required=True, metavar="ACTION")
+    c = pbx_actions.add_parser("check", help="fail (exit 2) while any site/ secret is a change-me placeholder")
+    c.add_argument("--conf-dir", type=Path, default=Path("/etc/asterisk"),
+                   help="the deployed configuration holding site/ (default /etc/asterisk)")
+    c.set_defaults(func=check_pbx)
+
+
+def check_pbx(args: argparse.Namespace) -> int:
+    found = default_secrets(args.conf_dir)
+    for secret in found:
+        print(f"{args.conf_dir / secret.file}: [{secret.section}] {secret.key} is a placeholder or empty")
+    if found:
+        print(f"{len(found)} default secret(s) left: set them before starting Asterisk")
+        return 2
+    print(f"{args.conf_dir / 'site'}: no default secrets")
+    return 0
 
 
 async def _run(args: argparse.Namespace) -> int:

@@ -1,6 +1,8 @@
 """HTTP API for the agent and supervisor consoles: /api/v1/calls/… and /api/v1/agents/….
 
-Callers authenticate with API tokens (agents and supervisors). An ``Idempotency-Key``
+Callers authenticate with API tokens (agents and supervisors). Every identifier that reaches Asterisk is
+checked against its pattern in ``identifiers.py`` here, before any AMI action (422 ``invalid-…``). An
+``Idempotency-Key``
 header makes a POST safe to resend: the same key returns the first result and sends no second AMI action.
 """
 
@@ -14,6 +16,17 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.calls.identifiers import (
+    AGENT_ID,
+    CALL_ID,
+    EXTENSION,
+    INTERFACE,
+    MEMBER_NAME,
+    PAUSE_REASON,
+    PHONE_NUMBER,
+    QUEUE,
+    TICKET_ID,
+)
 from gateway.calls.kpi import queue_kpis
 from gateway.calls.models import CallRecord, PoliceHandoff
 from gateway.calls.service import CALLS, CallsService
@@ -74,6 +87,10 @@ def add_routes(app: web.Application) -> None:
 def _guard(handler: Any, kinds: tuple[str, ...], own_seat: bool) -> Any:
     async def guarded(request: web.Request) -> web.StreamResponse:
         actor = authorize(request, kinds, "calls")
+        if "call_id" in request.match_info:
+            CALL_ID.check(request.match_info["call_id"], "call_id")
+        if "agent_id" in request.match_info:
+            AGENT_ID.check(request.match_info["agent_id"], "agent_id")
         if own_seat and actor.kind == "agent" and actor.id != request.match_info["agent_id"]:
             raise Forbidden("an agent can only change its own seat", error_id="not-your-seat")
         return await handler(request)
@@ -206,7 +223,7 @@ async def conference(request: web.Request) -> web.Response:
     body = await _body(request)
     result = await _svc(request).operations.start_conference(
         request.match_info["call_id"],
-        _text(body, "party"),
+        PHONE_NUMBER.check(_text(body, "party"), "party"),
         actor=_actor(request),
         key=_key(request, "conference"),
     )
@@ -250,7 +267,8 @@ async def hang_up(request: web.Request) -> web.Response:
 
 async def link_ticket(request: web.Request) -> web.Response:
     body = await _body(request)
-    result = await _svc(request).operations.link_ticket(request.match_info["call_id"], _text(body, "ticket_id"))
+    ticket_id = TICKET_ID.check(_text(body, "ticket_id"), "ticket_id")
+    result = await _svc(request).operations.link_ticket(request.match_info["call_id"], ticket_id)
     return json_response(result)
 
 
@@ -258,9 +276,9 @@ async def outbound(request: web.Request) -> web.Response:
     body = await _body(request)
     result = await _svc(request).operations.originate(
         _text(body, "kind"),
-        _text(body, "number"),
-        agent_id=body.get("agent_id"),
-        ticket_id=body.get("ticket_id"),
+        PHONE_NUMBER.check(_text(body, "number"), "number"),
+        agent_id=AGENT_ID.optional(body.get("agent_id"), "agent_id"),
+        ticket_id=TICKET_ID.optional(body.get("ticket_id"), "ticket_id"),
         key=_key(request, "outbound"),
     )
     return json_response(result, status=202)
@@ -273,7 +291,7 @@ async def kpi(request: web.Request) -> web.Response:
         svc.recorder.sessions,
         since=_time(request, "since"),
         until=_time(request, "until"),
-        queue=request.query.get("queue"),
+        queue=QUEUE.optional(request.query.get("queue"), "queue"),
         answer_target=target,
     )
     return json_response({"queues": rows})
@@ -320,20 +338,20 @@ async def get_agent(request: web.Request) -> web.Response:
 async def register_agent(request: web.Request) -> web.Response:
     body = await _body(request)
     queues = body.get("queues")
-    if queues is not None and (not isinstance(queues, list) or not all(isinstance(q, str) for q in queues)):
-        raise InvalidInput("'queues' must be a list of queue names", error_id="invalid-queues")
     view = await _svc(request).agents.register(
         request.match_info["agent_id"],
-        name=str(body.get("name", "")),
-        interface=body.get("interface"),
-        queues=queues,
+        name=MEMBER_NAME.check(body.get("name", ""), "name"),
+        interface=INTERFACE.optional(body.get("interface"), "interface"),
+        queues=None if queues is None else QUEUE.check_list(queues, "queues"),
     )
     return json_response(view)
 
 
 async def agent_login(request: web.Request) -> web.Response:
     body = await _body(request)
-    return json_response(await _svc(request).agents.login(request.match_info["agent_id"], body.get("queues")))
+    queues = body.get("queues")
+    served = None if queues is None else QUEUE.check_list(queues, "queues")
+    return json_response(await _svc(request).agents.login(request.match_info["agent_id"], served))
 
 
 async def agent_logout(request: web.Request) -> web.Response:
@@ -342,7 +360,8 @@ async def agent_logout(request: web.Request) -> web.Response:
 
 async def agent_pause(request: web.Request) -> web.Response:
     body = await _body(request)
-    return json_response(await _svc(request).agents.pause(request.match_info["agent_id"], _text(body, "reason")))
+    reason = PAUSE_REASON.check(_text(body, "reason"), "reason")
+    return json_response(await _svc(request).agents.pause(request.match_info["agent_id"], reason))
 
 
 async def agent_ready(request: web.Request) -> web.Response:
@@ -351,9 +370,7 @@ async def agent_ready(request: web.Request) -> web.Response:
 
 async def agent_queues(request: web.Request) -> web.Response:
     body = await _body(request)
-    queues = body.get("queues")
-    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
-        raise InvalidInput("'queues' must be a list of queue names", error_id="invalid-queues")
+    queues = QUEUE.check_list(body.get("queues"), "queues")
     return json_response(await _svc(request).agents.set_queues(request.match_info["agent_id"], queues))
 
 
@@ -361,7 +378,7 @@ async def spy(request: web.Request) -> web.Response:
     body = await _body(request)
     result = await _svc(request).operations.spy(
         request.match_info["agent_id"],
-        _text(body, "supervisor"),
+        EXTENSION.check(_text(body, "supervisor"), "supervisor"),
         _text(body, "mode"),
         key=_key(request, "spy"),
     )

@@ -59,7 +59,8 @@ class Call:
     remote_call_id: str | None = None
     ticket_id: str | None = None
     conference: str | None = None
-    recording: str | None = None
+    recording: str | None = None  # MIXMONITOR_FILENAME: the dialplan (hotline-record) starts it
+    recording_announced: bool = False  # call.recording was published
     speech_id: str | None = None
     started_at: datetime = field(default_factory=utcnow)
     queued_at: datetime | None = None
@@ -284,6 +285,7 @@ class CallModel:
         # The live-speech stream of this call (AudioSocket UUID), so the speech service can tell calls apart.
         call.speech_id = chan_vars(e).get("HOTLINE_SPEECH_ID") or call.speech_id
         call.remote_call_id = chan_vars(e).get("HOTLINE_REMOTE_CALL_ID") or call.remote_call_id
+        call.recording = chan_vars(e).get("MIXMONITOR_FILENAME") or call.recording
         out.append(
             (
                 "call.offered",

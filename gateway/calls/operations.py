@@ -18,6 +18,7 @@ from gateway.bus import EventBus
 from gateway.calls.agents import AgentService
 from gateway.calls.ami import AmiClient, AsteriskUnavailable
 from gateway.calls.handoffs import WebhooksLookup, enqueue_handoff
+from gateway.calls.identifiers import EXTENSION, PHONE_NUMBER, TICKET_ID
 from gateway.calls.model import Call, CallModel, conference_room
 from gateway.calls.models import CallRecord, PoliceHandoff
 from gateway.config import CallSettings
@@ -28,11 +29,6 @@ log = logging.getLogger(__name__)
 
 RESULTS_KEPT = 5000
 SPY_MODES = {"listen", "whisper", "barge"}
-
-
-def recording_path(settings: CallSettings, call_id: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in call_id)
-    return str(settings.recording_dir / f"{safe}.wav")
 
 
 def recording_legs(recording: str) -> dict[str, str]:
@@ -223,8 +219,7 @@ class CallOperations:
         self, call_id: str, party: str, *, actor: str | None = None, key: str | None = None
     ) -> dict[str, Any]:
         """Move citizen and agent into a ConfBridge; ring the third party (a unit's staff or 110) into it."""
-        if not party.isdigit():
-            raise InvalidInput("the third party must be a phone number", error_id="invalid-number")
+        PHONE_NUMBER.check(party, "party")
 
         async def run() -> dict[str, Any]:
             self._require_ami()
@@ -376,8 +371,7 @@ class CallOperations:
     ) -> dict[str, Any]:
         if mode not in SPY_MODES:
             raise InvalidInput(f"mode must be one of {sorted(SPY_MODES)}", error_id="invalid-spy-mode")
-        if not supervisor.isalnum():
-            raise InvalidInput("supervisor must be an extension", error_id="invalid-extension")
+        EXTENSION.check(supervisor, "supervisor")
 
         async def run() -> dict[str, Any]:
             self._require_ami()
@@ -407,25 +401,22 @@ class CallOperations:
 
         return await self.idempotent(key, run)
 
-    async def start_recording(self, call_id: str) -> str | None:
-        """MixMonitor on the citizen's leg: it follows that channel through transfers and conferences."""
+    def announce_recording(self, call_id: str) -> str | None:
+        """Publish ``call.recording`` once per call, when the citizen's leg shows its recording.
+
+        The dialplan (asterisk_conf ``hotline-record``) starts MixMonitor on the citizen's leg as it joins
+        the queue, with the separate legs of ``recording_legs``; it follows that channel through transfers
+        and conferences. The gateway does not start it over AMI: the MixMonitor action needs the AMI
+        ``system`` write class, which would also let the gateway's AMI user run shell commands."""
         call = self.model.get(call_id)
-        if call is None or not call.citizen_channel or call.recording:
-            return call.recording if call else None
-        path = recording_path(self.settings, call_id)
-        legs = recording_legs(path)
-        await self.ami.send(
-            "MixMonitor",
-            {
-                "Channel": call.citizen_channel,
-                "File": path,
-                "Options": f"r({legs['citizen']})t({legs['agent']})",  # for the speaker-labelled transcript
-            },
-            key=f"record/{call_id}",
-        )
-        call.recording = path
-        self.bus.publish("call.recording", **call.summary())
-        return path
+        if call is None or not call.recording:
+            if call is not None:
+                log.warning("call %s is not being recorded: is hotline-record in the dialplan?", call_id)
+            return None
+        if not call.recording_announced:
+            call.recording_announced = True
+            self.bus.publish("call.recording", **call.summary())
+        return call.recording
 
     async def originate(
         self,
@@ -440,8 +431,8 @@ class CallOperations:
         into the voice-survey flow."""
         if kind not in ("callback", "survey"):
             raise InvalidInput("kind must be callback or survey", error_id="invalid-outbound-kind")
-        if not number.isdigit():
-            raise InvalidInput("number must be digits", error_id="invalid-number")
+        PHONE_NUMBER.check(number, "number")
+        TICKET_ID.optional(ticket_id, "ticket_id")
 
         async def run() -> dict[str, Any]:
             self._require_ami()

@@ -89,7 +89,7 @@ class CallPipeline:
         if self.recorder is not None and kind in SAVED:
             self.recorder.save(data)
         if kind in ("call.offered", "call.adopted") and data.get("direction") == "inbound":
-            self._side(self.operations.start_recording(data["call_id"]), f"record {data['call_id']}")
+            self.operations.announce_recording(data["call_id"])
         elif kind == "call.agent_completed" and data.get("agent_interface"):
             self.agents.start_wrapup(str(data["agent_interface"]))
         elif kind == "call.police_incoming":

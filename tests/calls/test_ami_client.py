@@ -15,6 +15,8 @@ from gateway.calls.ami import (
     AsteriskUnavailable,
     OutcomeUnknown,
     QuietRepeats,
+    UnsafeAmiField,
+    encode_action,
 )
 from tests.calls.conftest import fast_ami_settings
 from tests.fakes.fake_ami import FakeAmi, Reply, capture_frames, frame, parse_frames
@@ -185,10 +187,60 @@ async def test_chinese_caller_names_survive_split_reads_and_gbk(fake_ami: FakeAm
     assert second["CallerIDName"] == "李四"
 
 
-async def test_a_line_break_in_a_value_cannot_inject_an_action(fake_ami: FakeAmi, ami: AmiClient) -> None:
-    with pytest.raises(ValueError, match="line break"):
-        await ami.send("Originate", {"Channel": "Local/1@x\r\nAction: Hangup"})
-    assert fake_ami.actions("Hangup") == []
+# The ticket id of issue 20, as an agent token could post it to /api/v1/calls/outbound.
+INJECTED_TICKET = (
+    "T1\r\n\r\nAction: Originate\r\nChannel: Local/s@default\r\nApplication: System\r\n"
+    "Data: touch pwned\r\nActionID: x"
+)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"Variable": ["HOTLINE_KIND=survey", f"HOTLINE_TICKET_ID={INJECTED_TICKET}"]}, id="list value"),
+        pytest.param({"Variable": {"HOTLINE_TICKET_ID": INJECTED_TICKET}}, id="dict value"),
+        pytest.param({"Variable": {INJECTED_TICKET: "1"}}, id="dict key"),
+        pytest.param({"Channel": "Local/1@x\r\nAction: Hangup"}, id="str value"),
+        pytest.param({"Channel": "Local/1@x\nAction: Hangup"}, id="bare LF"),
+        pytest.param({"Channel": "Local/1@x\rAction: Hangup"}, id="bare CR"),
+        pytest.param({"Channel": "Local/1@x\x00"}, id="NUL"),
+        pytest.param({"Channel": "Local/1@x\x85Action: Hangup"}, id="NEL"),
+        pytest.param({"Channel": "Local/1@x\u2028Action: Hangup"}, id="line separator"),
+        pytest.param({"Data\r\nAction: Hangup\r\nX": "1"}, id="header name"),
+        pytest.param({"Channel: Local/2@x\r\nExten": "1"}, id="colon in name"),
+        pytest.param({"Priority": 1.5}, id="float"),
+        pytest.param({"Variable": [["nested"]]}, id="nested list"),
+    ],
+)
+async def test_an_unsafe_field_of_any_type_is_refused_and_nothing_is_written(
+    fake_ami: FakeAmi, ami: AmiClient, fields: dict[str, object]
+) -> None:
+    with pytest.raises(UnsafeAmiField) as refused:
+        await ami.send("Originate", {"Channel": "Local/13800000000@hotline-outbound", "Exten": "s", **fields})
+    assert refused.value.status == 422 and refused.value.error_id == "unsafe-ami-field"
+    await ami.send("Ping")  # the link is still in step: the next action gets its own reply
+    assert [a["Action"] for a in fake_ami.received] == ["Login", "Ping"]
+
+
+async def test_a_refused_keyed_action_can_be_sent_again_once_fixed(fake_ami: FakeAmi, ami: AmiClient) -> None:
+    bad = {"Channel": "Local/13800000000@hotline-outbound", "Variable": [f"HOTLINE_TICKET_ID={INJECTED_TICKET}"]}
+    for _ in range(2):  # the same key again: refused again, not left waiting for a reply that never comes
+        with pytest.raises(UnsafeAmiField):
+            await asyncio.wait_for(ami.send("Originate", bad, key="outbound-1"), 2)
+    reply = await ami.send("Originate", {**bad, "Variable": ["HOTLINE_TICKET_ID=T1"]}, key="outbound-1")
+    assert reply.fields["Response"] == "Success"
+    assert [a["Variable"] for a in fake_ami.actions("Originate")] == ["HOTLINE_TICKET_ID=T1"]
+
+
+def test_the_encoder_writes_one_line_per_list_item_and_dict_entry() -> None:
+    frame = encode_action(
+        {"Action": "Originate", "Priority": 1, "Async": True, "Variable": ["A=1", "B=2"], "Codecs": {"C": "x"}}
+    )
+    assert frame == (
+        "Action: Originate\r\nPriority: 1\r\nAsync: true\r\nVariable: A=1\r\nVariable: B=2\r\n"
+        "Codecs: C=x\r\n\r\n"
+    )
+    assert encode_action({"CallerIDName": "张三 (12345)"}) == "CallerIDName: 张三 (12345)\r\n\r\n"
 
 
 def test_a_warning_that_stays_true_is_repeated_at_growing_intervals() -> None:

@@ -166,7 +166,9 @@ class Pbx:
                 "site-manager-gateway": {"secret": self.ami_secret},
             },
             "rtp.conf": {"site-rtp": {"rtpstart": str(rtp_start), "rtpend": str(rtp_start + 98)}},
-            "extensions.conf": {"globals": self.extra_globals},
+            "extensions.conf": {
+                "globals": {"HOTLINE_RECORDING_DIR": str(self.recordings / "hotline"), **self.extra_globals}
+            },
         }
         for name, values in site.items():
             path = self.etc / "site" / name
@@ -195,8 +197,9 @@ class Pbx:
         for key, path in dirs.items():
             if key not in ("astetcdir", "astmoddir", "astdatadir", "astsbindir"):
                 Path(path).mkdir(parents=True, exist_ok=True)
-        lines = ["[directories]"] + [f"{key} => {path}" for key, path in dirs.items()]
-        lines += ["", "[options]", "verbose = 3", "documentation_language = en_US", ""]
+        # The shipped asterisk.conf holds only [options] (live_dangerously …); the directories are ours.
+        lines = ["[directories]"] + [f"{key} => {path}" for key, path in dirs.items()] + [""]
+        lines += [(CONF_DIR / "asterisk.conf").read_text(), "verbose = 3", "documentation_language = en_US", ""]
         (self.etc / "asterisk.conf").write_text("\n".join(lines))
 
     # -- process -----------------------------------------------------------------------------------

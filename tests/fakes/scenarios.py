@@ -75,6 +75,19 @@ def agent_channel(call_id: str, agent: str) -> str:
     return f"PJSIP/{agent}-{int(call_id.partition('.')[2]) + 1:08x}"
 
 
+RECORDING_DIR = "/var/spool/asterisk/monitor/hotline"
+
+
+def recording_of(call_id: str) -> str:
+    """Where the dialplan (hotline-record) records the citizen's leg, before it enters the queue."""
+    return f"{RECORDING_DIR}/{call_id}.wav"
+
+
+def recorded(call_id: str) -> Event:
+    """The channel variable a recorded citizen's leg carries on its events (manager.conf channelvars)."""
+    return {"ChanVariable": f"MIXMONITOR_FILENAME={recording_of(call_id)}"}
+
+
 def queued_call(call_id: str, *, citizen: str = "13800000000", queue: str = "hotline") -> list[Event]:
     cit = channel("", citizen_channel(call_id), call_id, call_id, caller=citizen)
     return [
@@ -90,6 +103,7 @@ def queued_call(call_id: str, *, citizen: str = "13800000000", queue: str = "hot
             "Event": "QueueCallerJoin",
             "Privilege": "agent,all",
             **cit,
+            **recorded(call_id),
             "Queue": queue,
             "Position": "1",
             "Count": "1",
@@ -226,7 +240,7 @@ def hold_requeued(call_id: str, *, reason: str = "agent-gone", queue: str = "hot
     return [
         {"Event": "MusicOnHoldStop", **cit},
         {"Event": "UserEvent", "Privilege": "user,all", **cit, "UserEvent": "HotlineHoldEnded", "Reason": reason},
-        {"Event": "QueueCallerJoin", **cit, "Queue": queue, "Position": "1", "Count": "1"},
+        {"Event": "QueueCallerJoin", **cit, **recorded(call_id), "Queue": queue, "Position": "1", "Count": "1"},
     ]
 
 
@@ -281,5 +295,5 @@ def police_entry(call_id: str, incident_id: str, *, caller: str = "110") -> list
             "UserEvent": "HotlinePolice",
             "IncidentId": incident_id,
         },
-        {"Event": "QueueCallerJoin", **cit, "Queue": "hotline", "Position": "1", "Count": "1"},
+        {"Event": "QueueCallerJoin", **cit, **recorded(call_id), "Queue": "hotline", "Position": "1", "Count": "1"},
     ]
