@@ -25,6 +25,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from gateway.appkeys import CALENDAR, CLOCK, SESSIONS, SETTINGS
 from gateway.calls.models import AgentRecord
@@ -47,6 +48,10 @@ log = logging.getLogger(__name__)
 AGENT_STATES = ("logged_out", "available", "paused", "wrapup")  # gateway/calls/models.py
 SLA_LEVELS = ("normal", "yellow", "red", "overdue")
 SURVEY_PENDING = "pending"
+# What SlaClock.state reads of a ticket (plus its assignments): not the texts, which can be long.
+SLA_COLUMNS = (Ticket.category, Ticket.urgent, Ticket.provincial, Ticket.reopen_count, Ticket.dispatched_at,
+               Ticket.clock_started_at, Ticket.sign_by, Ticket.signed_at, Ticket.due_at, Ticket.max_due_at,
+               Ticket.replied_at, Ticket.closed_at)
 CALENDAR_LOOKAHEAD_YEARS = 50  # far beyond any holiday data anyone publishes
 
 
@@ -140,8 +145,8 @@ class OperatorGauges(Collector):
     async def refresh(self) -> None:
         async with self._lock:
             now = self.app[CLOCK]()
-            if self._at is not None and now - self._at < self.ttl:
-                return
+            if self._at is not None and timedelta(0) <= now - self._at < self.ttl:
+                return  # (a clock stepped back refreshes too, rather than serve stale values until it catches up)
             gauges: list[Gauge] = []
             for name, source in self.sources.items():
                 try:
@@ -196,7 +201,8 @@ class OperatorGauges(Collector):
         now = self.app[CLOCK]()
         async with self.app[SESSIONS]() as session:
             rows = list(await session.scalars(
-                select(Ticket).where(Ticket.status.in_([s.value for s in HANDLING]))))
+                select(Ticket).options(load_only(*SLA_COLUMNS))
+                .where(Ticket.status.in_([s.value for s in HANDLING]))))
         # Working-time arithmetic per ticket: CPU work, kept off the event loop.
         levels = await asyncio.to_thread(tickets_by_sla_level, service.sla, rows, now)
         return [by_label("hotline_tickets_open", "Tickets under a unit's clock (dispatched or signed) by SLA "
