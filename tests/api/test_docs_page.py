@@ -66,8 +66,8 @@ def test_the_vendored_swagger_ui_carries_its_licence() -> None:
 
 @pytest.mark.slow
 async def test_swagger_ui_renders_the_operations_in_a_browser(api: Api, tmp_path: Path) -> None:
-    """A real Chromium: the operations of our document are shown, the page raised no error (a CSP refusal
-    is one), and every request the page made went to the gateway."""
+    """A real Chromium: the operations of our document are shown, one can be tried with a token, the page
+    raised no error (a CSP refusal is one), and every request the page made went to the gateway."""
     require_browser()
     browser = Browser(tmp_path / "chromium-profile")
     try:
@@ -77,6 +77,16 @@ async def test_swagger_ui_renders_the_operations_in_a_browser(api: Api, tmp_path
         paths = await browser.js("return [...document.querySelectorAll('.opblock-summary-path')]"
                                  ".map(e => e.getAttribute('data-path'))")
         assert "/api/v1/tickets/{number}/sign" in paths
+        # Try it out, with the bearer token given as the Authorize dialog would.
+        await browser.js("window.ui.preauthorizeApiKey('bearer', arguments[0])", api.tokens["agent"])
+        await browser.click("#operations-tickets-get_tickets .opblock-summary-control")
+        await browser.until("document.querySelector('#operations-tickets-get_tickets .try-out__btn')")
+        await browser.click("#operations-tickets-get_tickets .try-out__btn")
+        await browser.until("document.querySelector('#operations-tickets-get_tickets .execute')")
+        await browser.click("#operations-tickets-get_tickets .execute")
+        status = await browser.until("document.querySelector('#operations-tickets-get_tickets "
+                                     ".live-responses-table tbody .response-col_status')?.innerText")
+        assert status.strip() == "200"
         origins = await browser.js("return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
         assert origins and set(origins) == {base}
         await browser.screenshot("api-docs")
