@@ -106,10 +106,20 @@ async def test_open_tickets_move_through_the_sla_levels(api: Api, clock: FakeClo
 
 
 async def test_a_scrape_storm_is_served_from_the_cache(api: Api, clock: FakeClock) -> None:
+    gauges = api.app[OPERATOR_GAUGES]
     await scrape(api)
+    await api.ok("admin", "PUT", "/agents/a1001", {"name": "王芳"})
     await dispatch(api)
-    assert tickets_open(await scrape(api))["normal"] == 0  # within the cache period: the same values
-    clock.advance(seconds=api.app[OPERATOR_GAUGES].ttl.total_seconds())
+    samples = await scrape(api)  # within the cache period: the same values
+    assert samples[("hotline_agents", (("state", "logged_out"),))] == 0
+    assert tickets_open(samples)["normal"] == 0
+
+    clock.advance(seconds=gauges.ttl.total_seconds())
+    samples = await scrape(api)
+    assert samples[("hotline_agents", (("state", "logged_out"),))] == 1
+    assert tickets_open(samples)["normal"] == 0  # the SLA levels are costlier: cached for longer
+
+    clock.advance(seconds=gauges.ttls["tickets"].total_seconds())
     assert tickets_open(await scrape(api))["normal"] == 1
 
 
