@@ -14,7 +14,18 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from sqlalchemy import text
 
-from gateway.appkeys import ADVISORIES, BUS, CALENDAR, CLOCK, ENGINE, POLICY, READINESS, SESSIONS, SETTINGS
+from gateway.appkeys import (
+    ADVISORIES,
+    BUS,
+    CALENDAR,
+    CLOCK,
+    ENGINE,
+    POLICY,
+    READINESS,
+    SESSIONS,
+    SETTINGS,
+    SWITCHED_OFF,
+)
 from gateway.auth.middleware import LIMITER, TOKENS, FailedAuthLimiter, auth_middleware
 from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
@@ -24,6 +35,7 @@ from gateway.config import Settings
 from gateway.consoles import setup as setup_consoles
 from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.federation.wiring import setup as setup_federation
+from gateway.gauges import OPERATOR_GAUGES, OperatorGauges
 from gateway.http import openapi
 from gateway.http.errors import error_middleware
 from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
@@ -63,8 +75,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app[CLOCK] = clock
     app[BUS] = EventBus()
     app[READINESS] = {}
+    app[SWITCHED_OFF] = {}
     app[ADVISORIES] = {"calendar": lambda: calendar_advisory(app[CALENDAR], app[CLOCK]())}
     app[METRICS] = Metrics()
+    app[OPERATOR_GAUGES] = OperatorGauges(app, app[METRICS].registry)
     app[LIMITER] = FailedAuthLimiter()
     # Policy and calendar load before anything listens: a broken pack stops start-up with its message.
     app[POLICY] = load_pack(settings.policy)
@@ -89,6 +103,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_consoles(app)
     if settings.ivr.enabled:
         app.cleanup_ctx.append(ivr_context(settings, app[POLICY]))
+    else:
+        app[SWITCHED_OFF]["ivr"] = "ivr.enabled = false"
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above
     if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
         log.warning("%s", advice)
@@ -173,8 +189,9 @@ async def readyz(request: web.Request) -> web.Response:
             problems[name] = problem
     critical = CRITICAL_CHECKS & problems.keys()
     status = "not-ready" if critical else "degraded" if problems else "ready"
-    body: dict[str, object] = {"status": status, "checks": {
-        name: problems.get(name, "ok") for name in request.app[READINESS]}}
+    checks = {name: f"off: {why}" for name, why in request.app[SWITCHED_OFF].items()}
+    checks |= {name: problems.get(name, "ok") for name in request.app[READINESS]}
+    body: dict[str, object] = {"status": status, "checks": checks}
     advisories = {name: text for name, check in request.app[ADVISORIES].items() if (text := check())}
     if advisories:
         body["advisories"] = advisories

@@ -20,6 +20,8 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 BUS = web.AppKey("bus", EventBus)
 READINESS = web.AppKey("readiness", dict[str, ReadinessProbe])
+# Capabilities switched off by configuration, with why: /readyz shows them as "off: …", not as problems.
+SWITCHED_OFF = web.AppKey("switched_off", dict[str, str])
 # Advisories: things an operator must act on soon that do not stop serving (shown by /readyz).
 ADVISORIES = web.AppKey("advisories", dict[str, Callable[[], str | None]])
 

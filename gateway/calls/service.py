@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.appkeys import BUS, READINESS, SESSIONS, SETTINGS
+from gateway.appkeys import BUS, READINESS, SESSIONS, SETTINGS, SWITCHED_OFF
 from gateway.calls.agents import AgentService
 from gateway.calls.ami import AmiClient
 from gateway.calls.handoffs import sweep_police_handoffs
@@ -64,6 +64,7 @@ async def calls_context(app: web.Application) -> AsyncIterator[None]:
         app[READINESS]["pbx"] = probe
     else:
         log.warning("PBX link disabled (ami.enabled = false): call operations answer 503")
+        app[SWITCHED_OFF]["pbx"] = "ami.enabled = false (call operations answer 503)"
     yield
     await ami.close()
     await agents.close()

@@ -1,4 +1,4 @@
-"""The OpenAPI 3 document at /api/v1/openapi.json and a human-readable page at /api/v1/docs.
+"""The OpenAPI 3 document at /api/v1/openapi.json (read through Swagger UI at /api/v1/docs, see apidocs.py).
 
 Built from the live router and each handler's ``@endpoint`` declaration, so the document cannot drift
 from the code; ``undocumented(app)`` lists API routes that lack a declaration (a test keeps it empty).
@@ -6,7 +6,6 @@ from the code; ``undocumented(app)`` lists API routes that lack a declaration (a
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -14,6 +13,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from gateway.http.api import API_PREFIX, EndpointSpec, add_endpoints, endpoint
+from gateway.http.apidocs import add_asset_routes, docs_page
 from gateway.http.jsonio import json_response
 
 ERROR_TEXT = {
@@ -121,30 +121,6 @@ async def openapi_json(request: web.Request) -> web.Response:
     return json_response(build_document(request.app))
 
 
-@endpoint("GET", "/docs", summary="Human-readable API reference", kinds=None, tags=("meta",))
-async def docs_page(request: web.Request) -> web.Response:
-    """A plain page listing every operation, its caller kinds, body fields and errors (no CDN)."""
-    doc = build_document(request.app)
-    parts = [f"<h1>{html.escape(doc['info']['title'])}</h1><p>{html.escape(doc['info']['description'])}</p>",
-             '<p><a href="/api/v1/openapi.json">openapi.json</a></p>']
-    for path, ops in doc["paths"].items():
-        for method, op in ops.items():
-            who = ", ".join(op.get("x-token-kinds", ["public"]))
-            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
-            fields = ""
-            if "$ref" in body:
-                model = doc["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
-                fields = ", ".join(f"<code>{html.escape(k)}</code>" for k in model.get("properties", {}))
-            errors = " ".join(c for c in op["responses"] if c[0] in "45")
-            parts.append(
-                f"<section><h3><code>{method.upper()} {html.escape(path)}</code> — {html.escape(op['summary'])}"
-                f"</h3><p>{html.escape(op.get('description', ''))}</p><p>Callers: {html.escape(who)}"
-                f"{'; body: ' + fields if fields else ''}; errors: {errors}</p></section>")
-    page = ("<!doctype html><html lang=zh-CN><meta charset=utf-8><title>API</title>"
-            "<style>body{font-family:sans-serif;max-width:60em;margin:auto}code{background:#eee}</style>"
-            + "".join(parts) + "</html>")
-    return web.Response(text=page, content_type="text/html")
-
-
 def setup(app: web.Application) -> None:
     add_endpoints(app, openapi_json, docs_page)
+    add_asset_routes(app)

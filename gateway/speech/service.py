@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.appkeys import BUS, READINESS, SESSIONS, SETTINGS
+from gateway.appkeys import BUS, READINESS, SESSIONS, SETTINGS, SWITCHED_OFF
 from gateway.bus import EventBus
 from gateway.config import SpeechSettings
 from gateway.listening import bind_errors
@@ -214,6 +214,7 @@ async def speech_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS].speech
     if settings.model_path is None:
         log.info("live ASR off: no [speech] model_path configured")
+        app[SWITCHED_OFF]["asr"] = "no [speech] model_path configured (live transcription and drafts are off)"
         yield
         return
     from gateway.tickets.appkeys import TICKETS

@@ -38,7 +38,7 @@ async def test_no_model_configured_means_no_speech_and_still_ready(tmp_path: Pat
     app = create_app(load_settings(data_dir=tmp_path))
     async with TestClient(TestServer(app)) as client:
         body = await (await client.get("/readyz")).json()
-        assert "asr" not in body["checks"]
+        assert body["checks"]["asr"].startswith("off: no [speech] model_path configured")
         assert SPEECH not in app
 
 
