@@ -225,7 +225,7 @@ async def create_ticket(request: web.Request, body: CreateTicket) -> web.Respons
 
 
 @endpoint("GET", "/tickets", summary="List tickets (units: only theirs)", kinds=ANY, scope="tickets",
-          query=TicketQuery, tags=("tickets",))
+          query=TicketQuery, tags=("tickets",), errors=(422, 429))
 async def list_tickets(request: web.Request, q: TicketQuery) -> web.Response:
     service = _service(request)
     actor = actor_of(request)
@@ -263,10 +263,10 @@ async def get_ticket(request: web.Request) -> web.Response:
 @endpoint("GET", "/tickets/{number}/timeline", summary="The ticket's full history", kinds=ANY, scope="tickets",
           tags=("tickets",))
 async def timeline(request: web.Request) -> web.Response:
-    _, seen = await _visible(request, _number(request))
+    ticket, seen = await _visible(request, _number(request))
     audience = Audience.of(actor_of(request))
     events = await _service(request).timeline(_number(request))
-    return json_response({"items": [views.event_view(e, audience, seen) for e in events]})
+    return json_response({"items": [views.event_view(e, ticket, audience, seen) for e in events]})
 
 
 @endpoint("GET", "/tickets/{number}/requests", summary="Return / extension / termination requests",
@@ -453,7 +453,8 @@ async def stats(request: web.Request, q: StatsQuery) -> web.Response:
     excluded = [e.category.value for e in service.pack.satisfaction_exclusions if e.category is not None]
     async with service.sessions() as session:
         figures = await ticket_statistics(session, q.start, q.end, service.clock(), by=q.by.split(","),  # type: ignore[arg-type]
-                                          excluded_categories=excluded, unit_id=unit)
+                                          excluded_categories=excluded, unit_id=unit,
+                                          where=ticket_filter(Audience.of(actor)))
     return json_response({"start": q.start, "end": q.end, "by": q.by, "items": [f.as_dict() for f in figures]})
 
 

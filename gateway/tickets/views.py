@@ -27,11 +27,14 @@ non-confidential tickets only (``summary_texts``).
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.tickets.lifecycle import Status
 from gateway.tickets.models import Assignment, Ticket, TicketEvent, TicketRequest, Unit
@@ -97,6 +100,16 @@ def ticket_filter(audience: Audience, *, active_only: bool = False) -> ColumnEle
     return and_(*clauses) if clauses else None
 
 
+async def visible_numbers(session: AsyncSession, audience: Audience, numbers: Iterable[str]) -> list[str]:
+    """Which of these ticket numbers ``audience`` may see, sorted (for lists of other tickets' numbers:
+    hot-issue clusters, duplicate candidates)."""
+    wanted = sorted(set(numbers))
+    where = ticket_filter(audience)
+    if where is None or not wanted:
+        return wanted
+    return sorted(await session.scalars(select(Ticket.number).where(Ticket.number.in_(wanted), where)))
+
+
 def territory_clause(territory: str) -> ColumnElement[bool]:
     """A ticket is in a territory when its location names it, or its lead unit is a unit of that region."""
     return or_(Ticket.location.contains(territory),
@@ -114,7 +127,7 @@ def mask_number(number: str | None) -> str | None:
     return "*******" + "".join(digits[-4:]) if len(digits) >= 8 else "****"
 
 
-def mask_name(name: str | None) -> None:
+def mask_name(name: str | None) -> str | None:
     """Nothing: a surname is half of a two-character name and no unit needs it to do its work."""
     return None
 
@@ -148,6 +161,23 @@ def warm_up() -> None:
     _division_names()
 
 
+# A phone number written into a free text: 7 to 12 digits (a 13-digit ticket number is not one), or a
+# mobile as 3-4-4 or a fixed line as area code + number, maybe after +86.
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(?:1\d{2}[\s-]\d{4}[\s-]\d{4}|0\d{2,3}[\s-]\d{7,8}|\d{7,12})(?!\d)")
+
+
+def redact(text: str | None, t: Ticket) -> str | None:
+    """A free text (content, reply, reason) for an audience that may not see the caller: the caller's
+    name and address and any phone number in it are masked — an agent often writes "请回电138…" into it."""
+    if not text:
+        return text
+    if t.caller_address and len(t.caller_address) >= 4:
+        text = text.replace(t.caller_address, mask_address(t.caller_address) or "***")
+    if t.caller_name and len(t.caller_name) >= 2:
+        text = text.replace(t.caller_name, "***")
+    return PHONE_IN_TEXT.sub(lambda m: mask_number(m.group()) or "****", text)
+
+
 def caller_view(t: Ticket, seen: Access) -> dict[str, Any]:
     if seen.caller:
         return {"number": t.caller_number, "name": t.caller_name, "address": t.caller_address, "masked": False}
@@ -161,11 +191,15 @@ def caller_view(t: Ticket, seen: Access) -> dict[str, Any]:
 def ticket_view(t: Ticket, audience: Audience, seen: Access, *, sla: dict[str, Any] | None,
                 allowed_actions: list[str]) -> dict[str, Any]:
     hide = not seen.content
+
+    def text(value: str | None) -> str | None:
+        return value if seen.caller else redact(value, t)
+
     return {
         "number": t.number, "status": t.status, "status_zh": Status(t.status).zh, "version": t.version,
         "policy": t.policy_id, "channel": t.channel, "category": t.category, "urgent": t.urgent,
-        "provincial": t.provincial, "title": "" if hide else t.title,
-        "content": CONFIDENTIAL_PLACEHOLDER if hide else t.content,
+        "provincial": t.provincial, "title": "" if hide else text(t.title),
+        "content": CONFIDENTIAL_PLACEHOLDER if hide else text(t.content),
         "elements": {} if hide else t.elements, "location": mask_address(t.location) if hide else t.location,
         "caller": caller_view(t, seen),
         "confidential": t.confidential, "external_ref": None if audience.is_unit else t.external_ref,
@@ -175,9 +209,9 @@ def ticket_view(t: Ticket, audience: Audience, seen: Access, *, sla: dict[str, A
              "dispatched_at": a.dispatched_at, "sign_by": a.sign_by, "signed_at": a.signed_at,
              "deemed_signed": a.deemed_signed, "ended": a.ended_reason}
             for a in t.assignments],
-        "rejection_reason": t.rejection_reason, "guidance": None if hide else t.guidance,
+        "rejection_reason": t.rejection_reason, "guidance": None if hide else text(t.guidance),
         "reply": None if hide or not t.reply_text else {
-            "text": t.reply_text, "attachments": t.reply_attachments, "at": t.replied_at,
+            "text": text(t.reply_text), "attachments": t.reply_attachments, "at": t.replied_at,
             "resolved_on_call": t.resolved_on_call},
         "satisfaction": t.satisfaction, "created_at": t.created_at, "dispatched_at": t.dispatched_at,
         "closed_at": t.closed_at, "extension_count": t.extension_count, "reopen_count": t.reopen_count,
@@ -187,27 +221,31 @@ def ticket_view(t: Ticket, audience: Audience, seen: Access, *, sla: dict[str, A
     }
 
 
-def event_view(e: TicketEvent, audience: Audience, seen: Access) -> dict[str, Any]:
+def event_view(e: TicketEvent, t: Ticket, audience: Audience, seen: Access) -> dict[str, Any]:
     """One timeline entry. Units get edits' before/after values and free texts projected like the
     ticket itself; a reason is shown to a unit that may not see the content only when it wrote it."""
     own = e.actor_kind == audience.kind and e.actor_id == audience.id
-    data = _event_data(e.data or {}, seen)
+    data = _event_data(e.data or {}, t, seen)
     reason = e.reason if seen.content or own else None
+    if not seen.caller:
+        reason = redact(reason, t)
     return {"seq": e.seq, "action": e.action, "actor": {"kind": e.actor_kind, "id": e.actor_id}, "at": e.at,
             "from": e.from_status, "to": e.to_status, "reason": reason, "data": data}
 
 
-def _event_data(data: dict[str, Any], seen: Access) -> dict[str, Any]:
+def _event_data(data: dict[str, Any], t: Ticket, seen: Access) -> dict[str, Any]:
     if seen.caller and seen.content:
         return data
     out = {k: v for k, v in data.items() if seen.content or k not in TEXT_DATA}
+    if not seen.caller:
+        out = {k: redact(v, t) if isinstance(v, str) else v for k, v in out.items()}
     for side in ("before", "after"):
         if isinstance(data.get(side), dict):
-            out[side] = _fields(data[side], seen)
+            out[side] = _fields(data[side], t, seen)
     return out
 
 
-def _fields(values: dict[str, Any], seen: Access) -> dict[str, Any]:
+def _fields(values: dict[str, Any], t: Ticket, seen: Access) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key in CALLER_FIELDS and not seen.caller:
@@ -215,6 +253,8 @@ def _fields(values: dict[str, Any], seen: Access) -> dict[str, Any]:
             out[key] = mask(value)
         elif key in CONTENT_FIELDS and not seen.content:
             out[key] = None
+        elif isinstance(value, str) and not seen.caller:
+            out[key] = redact(value, t)
         else:
             out[key] = value
     return out
