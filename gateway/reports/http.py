@@ -47,7 +47,7 @@ async def report(request: web.Request, q: ReportQuery) -> web.StreamResponse:
         raise NotFound(f"no {period!r} report; periods: {', '.join(PERIODS)}", error_id="unknown-period")
     actor = actor_of(request)
     unit = actor.id if actor.kind == "unit" else q.unit
-    start = q.start or last_closed_start(period, request.app[CLOCK]())  # type: ignore[arg-type]
+    start = q.start or last_closed_start(period, request.app[CLOCK]())
     data = await request.app[REPORTS].build(period, start, unit, territory=actor.territory)
     name = f"{period}-{start.isoformat()}" + (f"-{unit}" if unit else "")
     if q.format == "html":

@@ -230,7 +230,8 @@ async def _settle(world: World) -> None:
 
 BAD = {"_probe": True}  # a body every route refuses (extra fields are forbidden): nothing changes
 Probe = tuple[str, dict[str, str] | None, Any]  # path (with {N}… placeholders), query, JSON body
-AGGREGATES = {"/api/v1/reports/{period}", "/api/v1/reports", "/api/v1/hotspots/warnings"}
+AGGREGATES = {"/api/v1/reports/{period}", "/api/v1/reports", "/api/v1/hotspots/warnings",
+              "/api/v1/console/wallboard"}  # these show hot issues
 
 
 def ticket_probes(suffix: str = "", body: Any = None) -> list[Probe]:
@@ -272,6 +273,7 @@ ROUTES: dict[tuple[str, str], list[Probe]] = {
     ("POST", "/api/v1/channels/{kind}/tickets"): [("/api/v1/channels/web/tickets", None, BAD)],
     ("GET", "/api/v1/console/config"): [("/api/v1/console/config", None, None)],
     ("GET", "/api/v1/console/wallboard"): [("/api/v1/console/wallboard", None, None)],
+    ("GET", "/api/v1/console/systems"): [("/api/v1/console/systems", None, None)],
     ("GET", "/api/v1/console/sla-board"): [("/api/v1/console/sla-board", None, None)],
     ("GET", "/api/v1/console/calls/{call_id}"): [("/api/v1/console/calls/c1", None, None)],
     ("GET", "/api/v1/ws"): [("/api/v1/ws", None, None)],
@@ -334,6 +336,7 @@ ROUTES: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/console/"): [("/console/", None, None)],
     ("GET", "/console/{page}"): [("/console/supervisor", None, None), ("/console/agent", None, None)],
     ("GET", "/console/static/{name}"): [("/console/static/console.js", None, None)],
+    ("GET", "/"): [("/", None, None)],
     ("GET", "/healthz"): [("/healthz", None, None)],
     ("GET", "/readyz"): [("/readyz", None, None)],
     ("GET", "/metrics"): [("/metrics", None, None)],
