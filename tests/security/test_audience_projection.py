@@ -409,6 +409,16 @@ async def test_console_events_carry_only_what_the_page_may_see(world: World, who
         assert leaks(m.encode(), forbidden(who, world.numbers, aggregate=aggregate)) == [], event.get("kind")
 
 
+async def test_a_remote_seat_gets_the_hot_issue_alerts_of_its_territory_only(world: World) -> None:
+    live = [json.loads(m) for m in world.pages["seat"]]
+    places = [e["data"]["place"] for e in live if e.get("kind") == "hotspot.warning"]
+    board = await world.api.ok("seat", "GET", "/console/wallboard")
+    assert places == [N.location]
+    assert [a["place"] for a in board["alerts"]] == [N.location]
+    everyone = await world.api.ok("agent", "GET", "/console/wallboard")
+    assert sorted(a["place"] for a in everyone["alerts"]) == sorted([N.location, C.location])
+
+
 async def test_sms_texts_carry_no_one_elses_data_and_no_content(world: World) -> None:
     assert world.sms, "no survey SMS was queued: the setup is broken"
     for message in world.sms:
