@@ -476,6 +476,9 @@ async def test_a_units_report_has_only_its_own_hot_issues(world: World) -> None:
         warnings = await world.api.ok("admin", "GET", "/hotspots/warnings")
         mine = {w["id"] for w in warnings["items"] if own & set(w["tickets"])}
         assert {h["id"] for h in report["hotspots"]} == mine
+    _, world.api.tokens["parks"] = await world.api.app[TOKENS].create("unit", "parks")  # holds no ticket
+    report = await world.api.ok("parks", "GET", "/reports/week", params={"start": MONDAY})
+    assert (report["volumes"]["total"], report["hotspots"]) == (0, [])
 
 
 async def test_hot_issue_summaries_are_words_of_non_confidential_tickets_only(world: World) -> None:
@@ -495,3 +498,8 @@ async def test_a_remote_seat_sees_its_territorys_hot_issues_and_reports_only(wor
     assert report["volumes"]["total"] == 2
     resp = await world.api.call("seat", "GET", f"/channels/tickets/{world.numbers['C']}")
     assert resp.status == 404
+    month = {"start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00"}
+    stats = await world.api.ok("seat", "GET", "/stats/tickets", params=month)
+    assert sum(f["dispatched"] for f in stats["items"]) == 2
+    everything = await world.api.ok("agent", "GET", "/stats/tickets", params=month)
+    assert sum(f["dispatched"] for f in everything["items"]) == 4
