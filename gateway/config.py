@@ -36,6 +36,9 @@ class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8345, ge=1, le=65535)
     max_body_bytes: int = 1 << 20
+    # Ticket listing/search budget per API token (token bucket): a sustained rate and a burst.
+    listing_rate_per_second: float = Field(default=2.0, gt=0)
+    listing_burst: int = Field(default=60, ge=1)
 
 
 class AmiSettings(BaseModel):

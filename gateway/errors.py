@@ -13,6 +13,7 @@ plain words for the person at the other end. Handlers never catch bare ``Excepti
     ├── Conflict         409 the state does not allow it           e.g. "illegal-transition", "version-conflict"
     ├── PayloadTooLarge  413
     ├── Unprocessable    422 well-formed but breaks a rule         e.g. "extension-limit-reached"
+    ├── TooManyRequests  429 over a rate limit (``retry_after`` s)  e.g. "rate-limited"
     └── Unavailable      503 a dependency is down                  e.g. "asterisk-unavailable"
 """
 
@@ -75,6 +76,13 @@ class PayloadTooLarge(HotlineError):
 class Unprocessable(HotlineError):
     status = 422
     default_error_id = "unprocessable"
+
+
+class TooManyRequests(HotlineError):
+    """Give ``retry_after=<seconds>``: the error middleware also sends it as the Retry-After header."""
+
+    status = 429
+    default_error_id = "too-many-requests"
 
 
 class Unavailable(HotlineError):

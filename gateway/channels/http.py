@@ -12,9 +12,10 @@ from gateway.appkeys import SETTINGS
 from gateway.channels.keys import CHANNELS
 from gateway.channels.service import INTAKE_CHANNELS, ChannelTicket
 from gateway.errors import NotFound, Unauthenticated
-from gateway.http.api import add_endpoints, declare, endpoint, parse_body
+from gateway.http.api import actor_of, add_endpoints, declare, endpoint, parse_body
 from gateway.http.jsonio import json_response
 from gateway.tickets.schemas import Channel
+from gateway.tickets.views import Audience, visible_numbers
 from gateway.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 
 
@@ -45,7 +46,16 @@ async def intake(request: web.Request) -> web.Response:
 @endpoint("GET", "/channels/tickets/{number}", summary="A ticket's channel fields and its 并案 candidates now",
           scope="tickets", tags=("channels",))
 async def details(request: web.Request) -> web.Response:
-    return json_response(await request.app[CHANNELS].service.details(request.match_info["number"]))
+    """A remote seat (the territory middleware already refused it tickets outside its territory) sees
+    only candidates inside its territory."""
+    service = request.app[CHANNELS].service
+    found = await service.details(request.match_info["number"])
+    audience = Audience.of(actor_of(request))
+    if audience.territory:
+        async with service.sessions() as session:
+            seen = set(await visible_numbers(session, audience, [c["ticket"] for c in found["candidates"]]))
+        found["candidates"] = [c for c in found["candidates"] if c["ticket"] in seen]
+    return json_response(found)
 
 
 def setup(app: web.Application) -> None:

@@ -5,6 +5,8 @@ reconnect shows a page exactly what it would have seen live.
 - Units never get a stream (their work is the tickets API and webhooks).
 - An agent sees the calls it rings for or talks on, their transcript and draft, the tickets it worked
   on, and the public boards: queue counts without callers' numbers, agents' states, hotspot alerts.
+- A remote seat (an agent token with a territory) sees only the hotspot alerts whose place is in its
+  territory (the place names it; ``gateway.tickets.views`` decides the rest of what a seat sees).
 - An expert seat (an agent token on the expert page) also sees a call while its group is consulted.
   Agents may already read every live call and ticket through the HTTP API, so this reveals nothing new.
 """
@@ -30,6 +32,7 @@ class Audience:
     expert_groups: frozenset[str] = frozenset()  # expert pages of these groups see it too
     all_agents: bool = False
     board: dict[str, Any] | None = None  # what every other agent sees instead (None: nothing)
+    place: str | None = None  # hotspot alerts: where, for remote seats' territories
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +40,21 @@ class Viewer:
     kind: str  # "agent" | "admin"
     id: str
     expert_groups: frozenset[str] = frozenset()
+    territory: str | None = None  # remote seats
 
     def sees(self, audience: Audience, data: dict[str, Any]) -> dict[str, Any] | None:
         """The event's data as this viewer may see it, or None."""
+        if audience.place is not None and not in_territory(self.territory, audience.place):
+            return None
         if self.kind == "admin" or audience.all_agents or self.id in audience.agents:
             return data
         if self.expert_groups & audience.expert_groups:
             return data
         return audience.board
+
+
+def in_territory(territory: str | None, place: str | None) -> bool:
+    return territory is None or territory in (place or "")
 
 
 class _Bounded(OrderedDict[str, Any]):
@@ -72,6 +82,8 @@ class Router:
     def route(self, kind: str, data: dict[str, Any]) -> Audience:
         if kind.startswith("agent."):
             self.learn_agent(data.get("agent_id"), data.get("interface"))
+        if kind.startswith("hotspot."):
+            return Audience(all_agents=True, place=str(data.get("place") or ""))
         if kind.startswith(PUBLIC_TO_AGENTS):
             return Audience(all_agents=True)
         if kind.startswith("call."):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.appkeys import CLOCK, POLICY, SETTINGS
 from gateway.calls.service import CALLS
+from gateway.consoles.audience import in_territory
 from gateway.consoles.boards import sla_board, wallboard
 from gateway.consoles.keys import HUB
 from gateway.consoles.systems import systems
@@ -114,7 +115,8 @@ async def console_wallboard(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     board = await wallboard(request.app[CALLS], request.app[CLOCK](), settings.timezone,
                             settings.calls.answer_target_seconds)
-    board["alerts"] = list(request.app[HUB].alerts)
+    territory = actor_of(request).territory  # a remote seat: the alerts of its territory only
+    board["alerts"] = [a for a in request.app[HUB].alerts if in_territory(territory, a.get("place"))]
     return json_response(board)
 
 

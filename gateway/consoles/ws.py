@@ -105,7 +105,7 @@ async def _viewer(request: web.Request, hello: dict[str, Any]) -> Viewer:
     groups = hello.get("expert_groups") or []
     if not isinstance(groups, list):
         groups = []
-    return Viewer(actor.kind, actor.id, frozenset(str(g) for g in groups if str(g) in known))
+    return Viewer(actor.kind, actor.id, frozenset(str(g) for g in groups if str(g) in known), actor.territory)
 
 
 async def _welcome(ws: web.WebSocketResponse, hub: EventHub, viewer: Viewer,

@@ -5,25 +5,24 @@ unit of that region."""
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, select
 
 from gateway.appkeys import SESSIONS
-from gateway.errors import Forbidden
+from gateway.errors import NotFound
 from gateway.http.api import ACTOR_KEY, API_PREFIX
 from gateway.http.errors import Handler
-from gateway.tickets.models import Ticket, Unit
+from gateway.tickets.models import Ticket
+from gateway.tickets.views import territory_clause
 
-TICKET_ROUTES = API_PREFIX + "/tickets/{number}"
-
-
-def territory_clause(territory: str) -> ColumnElement[bool]:
-    return or_(Ticket.location.contains(territory),
-               Ticket.lead_unit_id.in_(select(Unit.id).where(Unit.region == territory)))
+# One-ticket routes: the tickets API's and the channel details (lists, reports and hot issues filter
+# their rows with ``gateway.tickets.views.ticket_filter`` instead).
+TICKET_ROUTES = (API_PREFIX + "/tickets/{number}", API_PREFIX + "/channels/tickets/{number}",
+                 API_PREFIX + "/federation/tickets/{number}")
 
 
 @web.middleware
 async def territory_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse a territory-scoped token any one-ticket route of a ticket outside its territory."""
+    """Answer a territory-scoped token 404 on any one-ticket route of a ticket outside its territory."""
     actor = request.get(ACTOR_KEY)
     number = request.match_info.get("number")
     canonical = request.match_info.route.resource.canonical if request.match_info.route.resource else ""
@@ -32,6 +31,6 @@ async def territory_middleware(request: web.Request, handler: Handler) -> web.St
             inside = await session.scalar(select(func.count()).select_from(Ticket).where(
                 Ticket.number == number, territory_clause(actor.territory)))
         if not inside:
-            raise Forbidden(f"ticket {number} is outside your territory ({actor.territory})",
-                            error_id="outside-territory")
+            # 404 like a ticket that does not exist: a remote seat does not learn what lies outside it.
+            raise NotFound(f"no ticket {number}", error_id="ticket-not-found")
     return await handler(request)

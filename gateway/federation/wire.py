@@ -153,6 +153,8 @@ class CallTransferAck(Wire):
 
 
 def snapshot(t: Ticket) -> dict[str, Any]:
+    """The whole ticket, caller included: a peer platform is the platform audience, not a unit (see
+    ``gateway.tickets.views``): a parent supervises and a child handles and surveys — both need it."""
     return {
         "number": t.number, "status": t.status, "policy": t.policy_id, "channel": t.channel,
         "category": t.category, "urgent": t.urgent, "provincial": t.provincial, "title": t.title,

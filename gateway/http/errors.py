@@ -28,7 +28,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except HotlineError as exc:
         if exc.status >= 500:
             log.warning("%s %s → %s: %s", request.method, request.path, exc.error_id, exc.message)
-        return error_response(exc.status, exc.error_id, exc.message, **exc.details)
+        response = error_response(exc.status, exc.error_id, exc.message, **exc.details)
+        if exc.status == 429 and "retry_after" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "payload-too-large", "the request body is too large")
     except web.HTTPNotFound:

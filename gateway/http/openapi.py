@@ -24,7 +24,7 @@ ERROR_TEXT = {
     409: "The current state does not allow it (the body names the state and the allowed actions)",
     413: "Body too large",
     422: "Well-formed but invalid (unknown fields, wrong types, a rule of the policy)",
-    429: "Too many failed authentications",
+    429: "Too many failed authentications, or over a per-token rate limit (see Retry-After)",
     503: "A dependency is down (e.g. asterisk-unavailable)",
 }
 

@@ -26,9 +26,12 @@ from gateway.reports.topics import cluster_key, matter_words
 from gateway.speech.drafts import HotspotDetector
 from gateway.speech.extract import Segmenter
 from gateway.tickets.models import Ticket
+from gateway.tickets.views import Audience, summary_texts, visible_numbers
 from gateway.webhooks.service import Webhooks
 
 log = logging.getLogger(__name__)
+
+SUMMARY_WORDS = 8
 
 
 class HotspotWatcher:
@@ -51,6 +54,21 @@ class HotspotWatcher:
         if self._segmenter is None:  # loading the dictionary is CPU work: off the event loop
             self._segmenter = await asyncio.get_running_loop().run_in_executor(None, Segmenter)
         return self._segmenter
+
+    async def summary_of(self, members: list[Ticket]) -> str:
+        """What the cluster is about, in words: the commonest matter words of its non-confidential tickets
+        — never a ticket's raw text (names, numbers, addresses) and never a confidential one's words."""
+        seg = await self.segmenter()
+        texts = summary_texts(members)
+
+        def count() -> Counter[str]:  # CPU work: off the event loop
+            counter: Counter[str] = Counter()
+            for text in texts:
+                counter.update(matter_words(seg, text, limit=6))
+            return counter
+
+        words = await asyncio.get_running_loop().run_in_executor(None, count)
+        return "、".join(word for word, _ in words.most_common(SUMMARY_WORDS))
 
     async def key_of(self, t: Ticket) -> str:
         seg = await self.segmenter()
@@ -111,7 +129,7 @@ class HotspotWatcher:
                 return warning
             members = list(await session.scalars(select(Ticket).where(Ticket.number.in_(similar))))
             warning = HotspotWarning(
-                key=key, category=ticket.category, place=ticket.location, summary=ticket.content[:200],
+                key=key, category=ticket.category, place=ticket.location, summary=await self.summary_of(members),
                 tickets=sorted(similar), count=len(similar), unit_id=_likely_unit(members), status="open",
                 first_at=min(t.created_at for t in members), last_at=now, created_at=now)
             session.add(warning)
@@ -136,9 +154,11 @@ class HotspotWatcher:
         warning.unit_notified_at = self.clock()
         if self.webhooks is None or warning.unit_id is None:
             return
+        # The unit hears of its own tickets in the cluster only: the others' numbers are not its business.
+        own = await visible_numbers(session, Audience("unit", warning.unit_id), warning.tickets)
         await self.webhooks.enqueue(session, warning.unit_id, "hotspot.warning", {
             "warning": warning.id, "category": warning.category, "place": warning.place,
-            "count": warning.count, "summary": warning.summary, "tickets": warning.tickets,
+            "count": warning.count, "summary": warning.summary, "tickets": own,
             "first_at": warning.first_at}, event_id=f"hotspot:{warning.id}")
 
     async def acknowledge(self, warning_id: int) -> HotspotWarning | None:

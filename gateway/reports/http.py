@@ -16,6 +16,7 @@ from gateway.reports.keys import REPORTS
 from gateway.reports.models import HotspotWarning
 from gateway.reports.periodic import PERIODS, last_closed_start
 from gateway.reports.render import render_csv, render_html, render_xlsx
+from gateway.tickets.views import Audience, visible_numbers
 
 ANY = ("agent", "admin", "unit")
 ALIASES = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year", "annual": "year"}
@@ -47,7 +48,7 @@ async def report(request: web.Request, q: ReportQuery) -> web.StreamResponse:
     actor = actor_of(request)
     unit = actor.id if actor.kind == "unit" else q.unit
     start = q.start or last_closed_start(period, request.app[CLOCK]())
-    data = await request.app[REPORTS].build(period, start, unit)
+    data = await request.app[REPORTS].build(period, start, unit, territory=actor.territory)
     name = f"{period}-{start.isoformat()}" + (f"-{unit}" if unit else "")
     if q.format == "html":
         return web.Response(text=render_html(data), content_type="text/html", charset="utf-8")
@@ -71,14 +72,22 @@ async def stored(request: web.Request) -> web.Response:
 @endpoint("GET", "/hotspots/warnings", summary="热点预警: clusters of similar tickets in a short time",
           query=WarningQuery, scope="stats", tags=("reports",))
 async def warnings(request: web.Request, q: WarningQuery) -> web.Response:
+    """A remote seat sees the warnings about its territory's tickets, and only those tickets' numbers."""
+    audience = Audience.of(actor_of(request))
     async with request.app[REPORTS].sessions() as session:
         query = select(HotspotWarning).order_by(HotspotWarning.last_at.desc()).limit(q.limit)
         if q.status:
             query = query.where(HotspotWarning.status == q.status)
         rows = list(await session.scalars(query))
-    return json_response({"items": [{"id": w.id, "category": w.category, "place": w.place, "summary": w.summary,
-                                     "count": w.count, "tickets": w.tickets, "unit": w.unit_id, "status": w.status,
-                                     "first_at": w.first_at, "last_at": w.last_at} for w in rows]})
+        seen = set(await visible_numbers(session, audience, [n for w in rows for n in w.tickets]))
+    items = []
+    for w in rows:
+        tickets = [n for n in w.tickets if n in seen]
+        if tickets:
+            items.append({"id": w.id, "category": w.category, "place": w.place, "summary": w.summary,
+                          "count": w.count, "tickets": tickets, "unit": w.unit_id, "status": w.status,
+                          "first_at": w.first_at, "last_at": w.last_at})
+    return json_response({"items": items})
 
 
 @endpoint("POST", "/hotspots/warnings/{id}/acknowledge", summary="The supervisor has taken up a warning",

@@ -27,6 +27,7 @@ from gateway.tickets.lifecycle import OPEN
 from gateway.tickets.models import Assignment, Ticket
 from gateway.tickets.statistics import Counter as Rate
 from gateway.tickets.statistics import ticket_statistics
+from gateway.tickets.views import Audience, summary_texts, territory_clause, ticket_filter, visible_numbers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Period = Literal["week", "month", "quarter", "year"]
@@ -130,21 +131,26 @@ class ReportBuilder:
         return await loop.run_in_executor(None, count)
 
     async def _tickets(self, session: AsyncSession, start: datetime, end: datetime,
-                       unit: str | None) -> list[Ticket]:
+                       unit: str | None, territory: str | None) -> list[Ticket]:
         query = select(Ticket).where(Ticket.created_at >= start, Ticket.created_at < end)
         if unit:
             query = query.where(Ticket.id.in_(select(Assignment.ticket_id).where(Assignment.unit_id == unit)))
+        if territory:
+            query = query.where(territory_clause(territory))
         return list(await session.scalars(query.order_by(Ticket.created_at)))
 
     async def build(self, session: AsyncSession, period: Period, start_day: date, now: datetime,
-                    unit: str | None = None) -> dict[str, Any]:
+                    unit: str | None = None, territory: str | None = None) -> dict[str, Any]:
+        """The platform's report, a unit's (its tickets only) or a remote seat's (its territory's only).
+        Topic words and summaries never come from a confidential ticket (``views.summary_texts``)."""
         check_start(period, start_day)
         start, end = bounds(period, start_day)
         prev_start, _ = bounds(period, previous_start(period, start_day))
-        tickets = await self._tickets(session, start, end, unit)
-        previous = await self._tickets(session, prev_start, start, unit)
-        topics, previous_topics = await self._topics([t.content for t in tickets]), \
-            await self._topics([t.content for t in previous])
+        scope = Audience("unit", unit, territory) if unit else Audience("agent", "report", territory)
+        tickets = await self._tickets(session, start, end, unit, territory)
+        previous = await self._tickets(session, prev_start, start, unit, territory)
+        topics, previous_topics = await self._topics(summary_texts(tickets)), \
+            await self._topics(summary_texts(previous))
 
         daily: Counter[str] = Counter(t.created_at.astimezone(SHANGHAI).strftime("%m-%d") for t in tickets)
         days, day = [], start
@@ -154,12 +160,15 @@ class ReportBuilder:
             day += timedelta(days=1)
 
         figures = await ticket_statistics(session, start, end, now, by=["unit"], unit_id=unit,
-                                          excluded_categories=self.excluded)
+                                          excluded_categories=self.excluded, where=ticket_filter(scope))
         calls = await self.call_kpis(session, start, end) if self.call_kpis else {}
-        overdue = await self._overdue(session, now, unit)
+        overdue = await self._overdue(session, now, unit, territory)
         hotspots = list(await session.scalars(select(HotspotWarning).where(
             HotspotWarning.created_at >= start, HotspotWarning.created_at < end).order_by(HotspotWarning.count.desc())))
-        children = await self._children(session, start, end) if unit is None else []
+        if unit or territory:  # a unit's or a seat's report: the warnings about its own tickets only
+            seen = set(await visible_numbers(session, scope, [n for w in hotspots for n in w.tickets]))
+            hotspots = [w for w in hotspots if seen & set(w.tickets)]
+        children = await self._children(session, start, end) if unit is None and territory is None else []
 
         return {
             "title": f"{self.platform_id} {PERIOD_ZH[period]} {start_day.isoformat()}" + (f" · {unit}" if unit else ""),
@@ -184,15 +193,18 @@ class ReportBuilder:
             "children": children,
         }
 
-    async def _overdue(self, session: AsyncSession, now: datetime, unit: str | None) -> list[dict[str, Any]]:
+    async def _overdue(self, session: AsyncSession, now: datetime, unit: str | None,
+                       territory: str | None) -> list[dict[str, Any]]:
         query = select(Ticket).where(Ticket.status.in_([s.value for s in OPEN]), Ticket.due_at < now,
                                      or_(Ticket.replied_at.is_(None), Ticket.replied_at > Ticket.due_at))
         if unit:
             query = query.where(Ticket.lead_unit_id == unit)
+        if territory:
+            query = query.where(territory_clause(territory))
         rows = list(await session.scalars(query.order_by(Ticket.due_at).limit(500)))
         return [{"number": t.number, "unit": t.lead_unit_id, "category": t.category, "status": t.status,
                  "due_at": t.due_at, "days_overdue": round((now - t.due_at).total_seconds() / 86400, 1),
-                 "summary": t.content[:60]} for t in rows if t.due_at is not None]
+                 "summary": None if t.confidential else t.content[:60]} for t in rows if t.due_at is not None]
 
     async def _children(self, session: AsyncSession, start: datetime, end: datetime) -> list[dict[str, Any]]:
         rows = list(await session.scalars(select(MirroredTicket).where(

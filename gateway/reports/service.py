@@ -37,9 +37,10 @@ class Reports:
         self.periods = periods
         self.push_up = push_up
 
-    async def build(self, period: Period, start: date, unit: str | None = None) -> dict[str, Any]:
+    async def build(self, period: Period, start: date, unit: str | None = None, *,
+                    territory: str | None = None) -> dict[str, Any]:
         async with self.sessions() as session:
-            report = await self.builder.build(session, period, start, self.clock(), unit)
+            report = await self.builder.build(session, period, start, self.clock(), unit, territory)
         return json.loads(dumps(report))  # the JSON form: what is stored, pushed and rendered
 
     async def scheduled(self) -> list[str]:

@@ -6,27 +6,34 @@ allowed disclosure; a confidential ticket's content is shown to its lead unit on
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from gateway.errors import Forbidden, InvalidInput
+from gateway.appkeys import SETTINGS
+from gateway.errors import InvalidInput, NotFound, Unprocessable
 from gateway.http.api import RequestActor, actor_of, add_endpoints, endpoint
 from gateway.http.jsonio import json_response
+from gateway.http.ratelimit import TokenBuckets
+from gateway.tickets import views
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor, Status, allowed_actions
-from gateway.tickets.models import Assignment, Ticket, TicketEvent, TicketRequest, Unit
-from gateway.tickets.schemas import ActorRef, NewTicket
+from gateway.tickets.models import Ticket, TicketRequest, Unit
+from gateway.tickets.schemas import ActorRef, NewTicket, normalise_phone
 from gateway.tickets.service import TicketService
 from gateway.tickets.statistics import ticket_statistics
+from gateway.tickets.views import Access, Audience, access, request_view, ticket_filter, visible_requests
 
 PLATFORM = ("agent", "admin")
 UNIT = ("unit",)
 ADMIN = ("admin",)
 ANY = ("agent", "admin", "unit")
+
+LISTING_LIMIT = web.AppKey("ticket_listing_limit", TokenBuckets)
 
 
 class Body(BaseModel):
@@ -136,7 +143,8 @@ class TicketQuery(Body):
     status: str | None = Field(default=None, description="comma-separated statuses")
     category: str | None = None
     unit: str | None = Field(default=None, description="lead unit (platform callers only)")
-    caller: str | None = Field(default=None, description="caller number, any format")
+    caller: str | None = Field(default=None, description="caller number, any format (platform callers only: "
+                                                         "422 caller-filter-not-allowed for units)")
     active: bool = Field(default=True, description="units: only tickets they currently hold")
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
@@ -149,71 +157,19 @@ class StatsQuery(Body):
     unit: str | None = None
 
 
-# ---- views ------------------------------------------------------------------------------------------
-
-
-def mask_name(name: str | None) -> str | None:
-    return None if not name else name[0] + "*" * max(1, len(name) - 1)
-
-
-def mask_number(number: str | None) -> str | None:
-    if not number:
-        return None
-    digits = number.removeprefix("+86")
-    return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"
-
-
-def mask_address(address: str | None) -> str | None:
-    return None if not address else address[:6] + "***"
+# ---- views (what each audience sees: gateway/tickets/views.py) ------------------------------------
 
 
 def ticket_view(service: TicketService, t: Ticket, actor: RequestActor, now: datetime) -> dict[str, Any]:
-    as_unit = actor.kind == "unit"
-    lead = t.lead_unit_id == actor.id
-    hide_caller = as_unit and not t.disclose_caller
-    hide_content = as_unit and t.confidential and not lead
+    """``t`` as ``actor`` may see it; raises 404 when it may not see the ticket at all."""
+    audience = Audience.of(actor)
+    seen = access(audience, t)
+    if seen is None:
+        raise _not_found(t.number)
     state = service.sla.state(t, now) if t.dispatched_at else None
-    kind = Actor.UNIT if as_unit else Actor.ADMIN if actor.kind == "admin" else Actor.AGENT
-    return {
-        "number": t.number, "status": t.status, "status_zh": Status(t.status).zh, "version": t.version,
-        "policy": t.policy_id, "channel": t.channel, "category": t.category, "urgent": t.urgent,
-        "provincial": t.provincial, "title": t.title,
-        "content": "（保密件：内容仅主办单位可见）" if hide_content else t.content,
-        "elements": {} if hide_content else t.elements, "location": t.location,
-        "caller": {
-            "number": mask_number(t.caller_number) if hide_caller else t.caller_number,
-            "name": mask_name(t.caller_name) if hide_caller else t.caller_name,
-            "address": mask_address(t.caller_address) if hide_caller else t.caller_address,
-            "masked": hide_caller,
-        },
-        "confidential": t.confidential, "external_ref": None if as_unit else t.external_ref,
-        "lead_unit": t.lead_unit_id,
-        "assignments": [
-            {"unit": a.unit_id, "role": a.role, "round": a.round, "active": a.active,
-             "dispatched_at": a.dispatched_at, "sign_by": a.sign_by, "signed_at": a.signed_at,
-             "deemed_signed": a.deemed_signed, "ended": a.ended_reason}
-            for a in t.assignments],
-        "rejection_reason": t.rejection_reason, "guidance": t.guidance,
-        "reply": {"text": t.reply_text, "attachments": t.reply_attachments, "at": t.replied_at,
-                  "resolved_on_call": t.resolved_on_call} if t.reply_text else None,
-        "satisfaction": t.satisfaction, "created_at": t.created_at, "dispatched_at": t.dispatched_at,
-        "closed_at": t.closed_at, "extension_count": t.extension_count, "reopen_count": t.reopen_count,
-        "supervise_level": t.supervise_level,
-        "sla": state.as_dict() if state else None,
-        "allowed_actions": allowed_actions(Status(t.status), kind),
-    }
-
-
-def event_view(e: TicketEvent) -> dict[str, Any]:
-    return {"seq": e.seq, "action": e.action, "actor": {"kind": e.actor_kind, "id": e.actor_id}, "at": e.at,
-            "from": e.from_status, "to": e.to_status, "reason": e.reason, "data": e.data}
-
-
-def request_view(r: TicketRequest, number: str | None = None) -> dict[str, Any]:
-    return {"id": r.id, "ticket": number, "kind": r.kind, "unit": r.unit_id, "status": r.status,
-            "requested_at": r.requested_at, "review_by": r.review_by, "reason": r.reason, "basis": r.basis,
-            "suggestion": r.suggestion, "working_days": r.working_days, "evidence": r.evidence,
-            "decided_at": r.decided_at, "decided_by": r.decided_by, "note": r.decision_note}
+    kind = Actor.UNIT if audience.is_unit else Actor.ADMIN if actor.kind == "admin" else Actor.AGENT
+    return views.ticket_view(t, audience, seen, sla=state.as_dict() if state else None,
+                             allowed_actions=allowed_actions(Status(t.status), kind))
 
 
 # ---- helpers ------------------------------------------------------------------------------------------
@@ -228,14 +184,18 @@ def _actor(request: web.Request) -> ActorRef:
     return ActorRef(Actor(a.kind), a.id)
 
 
-async def _visible(request: web.Request, number: str) -> Ticket:
-    """Load a ticket the caller may see: platform callers any, a unit only one assigned to it."""
-    service = _service(request)
-    ticket = await service.get(number)
-    actor = actor_of(request)
-    if actor.kind == "unit" and all(a.unit_id != actor.id for a in ticket.assignments):
-        raise Forbidden("this ticket is not assigned to your unit", error_id="not-your-ticket")
-    return ticket
+def _not_found(number: str) -> NotFound:
+    # The same answer as for a ticket that does not exist: whether it exists is not the caller's business.
+    return NotFound(f"no ticket {number}", error_id="ticket-not-found")
+
+
+async def _visible(request: web.Request, number: str) -> tuple[Ticket, Access]:
+    """Load a ticket the caller may see (404 otherwise) and what it may see of it."""
+    ticket = await _service(request).get(number)
+    seen = access(Audience.of(actor_of(request)), ticket)
+    if seen is None:
+        raise _not_found(number)
+    return ticket, seen
 
 
 async def _respond(request: web.Request, ticket: Ticket, status: int = 200) -> web.Response:
@@ -265,30 +225,27 @@ async def create_ticket(request: web.Request, body: CreateTicket) -> web.Respons
 
 
 @endpoint("GET", "/tickets", summary="List tickets (units: only theirs)", kinds=ANY, scope="tickets",
-          query=TicketQuery, tags=("tickets",))
+          query=TicketQuery, tags=("tickets",), errors=(422, 429))
 async def list_tickets(request: web.Request, q: TicketQuery) -> web.Response:
     service = _service(request)
     actor = actor_of(request)
+    request.app[LISTING_LIMIT].take(actor.token_id or f"{actor.kind}:{actor.id}")
     query = select(Ticket).order_by(Ticket.id.desc()).limit(q.limit).offset(q.offset)
     if q.status:
         query = query.where(Ticket.status.in_(q.status.split(",")))
     if q.category:
         query = query.where(Ticket.category == service.pack_category(q.category))
+    audience = Audience.of(actor)
     if q.caller:
-        from gateway.tickets.schemas import normalise_phone
-
+        if audience.is_unit:  # a filter on the full number would reveal it, one guess at a time
+            raise Unprocessable("units cannot search tickets by the caller's number",
+                                error_id="caller-filter-not-allowed")
         query = query.where(Ticket.caller_number == normalise_phone(q.caller))
-    if actor.kind == "unit":
-        mine = select(Assignment.ticket_id).where(Assignment.unit_id == actor.id)
-        if q.active:
-            mine = mine.where(Assignment.active)
-        query = query.where(Ticket.id.in_(mine))
-    elif q.unit:
-        query = query.where(or_(Ticket.lead_unit_id == q.unit))
-    if actor.territory:  # a remote seat sees its own territory's tickets only
-        from gateway.federation.territory import territory_clause
-
-        query = query.where(territory_clause(actor.territory))
+    if q.unit and not audience.is_unit:
+        query = query.where(Ticket.lead_unit_id == q.unit)
+    visible = ticket_filter(audience, active_only=q.active)
+    if visible is not None:
+        query = query.where(visible)
     async with service.sessions() as session:
         tickets = list(await session.scalars(query))
     now = service.clock()
@@ -299,22 +256,24 @@ async def list_tickets(request: web.Request, q: TicketQuery) -> web.Response:
 @endpoint("GET", "/tickets/{number}", summary="One ticket with its SLA state", kinds=ANY, scope="tickets",
           tags=("tickets",))
 async def get_ticket(request: web.Request) -> web.Response:
-    return await _respond(request, await _visible(request, _number(request)))
+    ticket, _ = await _visible(request, _number(request))
+    return await _respond(request, ticket)
 
 
 @endpoint("GET", "/tickets/{number}/timeline", summary="The ticket's full history", kinds=ANY, scope="tickets",
           tags=("tickets",))
 async def timeline(request: web.Request) -> web.Response:
-    await _visible(request, _number(request))
+    ticket, seen = await _visible(request, _number(request))
+    audience = Audience.of(actor_of(request))
     events = await _service(request).timeline(_number(request))
-    return json_response({"items": [event_view(e) for e in events]})
+    return json_response({"items": [views.event_view(e, ticket, audience, seen) for e in events]})
 
 
 @endpoint("GET", "/tickets/{number}/requests", summary="Return / extension / termination requests",
           kinds=ANY, scope="tickets", tags=("tickets",))
 async def ticket_requests(request: web.Request) -> web.Response:
     await _visible(request, _number(request))
-    rows = await _service(request).requests(_number(request))
+    rows = visible_requests(await _service(request).requests(_number(request)), Audience.of(actor_of(request)))
     return json_response({"items": [request_view(r, _number(request)) for r in rows]})
 
 
@@ -424,12 +383,14 @@ async def supervise(request: web.Request, body: Supervise) -> web.Response:
 
 @endpoint("POST", "/tickets/{number}/sign", summary="签收", kinds=UNIT, scope="tickets", tags=("units",))
 async def sign(request: web.Request) -> web.Response:
+    await _visible(request, _number(request))  # 404 before any state check
     return await _respond(request, await _service(request).sign(_number(request), _actor(request)))
 
 
 @endpoint("POST", "/tickets/{number}/return", summary="退单 with reasons and basis", body=ReturnRequest,
           kinds=UNIT, scope="tickets", tags=("units",))
 async def request_return(request: web.Request, body: ReturnRequest) -> web.Response:
+    await _visible(request, _number(request))  # 404 before any state check
     t = await _service(request).request_return(_number(request), _actor(request), body.reason, body.basis,
                                                body.suggestion)
     return await _respond(request, t)
@@ -438,6 +399,7 @@ async def request_return(request: web.Request, body: ReturnRequest) -> web.Respo
 @endpoint("POST", "/tickets/{number}/extension", summary="延期 request", body=ExtensionRequest, kinds=UNIT,
           scope="tickets", tags=("units",), status=201, errors=(422,))
 async def request_extension(request: web.Request, body: ExtensionRequest) -> web.Response:
+    await _visible(request, _number(request))  # 404 before any state check
     req = await _service(request).request_extension(_number(request), _actor(request), body.working_days,
                                                     body.reason)
     return json_response(request_view(req, _number(request)), status=201)
@@ -446,6 +408,7 @@ async def request_extension(request: web.Request, body: ExtensionRequest) -> web
 @endpoint("POST", "/tickets/{number}/reply", summary="答复 with result text and attachment metadata", body=Reply,
           kinds=UNIT, scope="tickets", tags=("units",))
 async def reply(request: web.Request, body: Reply) -> web.Response:
+    await _visible(request, _number(request))  # 404 before any state check
     attachments = [a.model_dump(exclude_none=True) for a in body.attachments]
     t = await _service(request).reply(_number(request), _actor(request), body.text, attachments)
     return await _respond(request, t)
@@ -454,6 +417,7 @@ async def reply(request: web.Request, body: Reply) -> web.Response:
 @endpoint("POST", "/tickets/{number}/termination", summary="终结办理 with evidence", body=Termination,
           kinds=UNIT, scope="tickets", tags=("units",))
 async def request_termination(request: web.Request, body: Termination) -> web.Response:
+    await _visible(request, _number(request))  # 404 before any state check
     evidence = [a.model_dump(exclude_none=True) for a in body.evidence]
     t = await _service(request).request_termination(_number(request), _actor(request), body.reason, evidence)
     return await _respond(request, t)
@@ -489,11 +453,19 @@ async def stats(request: web.Request, q: StatsQuery) -> web.Response:
     excluded = [e.category.value for e in service.pack.satisfaction_exclusions if e.category is not None]
     async with service.sessions() as session:
         figures = await ticket_statistics(session, q.start, q.end, service.clock(), by=q.by.split(","),  # type: ignore[arg-type]
-                                          excluded_categories=excluded, unit_id=unit)
+                                          excluded_categories=excluded, unit_id=unit,
+                                          where=ticket_filter(Audience.of(actor)))
     return json_response({"start": q.start, "end": q.end, "by": q.by, "items": [f.as_dict() for f in figures]})
 
 
+async def _warm_up(app: web.Application) -> None:
+    await asyncio.get_running_loop().run_in_executor(None, views.warm_up)
+
+
 def setup(app: web.Application) -> None:
+    http = app[SETTINGS].http
+    app[LISTING_LIMIT] = TokenBuckets(http.listing_rate_per_second, http.listing_burst)
+    app.on_startup.append(_warm_up)
     add_endpoints(
         app, create_ticket, list_tickets, get_ticket, timeline, ticket_requests, accept, reject, resolve, update,
         dispatch, merge, withdraw, link, pending_reviews, reopen, close, supervise, sign, request_return,

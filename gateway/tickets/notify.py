@@ -1,6 +1,7 @@
 """Tell handling units what happened to their tickets: signed webhooks written in the same transaction as
 the transition (outbox), so a unit never misses a dispatch, a 督办 or a reopen, and never gets one that
-was rolled back. Payloads carry no caller identity: units read the (masked) ticket through the API."""
+was rolled back. Payloads carry no caller identity: units read the (masked) ticket through the API; the
+note (free text) follows the ticket's rules for each recipient (``gateway.tickets.views``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.tickets.lifecycle import Action
 from gateway.tickets.models import Ticket
 from gateway.tickets.service import Change
+from gateway.tickets.views import Audience, access, redact
 from gateway.webhooks.service import Webhooks
 
 SIMPLE = {
@@ -61,5 +63,8 @@ class UnitNotifier:
         if action is Action.SUPERVISE:
             payload["level"] = change.data.get("level")
         for unit in recipients(ticket, change):
-            await self.webhooks.enqueue(session, unit, kind, {**payload, "unit": unit},
+            seen = access(Audience("unit", unit), ticket)
+            note = None if seen is None or not seen.content else \
+                change.reason if seen.caller else redact(change.reason, ticket)
+            await self.webhooks.enqueue(session, unit, kind, {**payload, "note": note, "unit": unit},
                                         event_id=f"{ticket.number}:{seq}")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.tickets.models import Assignment, Ticket, TicketRequest
@@ -78,13 +78,14 @@ async def ticket_statistics(
     by: Sequence[GroupBy] = ("unit",),
     excluded_categories: Iterable[str] = (),
     unit_id: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[Figures]:
+    """``where``: a further condition on ``Ticket`` (a remote seat's territory)."""
     excluded = set(excluded_categories)
-    leads = (await session.execute(
-        select(Assignment, Ticket).join(Ticket, Ticket.id == Assignment.ticket_id)
-        .where(Assignment.role == "lead", Assignment.dispatched_at >= start, Assignment.dispatched_at < end)
-        .order_by(Assignment.id)
-    )).all()
+    query = (select(Assignment, Ticket).join(Ticket, Ticket.id == Assignment.ticket_id)
+             .where(Assignment.role == "lead", Assignment.dispatched_at >= start, Assignment.dispatched_at < end)
+             .order_by(Assignment.id))
+    leads = (await session.execute(query if where is None else query.where(where))).all()
     ticket_ids = {t.id for _, t in leads}
     extended_ids = set(await session.scalars(
         select(TicketRequest.ticket_id).where(TicketRequest.kind == "extension", TicketRequest.status ==
