@@ -20,8 +20,9 @@ from gateway.http.api import RequestActor, actor_of, add_endpoints, endpoint
 from gateway.http.jsonio import json_response
 from gateway.http.ratelimit import TokenBuckets
 from gateway.tickets import views
+from gateway.tickets.actions import actions_now, pending_kinds
 from gateway.tickets.appkeys import TICKETS
-from gateway.tickets.lifecycle import Actor, Status, allowed_actions
+from gateway.tickets.lifecycle import Actor
 from gateway.tickets.models import Ticket, TicketRequest, Unit
 from gateway.tickets.schemas import ActorRef, NewTicket, normalise_phone
 from gateway.tickets.service import TicketService
@@ -160,8 +161,10 @@ class StatsQuery(Body):
 # ---- views (what each audience sees: gateway/tickets/views.py) ------------------------------------
 
 
-def ticket_view(service: TicketService, t: Ticket, actor: RequestActor, now: datetime) -> dict[str, Any]:
-    """``t`` as ``actor`` may see it; raises 404 when it may not see the ticket at all."""
+def ticket_view(service: TicketService, t: Ticket, actor: RequestActor, now: datetime,
+                pending: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """``t`` as ``actor`` may see it; raises 404 when it may not see the ticket at all. ``pending``: the
+    kinds of its requests awaiting review, for the actions that are possible now."""
     audience = Audience.of(actor)
     seen = access(audience, t)
     if seen is None:
@@ -169,7 +172,7 @@ def ticket_view(service: TicketService, t: Ticket, actor: RequestActor, now: dat
     state = service.sla.state(t, now) if t.dispatched_at else None
     kind = Actor.UNIT if audience.is_unit else Actor.ADMIN if actor.kind == "admin" else Actor.AGENT
     return views.ticket_view(t, audience, seen, sla=state.as_dict() if state else None,
-                             allowed_actions=allowed_actions(Status(t.status), kind))
+                             allowed_actions=actions_now(t, kind, actor.id, pending))
 
 
 # ---- helpers ------------------------------------------------------------------------------------------
@@ -200,7 +203,10 @@ async def _visible(request: web.Request, number: str) -> tuple[Ticket, Access]:
 
 async def _respond(request: web.Request, ticket: Ticket, status: int = 200) -> web.Response:
     service = _service(request)
-    return json_response(ticket_view(service, ticket, actor_of(request), service.clock()), status=status)
+    async with service.sessions() as session:
+        pending = await pending_kinds(session, [ticket.id])
+    return json_response(ticket_view(service, ticket, actor_of(request), service.clock(), pending[ticket.id]),
+                         status=status)
 
 
 def _number(request: web.Request) -> str:
@@ -248,8 +254,9 @@ async def list_tickets(request: web.Request, q: TicketQuery) -> web.Response:
         query = query.where(visible)
     async with service.sessions() as session:
         tickets = list(await session.scalars(query))
+        pending = await pending_kinds(session, [t.id for t in tickets])
     now = service.clock()
-    return json_response({"items": [ticket_view(service, t, actor, now) for t in tickets],
+    return json_response({"items": [ticket_view(service, t, actor, now, pending[t.id]) for t in tickets],
                           "limit": q.limit, "offset": q.offset})
 
 

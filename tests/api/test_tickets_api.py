@@ -218,3 +218,25 @@ async def test_every_instant_is_shown_in_the_centres_time(api: Api) -> None:
     instants = re.findall(r'"(\d{4}-\d\d-\d\dT[^"]+)"', json.dumps(shown))
     assert len(instants) > 10
     assert {i[-6:] for i in instants} == {"+08:00"}, instants
+
+
+async def test_allowed_actions_lists_only_what_would_succeed_now(api: Api) -> None:
+    number = await dispatched(api)
+    lead = set((await api.ok("water", "GET", f"/tickets/{number}"))["allowed_actions"])
+    assisting = set((await api.ok("roads", "GET", f"/tickets/{number}"))["allowed_actions"])
+    assert "sign" in lead and "request_extension" in lead
+    assert "sign" in assisting and "request_extension" not in assisting  # only the lead unit asks for time
+    signed = set((await api.ok("water", "POST", f"/tickets/{number}/sign"))["allowed_actions"])
+    assert "sign" not in signed and "reply" in signed
+    assert "sign" in set((await api.ok("roads", "GET", f"/tickets/{number}"))["allowed_actions"])
+    assert not {"approve_extension", "reject_extension"} & set(
+        (await api.ok("admin", "GET", f"/tickets/{number}"))["allowed_actions"])
+    await api.ok("water", "POST", f"/tickets/{number}/extension", {"working_days": 1, "reason": "需现场勘查"},
+                 status=201)
+    assert "request_extension" not in (await api.ok("water", "GET", f"/tickets/{number}"))["allowed_actions"]
+    review = set((await api.ok("admin", "GET", f"/tickets/{number}"))["allowed_actions"])
+    assert {"approve_extension", "reject_extension"} <= review
+    approved = await api.ok("admin", "POST", f"/tickets/{number}/extension/review", {"approve": True, "note": "同意"})
+    assert not {"approve_extension", "reject_extension"} & set(approved["allowed_actions"])
+    listed = (await api.ok("admin", "GET", "/tickets"))["items"]
+    assert listed[0]["allowed_actions"] == approved["allowed_actions"]
