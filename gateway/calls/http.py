@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 from sqlalchemy import select
 
+from gateway.calls import schemas
 from gateway.calls.kpi import queue_kpis
 from gateway.calls.models import CallRecord, PoliceHandoff
 from gateway.calls.service import CALLS, CallsService
 from gateway.errors import Forbidden, InvalidInput, NotFound
-from gateway.http.api import ACTOR_KEY, authorize, declare
+from gateway.http.api import ACTOR_KEY, authorize, declare, parse_body, parse_query
 from gateway.http.jsonio import json_response
 
 PREFIX = "/api/v1"
@@ -67,15 +70,53 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/agents/{agent_id}/spy", spy, "Supervisor listen / whisper / barge", SUPERVISOR, False),
     ]
     for method, path, handler, summary, kinds, own_seat in routes:
-        spec = declare(method, path, summary=summary, kinds=kinds, scope="calls", tags=("calls",))
-        app.router.add_route(method, PREFIX + path, spec(_guard(handler, kinds, own_seat)))
+        doc = DOCS.get(handler.__name__, RouteDoc())
+        spec = declare(method, path, summary=summary, kinds=kinds, scope="calls", tags=("calls",), body=doc.body,
+                       query=doc.query, status=doc.status, response=doc.response, errors=(503,))
+        app.router.add_route(method, PREFIX + path, spec(_guard(handler, kinds, own_seat, doc)))
 
 
-def _guard(handler: Any, kinds: tuple[str, ...], own_seat: bool) -> Any:
+@dataclass(frozen=True)
+class RouteDoc:
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = schemas.CallAction
+    status: int = 200
+
+
+DOCS = {
+    "list_calls": RouteDoc(response=schemas.CallList),
+    "kpi": RouteDoc(query=schemas.KpiQuery, response=schemas.KpiList),
+    "list_handoffs": RouteDoc(query=schemas.HandoffQuery, response=schemas.HandoffList),
+    "outbound": RouteDoc(body=schemas.Outbound, status=202),
+    "get_call": RouteDoc(response=schemas.CallDetail),
+    "transfer": RouteDoc(body=schemas.Transfer),
+    "consult_expert": RouteDoc(body=schemas.ConsultExpert),
+    "conference": RouteDoc(body=schemas.Conference),
+    "police": RouteDoc(body=schemas.PoliceHandoffRecord),
+    "link_ticket": RouteDoc(body=schemas.LinkTicket),
+    "list_agents": RouteDoc(response=schemas.AgentList),
+    "get_agent": RouteDoc(response=schemas.Agent),
+    "register_agent": RouteDoc(body=schemas.RegisterAgent, response=schemas.Agent),
+    "agent_login": RouteDoc(body=schemas.Login, response=schemas.Agent),
+    "agent_logout": RouteDoc(response=schemas.Agent),
+    "agent_pause": RouteDoc(body=schemas.Pause, response=schemas.Agent),
+    "agent_ready": RouteDoc(response=schemas.Agent),
+    "agent_queues": RouteDoc(body=schemas.Queues, response=schemas.Agent),
+    "spy": RouteDoc(body=schemas.Spy),
+}
+
+
+def _guard(handler: Any, kinds: tuple[str, ...], own_seat: bool, doc: RouteDoc) -> Any:
     async def guarded(request: web.Request) -> web.StreamResponse:
         actor = authorize(request, kinds, "calls")
         if own_seat and actor.kind == "agent" and actor.id != request.match_info["agent_id"]:
             raise Forbidden("an agent can only change its own seat", error_id="not-your-seat")
+        # The documented models are checked here, at the edge; the handler reads the (cached) body itself.
+        if doc.body is not None:
+            await parse_body(request, doc.body)
+        if doc.query is not None:
+            parse_query(request, doc.query)
         return await handler(request)
 
     guarded.__name__ = handler.__name__

@@ -74,6 +74,12 @@ class EndpointSpec:
     tags: tuple[str, ...]
     description: str = ""
     errors: tuple[int, ...] = field(default=())
+    # The 2xx body: a pydantic model, a JSON schema, or None (undocumented). ``media_types`` names
+    # other representations the route can answer with (exports), each with its JSON schema.
+    response: type[BaseModel] | dict[str, Any] | None = None
+    media_types: tuple[tuple[str, dict[str, Any]], ...] = ()
+    # A body that is not a JSON object (file uploads): media type -> JSON schema, instead of ``body``.
+    raw_body: tuple[tuple[str, dict[str, Any]], ...] = ()
 
     @property
     def full_path(self) -> str:
@@ -92,10 +98,13 @@ def endpoint(
     status: int = 200,
     tags: Sequence[str] = (),
     errors: Sequence[int] = (),
+    response: type[BaseModel] | dict[str, Any] | None = None,
+    media_types: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> Callable[[Handler], Handler]:
     def decorate(fn: Handler) -> Handler:
         spec = EndpointSpec(method.upper(), path, summary, tuple(kinds) if kinds is not None else None, scope,
-                            body, query, status, tuple(tags), (fn.__doc__ or "").strip(), tuple(errors))
+                            body, query, status, tuple(tags), (fn.__doc__ or "").strip(), tuple(errors),
+                            response, tuple(media_types))
 
         @functools.wraps(fn)
         async def wrapper(request: web.Request) -> web.StreamResponse:
@@ -115,14 +124,18 @@ def endpoint(
 
 
 def declare(method: str, path: str, *, summary: str, kinds: Sequence[str] | None = ("admin",),
-            scope: str | None = None, body: type[BaseModel] | None = None, status: int = 200,
-            tags: Sequence[str] = (), errors: Sequence[int] = ()) -> Callable[[Handler], Handler]:
+            scope: str | None = None, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+            status: int = 200, tags: Sequence[str] = (), errors: Sequence[int] = (),
+            response: type[BaseModel] | dict[str, Any] | None = None,
+            media_types: Sequence[tuple[str, dict[str, Any]]] = (),
+            raw_body: Sequence[tuple[str, dict[str, Any]]] = ()) -> Callable[[Handler], Handler]:
     """Document a handler that checks its caller and parses its body itself (with ``authorize`` and
     ``parse_body``): it gets the same OpenAPI entry as an ``@endpoint`` one, unwrapped."""
 
     def decorate(fn: Handler) -> Handler:
         fn.__api__ = EndpointSpec(method.upper(), path, summary, tuple(kinds) if kinds is not None else None,  # type: ignore[attr-defined]
-                                  scope, body, None, status, tuple(tags), (fn.__doc__ or "").strip(), tuple(errors))
+                                  scope, body, query, status, tuple(tags), (fn.__doc__ or "").strip(),
+                                  tuple(errors), response, tuple(media_types), tuple(raw_body))
         return fn
 
     return decorate

@@ -34,5 +34,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPNotFound:
         return error_response(404, "no-such-route", f"no such path: {request.path}")
     except web.HTTPMethodNotAllowed as exc:
-        return error_response(405, "method-not-allowed", f"{request.method} is not allowed here",
-                              allowed=sorted(exc.allowed_methods))
+        allowed = sorted(exc.allowed_methods)
+        response = error_response(405, "method-not-allowed", f"{request.method} is not allowed here",
+                                  allowed=allowed)
+        response.headers["Allow"] = ", ".join(allowed)  # RFC 9110: a 405 names the methods that are
+        return response
