@@ -9,16 +9,19 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from gateway.appkeys import BUS, SESSIONS
 from gateway.errors import InvalidInput
-from gateway.http.api import declare
+from gateway.http.api import declare, parse_body, parse_query
 from gateway.http.jsonio import json_response
+from kb import schemas as api
 from kb.access import actor_of
 from kb.appkeys import KB, KB_QUESTION_CLOCK
 from kb.deadline import WeekdayClock, default_question_limit, load_defaults
@@ -40,25 +43,56 @@ def setup(app: web.Application) -> None:
     """Routes, plus the start-up context (after the database's) that builds the knowledge base."""
     app.cleanup_ctx.append(knowledge_base)
     anyone, editors, platform = ("agent", "unit", "admin"), ("unit", "admin"), ("admin",)
-    routes = [
-        ("GET", "/search", search, "Search entries in force (一问一答)", anyone),
-        ("POST", "/suggest", suggest, "Best entries for live transcript text", anyone),
-        ("GET", "/entries/{entry_id}", get_entry, "One entry", anyone),
-        ("GET", "/entries/{entry_id}/versions", entry_versions, "An entry's version history", anyone),
-        ("GET", "/changes", list_changes, "Submitted changes (units: their own)", editors),
-        ("POST", "/changes", submit_change, "Submit a new entry, a change or a withdrawal for review", editors),
-        ("POST", "/changes/{change_id:\\d+}/approve", approve_change, "Publish a submitted change", platform),
-        ("POST", "/changes/{change_id:\\d+}/reject", reject_change, "Send a change back with reasons", platform),
-        ("GET", "/questions", list_questions, "Knowledge questions (知识提问) and their deadlines", editors),
-        ("POST", "/questions", ask_question, "Ask a unit a knowledge question", platform),
-        ("GET", "/reminders", list_reminders, "Entries nearing expiry or untouched for long", editors),
-        ("POST", "/import", import_entries, "Import CSV / JSON / XLSX, validated row by row", editors),
-        ("GET", "/export", export_entries, "Export CSV / JSON / XLSX", editors),
+    files = [(CONTENT_TYPES["json"].split(";")[0], {}), (CONTENT_TYPES["csv"].split(";")[0], {"type": "string"}),
+             (CONTENT_TYPES["xlsx"], {"type": "string", "format": "binary"})]
+    routes: list[tuple[str, str, Any, str, tuple[str, ...], dict[str, Any]]] = [
+        ("GET", "/search", search, "Search entries in force (一问一答)", anyone,
+         {"query": api.SearchQuery, "response": api.SearchHits}),
+        ("POST", "/suggest", suggest, "Best entries for live transcript text", anyone,
+         {"body": api.SuggestBody, "response": api.SearchHits}),
+        ("GET", "/entries/{entry_id}", get_entry, "One entry", anyone, {"response": api.EntryOut}),
+        ("GET", "/entries/{entry_id}/versions", entry_versions, "An entry's version history", anyone,
+         {"response": api.Versions}),
+        ("GET", "/changes", list_changes, "Submitted changes (units: their own)", editors,
+         {"query": api.ChangesQuery, "response": api.Changes}),
+        ("POST", "/changes", submit_change, "Submit a new entry, a change or a withdrawal for review", editors,
+         {"body": api.ChangeBody, "response": api.ChangeOut, "status": 201}),
+        ("POST", "/changes/{change_id:\\d{1,18}}/approve", approve_change, "Publish a submitted change", platform,
+         {"body": api.ReviewBody, "response": api.ChangeOut}),
+        ("POST", "/changes/{change_id:\\d{1,18}}/reject", reject_change, "Send a change back with reasons",
+         platform, {"body": api.ReviewBody, "response": api.ChangeOut}),
+        ("GET", "/questions", list_questions, "Knowledge questions (知识提问) and their deadlines", editors,
+         {"query": api.QuestionsQuery, "response": api.Questions}),
+        ("POST", "/questions", ask_question, "Ask a unit a knowledge question", platform,
+         {"body": api.QuestionBody, "response": api.QuestionOut, "status": 201}),
+        ("GET", "/reminders", list_reminders, "Entries nearing expiry or untouched for long", editors,
+         {"response": api.Reminders}),
+        ("POST", "/import", import_entries, "Import CSV / JSON / XLSX, validated row by row", editors,
+         {"query": api.ImportQuery, "raw_body": files, "response": api.ImportReport, "also": (422,)}),
+        ("GET", "/export", export_entries, "Export CSV / JSON / XLSX", editors,
+         {"query": api.ExportQuery, "media_types": files}),
     ]
-    for method, path, handler, summary, kinds in routes:
-        doc_path = "/kb" + path.replace(":\\d+", "")
-        app.router.add_route(method, PREFIX + path,
-                             declare(method, doc_path, summary=summary, kinds=kinds, scope="kb", tags=("kb",))(handler))
+    for method, path, handler, summary, kinds, doc in routes:
+        doc_path = "/kb" + re.sub(r"{(\w+):[^/]*}", r"{\1}", path)
+        spec = declare(method, doc_path, summary=summary, kinds=kinds, scope="kb", tags=("kb",), **doc)
+        app.router.add_route(method, PREFIX + path, spec(_checked(handler, doc.get("body"), doc.get("query"))))
+
+
+def _checked(handler: Any, body: type[BaseModel] | None, query: type[BaseModel] | None) -> Any:
+    """Check the caller, then the documented body and query, before the handler runs (which reads the
+    cached body itself)."""
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        actor_of(request)
+        if body is not None:
+            await parse_body(request, body)
+        if query is not None:
+            parse_query(request, query)
+        return await handler(request)
+
+    checked.__name__ = handler.__name__
+    checked.__doc__ = handler.__doc__
+    return checked
 
 
 async def knowledge_base(app: web.Application) -> AsyncIterator[None]:

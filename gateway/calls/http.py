@@ -73,7 +73,13 @@ def add_routes(app: web.Application) -> None:
         doc = DOCS.get(handler.__name__, RouteDoc())
         spec = declare(method, path, summary=summary, kinds=kinds, scope="calls", tags=("calls",), body=doc.body,
                        query=doc.query, status=doc.status, response=doc.response, errors=(503,))
-        app.router.add_route(method, PREFIX + path, spec(_guard(handler, kinds, own_seat, doc)))
+        route = PREFIX + path.replace("{call_id}", CALL_ID)
+        app.router.add_route(method, route, spec(_guard(handler, kinds, own_seat, doc)))
+
+
+# A call id is never one of the fixed names beside it, so GET /calls/kpi is the KPI list and nothing else
+# (and a 405 on /calls/outbound names POST only).
+CALL_ID = "{call_id:(?!(?:outbound|kpi|handoffs)$)[^{}/]+}"
 
 
 @dataclass(frozen=True)

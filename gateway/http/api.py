@@ -80,6 +80,9 @@ class EndpointSpec:
     media_types: tuple[tuple[str, dict[str, Any]], ...] = ()
     # A body that is not a JSON object (file uploads): media type -> JSON schema, instead of ``body``.
     raw_body: tuple[tuple[str, dict[str, Any]], ...] = ()
+    # Other statuses that answer with the ``response`` body too (200 for a repeated message; 422 with a
+    # report that says what was refused).
+    also: tuple[int, ...] = ()
 
     @property
     def full_path(self) -> str:
@@ -128,14 +131,15 @@ def declare(method: str, path: str, *, summary: str, kinds: Sequence[str] | None
             status: int = 200, tags: Sequence[str] = (), errors: Sequence[int] = (),
             response: type[BaseModel] | dict[str, Any] | None = None,
             media_types: Sequence[tuple[str, dict[str, Any]]] = (),
-            raw_body: Sequence[tuple[str, dict[str, Any]]] = ()) -> Callable[[Handler], Handler]:
+            raw_body: Sequence[tuple[str, dict[str, Any]]] = (), also: Sequence[int] = ()
+            ) -> Callable[[Handler], Handler]:
     """Document a handler that checks its caller and parses its body itself (with ``authorize`` and
     ``parse_body``): it gets the same OpenAPI entry as an ``@endpoint`` one, unwrapped."""
 
     def decorate(fn: Handler) -> Handler:
         fn.__api__ = EndpointSpec(method.upper(), path, summary, tuple(kinds) if kinds is not None else None,  # type: ignore[attr-defined]
                                   scope, body, query, status, tuple(tags), (fn.__doc__ or "").strip(),
-                                  tuple(errors), response, tuple(media_types), tuple(raw_body))
+                                  tuple(errors), response, tuple(media_types), tuple(raw_body), tuple(also))
         return fn
 
     return decorate

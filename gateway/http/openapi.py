@@ -47,10 +47,21 @@ def _routes(app: web.Application) -> list[tuple[str, str, Any, dict[str, str]]]:
         info = route.resource.get_info() if route.resource else {}
         path = info.get("path") or info.get("formatter")
         if path and path.startswith(API_PREFIX) and route.method != "HEAD":
-            pattern = info["pattern"].pattern if "pattern" in info else ""
-            segments = dict(re.findall(r"\(\?P<(\w+)>(.*?)\)(?:/|\$|$)", pattern))
+            segments = _segments(info["pattern"].pattern) if "pattern" in info else {}
             routes.append((route.method, path, route.handler, segments))
     return routes
+
+
+def _segments(pattern: str) -> dict[str, str]:
+    """The regular expression of each named group in a route's pattern (groups may nest)."""
+    found = {}
+    for match in re.finditer(r"\(\?P<(\w+)>", pattern):
+        depth, end = 1, match.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(pattern[end], 0) if pattern[end - 1] != "\\" else 0
+            end += 1
+        found[match.group(1)] = pattern[match.end():end - 1]
+    return found
 
 
 def undocumented(app: web.Application) -> list[str]:
@@ -101,7 +112,9 @@ def _operation(spec: EndpointSpec, path: str, segments: dict[str, str], schemas:
     if params:
         op["parameters"] = params
     if spec.body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {
+        # A body whose fields are all optional may be left out (it reads as ``{}``).
+        required = any(f.is_required() for f in spec.body.model_fields.values())
+        op["requestBody"] = {"required": required, "content": {"application/json": {
             "schema": _schema_ref(spec.body, schemas)}}}
     elif spec.raw_body:
         op["requestBody"] = {"required": True, "content": {t: {"schema": s} for t, s in spec.raw_body}}
@@ -110,10 +123,17 @@ def _operation(spec: EndpointSpec, path: str, segments: dict[str, str], schemas:
         op["x-token-kinds"] = list(spec.kinds)
         if spec.scope:
             op["x-scope"] = spec.scope
+    error = {"$ref": "#/components/schemas/Error"}
     for code in sorted(_error_codes(spec, path)):
         op["responses"][str(code)] = {"description": ERROR_TEXT.get(code, "Error"),
-                                      "content": {"application/json": {"schema": {
-                                          "$ref": "#/components/schemas/Error"}}}}
+                                      "content": {"application/json": {"schema": error}}}
+    for code in spec.also:
+        answer = _success(spec, schemas)
+        if str(code) in op["responses"]:  # either the error or the route's own answer
+            schema = answer["content"]["application/json"]["schema"]
+            answer["content"]["application/json"]["schema"] = {"anyOf": [error, schema]}
+            answer["description"] = ERROR_TEXT.get(code, "OK")
+        op["responses"][str(code)] = answer
     return op
 
 
