@@ -17,8 +17,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from gateway.appkeys import BUS, SESSIONS
-from gateway.errors import InvalidInput
-from gateway.http.api import authorize, declare, validate
+from gateway.errors import Forbidden, InvalidInput
+from gateway.http.api import declare, validate
 from gateway.http.headers import attachment
 from gateway.http.inputs import path_int
 from gateway.http.jsonio import json_response, loads_object
@@ -71,7 +71,10 @@ def _authorized(handler: Callable[[web.Request], Awaitable[web.Response]],
 
     @functools.wraps(handler)
     async def checked(request: web.Request) -> web.Response:
-        authorize(request, kinds, "kb")
+        actor = actor_of(request)  # 401 without an identity, 403 without the kb scope
+        if actor.kind not in kinds:
+            raise Forbidden(f"this needs a {' or '.join(kinds)} token; yours is a {actor.kind} token",
+                            error_id="wrong-token-kind")
         return await handler(request)
 
     return checked

@@ -93,3 +93,15 @@ async def test_a_report_download_is_named_through_the_safe_header(api: Api) -> N
     assert resp.status == 200
     assert resp.headers["Content-Disposition"] == (
         "attachment; filename=\"week-2026-11-09-water.csv\"; filename*=UTF-8''week-2026-11-09-water.csv")
+
+
+@pytest.mark.parametrize(("who", "path", "expected"), [
+    ("", "/kb/suggest", (401, "token-required")),
+    ("", "/kb/changes", (401, "token-required")),
+    ("agent", "/kb/changes", (403, "wrong-token-kind")),
+    ("water", "/kb/questions", (403, "wrong-token-kind")),
+])
+async def test_kb_checks_the_caller_before_reading_the_body(api: Api, who: str, path: str,
+                                                            expected: tuple[int, str]) -> None:
+    status, error_id = await _error(api, who, "POST", path, data=DEEP, headers={"Content-Type": "application/json"})
+    assert (status, error_id) == expected
