@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gateway.errors import ConfigError, HotlineError
+from gateway.logs import install_redaction
 
 # Modules exposing ``register(subparsers)``; each sets ``func`` on its parsers.
 COMMAND_MODULES = (
@@ -41,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_redaction()
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.config import load_settings
+from gateway.logs import AccessLogger, install_redaction
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,12 @@ def run(args: argparse.Namespace) -> int:
     if args.port:
         settings.http.port = args.port
     logging.getLogger().setLevel(settings.log_level.upper())
+    install_redaction()
     app = create_app(settings)
     log.info("serving on http://%s:%d (data in %s)", settings.http.host, settings.http.port,
              settings.data_dir.resolve())
     # run_app installs SIGINT/SIGTERM handlers and runs every cleanup_ctx on the way out.
-    web.run_app(app, host=settings.http.host, port=settings.http.port, print=None,
+    web.run_app(app, host=settings.http.host, port=settings.http.port, print=None, access_log_class=AccessLogger,
                 shutdown_timeout=10)
     log.info("stopped")
     return 0

@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import functools
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from gateway.appkeys import BUS, SESSIONS
-from gateway.errors import InvalidInput
-from gateway.http.api import declare, parse_body, parse_query
-from gateway.http.jsonio import json_response
+from gateway.errors import Forbidden, InvalidInput
+from gateway.http.api import declare, parse_body, parse_query, validate
+from gateway.http.headers import attachment
+from gateway.http.inputs import path_int
+from gateway.http.jsonio import json_response, loads_object
 from kb import schemas as api
 from kb.access import actor_of
 from kb.appkeys import KB, KB_QUESTION_CLOCK
@@ -75,23 +77,28 @@ def setup(app: web.Application) -> None:
     for method, path, handler, summary, kinds, doc in routes:
         doc_path = "/kb" + re.sub(r"{(\w+):[^/]*}", r"{\1}", path)
         spec = declare(method, doc_path, summary=summary, kinds=kinds, scope="kb", tags=("kb",), **doc)
-        app.router.add_route(method, PREFIX + path, spec(_checked(handler, doc.get("body"), doc.get("query"))))
+        app.router.add_route(method, PREFIX + path,
+                             spec(_checked(handler, kinds, doc.get("body"), doc.get("query"))))
 
 
-def _checked(handler: Any, body: type[BaseModel] | None, query: type[BaseModel] | None) -> Any:
-    """Check the caller, then the documented body and query, before the handler runs (which reads the
-    cached body itself)."""
+def _checked(handler: Callable[[web.Request], Awaitable[web.StreamResponse]], kinds: tuple[str, ...],
+             body: type[BaseModel] | None, query: type[BaseModel] | None
+             ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Check the caller before anything is read (nobody without a fitting token gets a body parsed), then
+    the documented body and query; the handler reads the cached body itself."""
 
+    @functools.wraps(handler)
     async def checked(request: web.Request) -> web.StreamResponse:
-        actor_of(request)
+        actor = actor_of(request)  # 401 without an identity, 403 without the kb scope
+        if actor.kind not in kinds:
+            raise Forbidden(f"this needs a {' or '.join(kinds)} token; yours is a {actor.kind} token",
+                            error_id="wrong-token-kind")
         if body is not None:
             await parse_body(request, body)
         if query is not None:
             parse_query(request, query)
         return await handler(request)
 
-    checked.__name__ = handler.__name__
-    checked.__doc__ = handler.__doc__
     return checked
 
 
@@ -129,8 +136,13 @@ def _filters(request: web.Request, data: dict[str, Any]) -> SearchFilters:
     regions = data.get("region") or ()
     if isinstance(regions, str):
         regions = (regions,)
+    if not isinstance(regions, list | tuple) or not all(isinstance(r, str) for r in regions):
+        raise InvalidInput("region must be a region name or a list of them", error_id="invalid-region")
+    unit_id = data.get("unit_id")
+    if unit_id is not None and not isinstance(unit_id, str):
+        raise InvalidInput("unit_id must be a unit id", error_id="invalid-unit-id")
     public_only = _flag(data.get("public")) or actor.kind == "unit"  # internal entries are for agents
-    return SearchFilters(unit_id=data.get("unit_id") or None, regions=tuple(regions), public_only=public_only)
+    return SearchFilters(unit_id=unit_id or None, regions=tuple(regions), public_only=public_only)
 
 
 def _limit(value: Any, default: int) -> int:
@@ -185,26 +197,34 @@ async def list_changes(request: web.Request) -> web.Response:
     return json_response({"changes": changes})
 
 
+class ChangeRequest(BaseModel):
+    kind: str
+    entry_id: str | None = Field(default=None, max_length=64)
+    content: Any = None
+    base_version: int | None = None
+    question_id: int | None = None
+    publish: bool = False
+
+
 async def submit_change(request: web.Request) -> web.Response:
-    data = await _json(request)
+    data = validate(ChangeRequest, await _json(request))
+    assert isinstance(data, ChangeRequest)
     change = await request.app[KB].submit(
-        actor_of(request), str(data.get("kind", "")), entry_id=data.get("entry_id"),
-        content=data.get("content"), base_version=data.get("base_version"),
-        question_id=data.get("question_id"),
-        publish=_flag(data.get("publish")))
+        actor_of(request), data.kind, entry_id=data.entry_id, content=data.content,
+        base_version=data.base_version, question_id=data.question_id, publish=data.publish)
     return json_response(change_dict(change), status=201)
 
 
 async def approve_change(request: web.Request) -> web.Response:
     data = await _json(request, optional=True)
-    change = await request.app[KB].approve(actor_of(request), int(request.match_info["change_id"]),
+    change = await request.app[KB].approve(actor_of(request), _change_id(request),
                                            str(data.get("note", "")))
     return json_response(change_dict(change))
 
 
 async def reject_change(request: web.Request) -> web.Response:
     data = await _json(request)
-    change = await request.app[KB].reject(actor_of(request), int(request.match_info["change_id"]),
+    change = await request.app[KB].reject(actor_of(request), _change_id(request),
                                           str(data.get("note", "")))
     return json_response(change_dict(change))
 
@@ -245,9 +265,12 @@ async def export_entries(request: web.Request) -> web.Response:
     rows = await request.app[KB].export(actor_of(request),
                                         include_inactive=_flag(request.query.get("include_inactive")))
     body = await asyncio.to_thread(write_rows, rows, fmt)
-    disposition = f'attachment; filename="kb-entries.{fmt}"'
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPES[fmt],
-                                            "Content-Disposition": disposition})
+                                            "Content-Disposition": attachment(f"kb-entries.{fmt}")})
+
+
+def _change_id(request: web.Request) -> int:
+    return path_int(request, "change_id", error_id="unknown-change", what="change")
 
 
 def _format(request: web.Request) -> str:
@@ -260,10 +283,7 @@ def _format(request: web.Request) -> str:
 async def _json(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
     if optional and not request.can_read_body:
         return {}
-    try:
-        data = json.loads(await request.text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body is not valid JSON", error_id="invalid-json") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object", error_id="invalid-json")
-    return data
+    raw = await request.read()
+    if not raw:
+        raise InvalidInput("send a JSON object as the body", error_id="invalid-json")
+    return loads_object(raw)

@@ -6,7 +6,6 @@ header makes a POST safe to resend: the same key returns the first result and se
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +21,8 @@ from gateway.calls.models import CallRecord, PoliceHandoff
 from gateway.calls.service import CALLS, CallsService
 from gateway.errors import Forbidden, InvalidInput, NotFound
 from gateway.http.api import ACTOR_KEY, authorize, declare, parse_body, parse_query
-from gateway.http.jsonio import json_response
+from gateway.http.inputs import check_time, one_line
+from gateway.http.jsonio import json_response, loads_object
 
 PREFIX = "/api/v1"
 
@@ -138,23 +138,32 @@ def _svc(request: web.Request) -> CallsService:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()  # cached: the idempotency middleware may have read it already
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body is not valid JSON", error_id="invalid-json") from exc
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", error_id="invalid-json")
-    return body
+    return loads_object(await request.read())  # cached: the idempotency middleware may have read it already
 
 
 def _text(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"'{name}' is required", error_id="missing-field", field=name)
-    return value.strip()
+    return one_line(name, value.strip())
+
+
+def _optional_text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{name}' must be text", error_id="invalid-field", field=name)
+    return one_line(name, value)
+
+
+def _queues(body: dict[str, Any], *, required: bool) -> list[str] | None:
+    queues = body.get("queues")
+    if queues is None and not required:
+        return None
+    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
+        raise InvalidInput("'queues' must be a list of queue names", error_id="invalid-queues")
+    return [one_line("queues", q) for q in queues]
 
 
 def _key(request: web.Request, operation: str) -> str | None:
@@ -182,6 +191,7 @@ def _time(request: web.Request, name: str) -> datetime | None:
         raise InvalidInput(f"'{name}' must be an ISO 8601 time", error_id="invalid-time") from exc
     if value.tzinfo is None:
         raise InvalidInput(f"'{name}' needs a UTC offset", error_id="invalid-time")
+    check_time(name, value)
     return value
 
 
@@ -366,21 +376,19 @@ async def get_agent(request: web.Request) -> web.Response:
 
 async def register_agent(request: web.Request) -> web.Response:
     body = await _body(request)
-    queues = body.get("queues")
-    if queues is not None and (not isinstance(queues, list) or not all(isinstance(q, str) for q in queues)):
-        raise InvalidInput("'queues' must be a list of queue names", error_id="invalid-queues")
     view = await _svc(request).agents.register(
         request.match_info["agent_id"],
-        name=str(body.get("name", "")),
-        interface=body.get("interface"),
-        queues=queues,
+        name=_optional_text(body, "name") or "",
+        interface=_optional_text(body, "interface"),
+        queues=_queues(body, required=False),
     )
     return json_response(view)
 
 
 async def agent_login(request: web.Request) -> web.Response:
     body = await _body(request)
-    return json_response(await _svc(request).agents.login(request.match_info["agent_id"], body.get("queues")))
+    return json_response(await _svc(request).agents.login(request.match_info["agent_id"],
+                                                          _queues(body, required=False)))
 
 
 async def agent_logout(request: web.Request) -> web.Response:
@@ -398,9 +406,8 @@ async def agent_ready(request: web.Request) -> web.Response:
 
 async def agent_queues(request: web.Request) -> web.Response:
     body = await _body(request)
-    queues = body.get("queues")
-    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
-        raise InvalidInput("'queues' must be a list of queue names", error_id="invalid-queues")
+    queues = _queues(body, required=True)
+    assert queues is not None
     return json_response(await _svc(request).agents.set_queues(request.match_info["agent_id"], queues))
 
 

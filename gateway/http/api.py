@@ -16,7 +16,6 @@ under /api/v1 has no declaration.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from gateway.errors import Forbidden, InvalidInput, PayloadTooLarge, Unauthenticated, Unprocessable
+from gateway.http.inputs import check_bounds
+from gateway.http.jsonio import loads_object
 
 API_PREFIX = "/api/v1"
 
@@ -177,13 +178,7 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
                               error_id="payload-too-large") from exc
     if request.content_type not in ("application/json", "") and raw:
         raise InvalidInput("send the body as application/json", error_id="unsupported-media-type")
-    try:
-        data = json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}", error_id="invalid-json") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object", error_id="invalid-json")
-    return validate(model, data)
+    return validate(model, loads_object(raw))
 
 
 def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
@@ -191,8 +186,10 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
 
 
 def validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """The model's own rules, then the bounds every value must keep (64-bit ints, finite floats, sane
+    dates — see ``inputs.py``), so that no endpoint can forget them."""
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         problems = [
             {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
@@ -201,3 +198,5 @@ def validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
         first = problems[0]
         raise Unprocessable(f"{first['field']}: {first['problem']}", error_id="validation-failed",
                             problems=problems) from exc
+    check_bounds(parsed)
+    return parsed
