@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from gateway.errors import ConfigError, HotlineError
+from gateway.logs import install_redaction
 
 # Modules exposing ``register(subparsers)``; each sets ``func`` on its parsers.
 COMMAND_MODULES = (
@@ -73,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_redaction()
     if args.command != "serve":
         logging.getLogger("alembic").setLevel(logging.WARNING)  # schema upgrades are not news on a command line
     func: Callable[[argparse.Namespace], int] = args.func

@@ -14,6 +14,7 @@ from gateway.app import create_app
 from gateway.calls.site_check import check_deployment
 from gateway.config import Settings, load_settings
 from gateway.listening import bind_errors
+from gateway.logs import AccessLogger, install_redaction
 
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 10.0
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.port:
         settings.http.port = args.port
     logging.getLogger().setLevel(settings.log_level.upper())
+    install_redaction()
     check_deployment(settings)  # no start with the placeholder secrets asterisk_conf/site ships
     asyncio.run(serve(settings))
     log.info("stopped")
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(settings: Settings) -> None:
     """Start everything, then listen, then say where: the URLs are logged only once they answer."""
-    runner = web.AppRunner(create_app(settings), shutdown_timeout=SHUTDOWN_TIMEOUT)
+    runner = web.AppRunner(create_app(settings), shutdown_timeout=SHUTDOWN_TIMEOUT, access_log_class=AccessLogger)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

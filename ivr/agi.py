@@ -29,7 +29,16 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-MAX_HEADER_BYTES = 16 * 1024
+MAX_HEADER_BYTES = 16 * 1024  # one line (the stream's limit)
+# Bounds on what a peer may make us hold, whoever connects to the port: the whole header block (Asterisk
+# sends ~1 KiB plus its agi_arg_N), everything read while waiting for one reply (HANGUP notices, blank
+# and "100" lines, 520- usage text), and live sessions per peer address (Asterisk is one peer carrying
+# every IVR call, so this is sized for a busy PBX, not for one caller).
+MAX_HEADER_BLOCK_BYTES = 64 * 1024
+MAX_REPLY_BYTES = 64 * 1024
+MAX_SESSIONS_PER_PEER = 500
+# What Asterisk (res_agi.c setup_env) always sends; a session without them is not a call.
+REQUIRED_HEADERS = ("agi_request", "agi_channel", "agi_uniqueid", "agi_network_script")
 _REPLY = re.compile(r"^(?P<code>\d{3})[ -](?P<rest>.*)$")
 _RESULT = re.compile(r"result=(?P<result>\S*)(?:\s+\((?P<data>.*)\))?(?P<tail>.*)$")
 _KV = re.compile(r"(\w+)=(\S*)")
@@ -41,6 +50,10 @@ class AgiHangup(Exception):
 
 class AgiCommandError(Exception):
     """Asterisk refused a command (510 invalid, 520 usage) or answered something unreadable."""
+
+
+class AgiProtocolError(ValueError):
+    """The peer broke the wire format or its bounds; the connection is dropped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +129,9 @@ class AgiChannel:
             raise AgiHangup("Asterisk closed the AGI socket") from exc
         except TimeoutError as exc:
             raise AgiCommandError(f"no reply to {parts[0]} within {self.command_timeout:g} s") from exc
+        except AgiProtocolError as exc:
+            self.hung_up = True  # out of step with the peer: nothing more may be sent
+            raise AgiCommandError(str(exc)) from exc
         self.commands += 1
         if reply.code == 511:
             self.hung_up = True
@@ -127,12 +143,19 @@ class AgiChannel:
             raise AgiHangup(f"{parts[0]} ended with result=-1")
         return reply
 
+    async def _read_line(self, budget: list[int]) -> str:
+        raw = await self.reader.readline()
+        if not raw:
+            raise asyncio.IncompleteReadError(b"", None)
+        budget[0] -= len(raw)
+        if budget[0] < 0:
+            raise AgiProtocolError(f"a reply longer than {MAX_REPLY_BYTES} bytes")
+        return raw.decode("utf-8", "replace").rstrip("\r\n")
+
     async def _read_reply(self) -> AgiReply:
+        budget = [MAX_REPLY_BYTES]
         while True:
-            raw = await self.reader.readline()
-            if not raw:
-                raise asyncio.IncompleteReadError(b"", None)
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            line = await self._read_line(budget)
             if line == "HANGUP":  # asynchronous notice; the command's own reply still follows
                 self.hung_up = True
                 continue
@@ -141,10 +164,7 @@ class AgiChannel:
             if line.startswith("520-"):  # usage text: skip to "520 End of proper usage."
                 usage = [line]
                 while not usage[-1].startswith("520 "):
-                    more = await self.reader.readline()
-                    if not more:
-                        raise asyncio.IncompleteReadError(b"", None)
-                    usage.append(more.decode("utf-8", "replace").rstrip("\r\n"))
+                    usage.append(await self._read_line(budget))
                 return AgiReply(520, "", " ".join(usage))
             return parse_reply(line)
 
@@ -205,14 +225,18 @@ class AgiServer:
     """Accepts FastAGI connections and runs the handler routed by ``agi_network_script``."""
 
     def __init__(self, routes: Mapping[str, Handler], *, host: str = "127.0.0.1", port: int = 4573,
-                 header_timeout: float = 5.0, command_timeout: float = 3600.0) -> None:
+                 header_timeout: float = 5.0, command_timeout: float = 3600.0,
+                 max_sessions_per_peer: int = MAX_SESSIONS_PER_PEER) -> None:
         self.routes = dict(routes)
         self.host, self.port = host, port
         self.header_timeout = header_timeout
         self.command_timeout = command_timeout
+        self.max_sessions_per_peer = max_sessions_per_peer
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[None]] = set()  # one per live call
+        self._per_peer: dict[str, int] = {}
         self.served = 0
+        self.refused = 0
 
     @property
     def active(self) -> int:
@@ -236,6 +260,14 @@ class AgiServer:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = str((writer.get_extra_info("peername") or ("unknown",))[0])
+        if self._per_peer.get(peer, 0) >= self.max_sessions_per_peer:
+            self.refused += 1
+            log.warning("FastAGI connection from %s refused: %d sessions open from there", peer,
+                        self._per_peer[peer])
+            writer.close()
+            return
+        self._per_peer[peer] = self._per_peer.get(peer, 0) + 1
         # The session runs in its own task so that stop() can cancel it without cancelling the task
         # asyncio's server owns (which would log a spurious error for every call cut short).
         session = asyncio.get_running_loop().create_task(self._serve(reader, writer))
@@ -247,6 +279,9 @@ class AgiServer:
                 raise  # we are being cancelled ourselves, not just the session
         finally:
             self._sessions.discard(session)
+            self._per_peer[peer] -= 1
+            if not self._per_peer[peer]:
+                del self._per_peer[peer]
             writer.close()
             with contextlib.suppress(ConnectionError, TimeoutError):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
@@ -257,6 +292,10 @@ class AgiServer:
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                 ValueError) as exc:
             log.warning("FastAGI connection dropped before its headers: %s", exc.__class__.__name__)
+            return
+        missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
+        if missing:
+            log.warning("FastAGI connection dropped: not an AGI environment (no %s)", ", ".join(missing))
             return
         script = headers.get("agi_network_script", "")
         handler = self.routes.get(script)
@@ -274,10 +313,15 @@ class AgiServer:
 
 
 async def read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
-    """The ``agi_*: value`` lines up to the blank line. Raises IncompleteReadError on early close."""
+    """The ``agi_*: value`` lines up to the blank line. Raises IncompleteReadError on early close and
+    AgiProtocolError past ``MAX_HEADER_BLOCK_BYTES``."""
     headers: dict[str, str] = {}
+    left = MAX_HEADER_BLOCK_BYTES
     while True:
         raw = await reader.readuntil(b"\n")
+        left -= len(raw)
+        if left < 0:
+            raise AgiProtocolError(f"AGI headers longer than {MAX_HEADER_BLOCK_BYTES} bytes")
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not line:
             return headers

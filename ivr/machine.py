@@ -163,7 +163,13 @@ async def run_states(call: Call, states: Mapping[str, State], start: str, prepar
 
 
 def finish(call: Call) -> None:
-    """Save the session in the background (after the emergency ticket, to carry its number)."""
+    """Save the session in the background (after the emergency ticket, to carry its number).
+
+    Only a real call is recorded: one whose peer answered at least one command. A connection that sent
+    headers and then went silent is nobody's call, and must not be able to fill the table."""
+    if call.channel.commands == 0:
+        log.info("AGI session on %s answered no command: not recorded", call.uniqueid)
+        return
     deps = call.deps
     values = call.record()
     emergency_log = call.emergency_log

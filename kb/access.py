@@ -63,7 +63,7 @@ def actor_of(request: web.Request) -> Actor:
             return Actor.from_mapping(raw)
         except (KeyError, ValueError) as exc:
             raise Unauthenticated(f"unusable identity on the request: {exc}") from exc
-    raise Unauthenticated("this endpoint needs an identity (agent, unit or platform token)")
+    raise Unauthenticated("this endpoint needs an identity (agent, unit or platform token)", error_id="token-required")
 
 
 def require_admin(actor: Actor) -> None:

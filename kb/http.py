@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import functools
 import logging
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
 from gateway.appkeys import BUS, SESSIONS
-from gateway.errors import InvalidInput
-from gateway.http.api import declare
-from gateway.http.jsonio import json_response
+from gateway.errors import Forbidden, InvalidInput
+from gateway.http.api import declare, parse_body, parse_query, validate
+from gateway.http.headers import attachment
+from gateway.http.inputs import path_int
+from gateway.http.jsonio import json_response, loads_object
+from kb import schemas as api
 from kb.access import actor_of
 from kb.appkeys import KB, KB_QUESTION_CLOCK
 from kb.deadline import WeekdayClock, default_question_limit, load_defaults
@@ -40,25 +45,61 @@ def setup(app: web.Application) -> None:
     """Routes, plus the start-up context (after the database's) that builds the knowledge base."""
     app.cleanup_ctx.append(knowledge_base)
     anyone, editors, platform = ("agent", "unit", "admin"), ("unit", "admin"), ("admin",)
-    routes = [
-        ("GET", "/search", search, "Search entries in force (一问一答)", anyone),
-        ("POST", "/suggest", suggest, "Best entries for live transcript text", anyone),
-        ("GET", "/entries/{entry_id}", get_entry, "One entry", anyone),
-        ("GET", "/entries/{entry_id}/versions", entry_versions, "An entry's version history", anyone),
-        ("GET", "/changes", list_changes, "Submitted changes (units: their own)", editors),
-        ("POST", "/changes", submit_change, "Submit a new entry, a change or a withdrawal for review", editors),
-        ("POST", "/changes/{change_id:\\d+}/approve", approve_change, "Publish a submitted change", platform),
-        ("POST", "/changes/{change_id:\\d+}/reject", reject_change, "Send a change back with reasons", platform),
-        ("GET", "/questions", list_questions, "Knowledge questions (知识提问) and their deadlines", editors),
-        ("POST", "/questions", ask_question, "Ask a unit a knowledge question", platform),
-        ("GET", "/reminders", list_reminders, "Entries nearing expiry or untouched for long", editors),
-        ("POST", "/import", import_entries, "Import CSV / JSON / XLSX, validated row by row", editors),
-        ("GET", "/export", export_entries, "Export CSV / JSON / XLSX", editors),
+    files = [(CONTENT_TYPES["json"].split(";")[0], {}), (CONTENT_TYPES["csv"].split(";")[0], {"type": "string"}),
+             (CONTENT_TYPES["xlsx"], {"type": "string", "format": "binary"})]
+    routes: list[tuple[str, str, Any, str, tuple[str, ...], dict[str, Any]]] = [
+        ("GET", "/search", search, "Search entries in force (一问一答)", anyone,
+         {"query": api.SearchQuery, "response": api.SearchHits}),
+        ("POST", "/suggest", suggest, "Best entries for live transcript text", anyone,
+         {"body": api.SuggestBody, "response": api.SearchHits}),
+        ("GET", "/entries/{entry_id}", get_entry, "One entry", anyone, {"response": api.EntryOut}),
+        ("GET", "/entries/{entry_id}/versions", entry_versions, "An entry's version history", anyone,
+         {"response": api.Versions}),
+        ("GET", "/changes", list_changes, "Submitted changes (units: their own)", editors,
+         {"query": api.ChangesQuery, "response": api.Changes}),
+        ("POST", "/changes", submit_change, "Submit a new entry, a change or a withdrawal for review", editors,
+         {"body": api.ChangeBody, "response": api.ChangeOut, "status": 201}),
+        ("POST", "/changes/{change_id:\\d{1,18}}/approve", approve_change, "Publish a submitted change", platform,
+         {"body": api.ReviewBody, "response": api.ChangeOut}),
+        ("POST", "/changes/{change_id:\\d{1,18}}/reject", reject_change, "Send a change back with reasons",
+         platform, {"body": api.ReviewBody, "response": api.ChangeOut}),
+        ("GET", "/questions", list_questions, "Knowledge questions (知识提问) and their deadlines", editors,
+         {"query": api.QuestionsQuery, "response": api.Questions}),
+        ("POST", "/questions", ask_question, "Ask a unit a knowledge question", platform,
+         {"body": api.QuestionBody, "response": api.QuestionOut, "status": 201}),
+        ("GET", "/reminders", list_reminders, "Entries nearing expiry or untouched for long", editors,
+         {"response": api.Reminders}),
+        ("POST", "/import", import_entries, "Import CSV / JSON / XLSX, validated row by row", editors,
+         {"query": api.ImportQuery, "raw_body": files, "response": api.ImportReport, "also": (422,)}),
+        ("GET", "/export", export_entries, "Export CSV / JSON / XLSX", editors,
+         {"query": api.ExportQuery, "media_types": files}),
     ]
-    for method, path, handler, summary, kinds in routes:
-        doc_path = "/kb" + path.replace(":\\d+", "")
+    for method, path, handler, summary, kinds, doc in routes:
+        doc_path = "/kb" + re.sub(r"{(\w+):[^/]*}", r"{\1}", path)
+        spec = declare(method, doc_path, summary=summary, kinds=kinds, scope="kb", tags=("kb",), **doc)
         app.router.add_route(method, PREFIX + path,
-                             declare(method, doc_path, summary=summary, kinds=kinds, scope="kb", tags=("kb",))(handler))
+                             spec(_checked(handler, kinds, doc.get("body"), doc.get("query"))))
+
+
+def _checked(handler: Callable[[web.Request], Awaitable[web.StreamResponse]], kinds: tuple[str, ...],
+             body: type[BaseModel] | None, query: type[BaseModel] | None
+             ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Check the caller before anything is read (nobody without a fitting token gets a body parsed), then
+    the documented body and query; the handler reads the cached body itself."""
+
+    @functools.wraps(handler)
+    async def checked(request: web.Request) -> web.StreamResponse:
+        actor = actor_of(request)  # 401 without an identity, 403 without the kb scope
+        if actor.kind not in kinds:
+            raise Forbidden(f"this needs a {' or '.join(kinds)} token; yours is a {actor.kind} token",
+                            error_id="wrong-token-kind")
+        if body is not None:
+            await parse_body(request, body)
+        if query is not None:
+            parse_query(request, query)
+        return await handler(request)
+
+    return checked
 
 
 async def knowledge_base(app: web.Application) -> AsyncIterator[None]:
@@ -95,8 +136,13 @@ def _filters(request: web.Request, data: dict[str, Any]) -> SearchFilters:
     regions = data.get("region") or ()
     if isinstance(regions, str):
         regions = (regions,)
+    if not isinstance(regions, list | tuple) or not all(isinstance(r, str) for r in regions):
+        raise InvalidInput("region must be a region name or a list of them", error_id="invalid-region")
+    unit_id = data.get("unit_id")
+    if unit_id is not None and not isinstance(unit_id, str):
+        raise InvalidInput("unit_id must be a unit id", error_id="invalid-unit-id")
     public_only = _flag(data.get("public")) or actor.kind == "unit"  # internal entries are for agents
-    return SearchFilters(unit_id=data.get("unit_id") or None, regions=tuple(regions), public_only=public_only)
+    return SearchFilters(unit_id=unit_id or None, regions=tuple(regions), public_only=public_only)
 
 
 def _limit(value: Any, default: int) -> int:
@@ -151,26 +197,34 @@ async def list_changes(request: web.Request) -> web.Response:
     return json_response({"changes": changes})
 
 
+class ChangeRequest(BaseModel):
+    kind: str
+    entry_id: str | None = Field(default=None, max_length=64)
+    content: Any = None
+    base_version: int | None = None
+    question_id: int | None = None
+    publish: bool = False
+
+
 async def submit_change(request: web.Request) -> web.Response:
-    data = await _json(request)
+    data = validate(ChangeRequest, await _json(request))
+    assert isinstance(data, ChangeRequest)
     change = await request.app[KB].submit(
-        actor_of(request), str(data.get("kind", "")), entry_id=data.get("entry_id"),
-        content=data.get("content"), base_version=data.get("base_version"),
-        question_id=data.get("question_id"),
-        publish=_flag(data.get("publish")))
+        actor_of(request), data.kind, entry_id=data.entry_id, content=data.content,
+        base_version=data.base_version, question_id=data.question_id, publish=data.publish)
     return json_response(change_dict(change), status=201)
 
 
 async def approve_change(request: web.Request) -> web.Response:
     data = await _json(request, optional=True)
-    change = await request.app[KB].approve(actor_of(request), int(request.match_info["change_id"]),
+    change = await request.app[KB].approve(actor_of(request), _change_id(request),
                                            str(data.get("note", "")))
     return json_response(change_dict(change))
 
 
 async def reject_change(request: web.Request) -> web.Response:
     data = await _json(request)
-    change = await request.app[KB].reject(actor_of(request), int(request.match_info["change_id"]),
+    change = await request.app[KB].reject(actor_of(request), _change_id(request),
                                           str(data.get("note", "")))
     return json_response(change_dict(change))
 
@@ -211,9 +265,12 @@ async def export_entries(request: web.Request) -> web.Response:
     rows = await request.app[KB].export(actor_of(request),
                                         include_inactive=_flag(request.query.get("include_inactive")))
     body = await asyncio.to_thread(write_rows, rows, fmt)
-    disposition = f'attachment; filename="kb-entries.{fmt}"'
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPES[fmt],
-                                            "Content-Disposition": disposition})
+                                            "Content-Disposition": attachment(f"kb-entries.{fmt}")})
+
+
+def _change_id(request: web.Request) -> int:
+    return path_int(request, "change_id", error_id="unknown-change", what="change")
 
 
 def _format(request: web.Request) -> str:
@@ -226,10 +283,7 @@ def _format(request: web.Request) -> str:
 async def _json(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
     if optional and not request.can_read_body:
         return {}
-    try:
-        data = json.loads(await request.text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body is not valid JSON", error_id="invalid-json") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object", error_id="invalid-json")
-    return data
+    raw = await request.read()
+    if not raw:
+        raise InvalidInput("send a JSON object as the body", error_id="invalid-json")
+    return loads_object(raw)

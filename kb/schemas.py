@@ -88,3 +88,118 @@ def check_entry_id(entry_id: str) -> str:
         raise InvalidInput(f"bad entry id {entry_id!r}: letters, digits, '.', '_', '-', at most 64",
                            error_id="invalid-entry-id")
     return entry_id
+
+
+# ---- the HTTP API: request bodies and queries (checked at the edge) and answers -------------------------
+
+UNIT_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SuggestBody(ApiModel):
+    text: str = Field(max_length=5000, description="live transcript text")
+    unit_id: str | None = Field(default=None, pattern=UNIT_ID)
+    region: str | list[str] | None = Field(default=None, max_length=20)
+    public: bool = False
+    limit: int = Field(default=3, ge=1, le=50)
+
+
+class ChangeBody(ApiModel):
+    kind: str = Field(pattern="^(create|update|retire)$")
+    entry_id: str | None = Field(default=None, pattern=ENTRY_ID.pattern)
+    content: EntryContent | None = Field(default=None, description="the whole entry (create, update)")
+    base_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    question_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="the question this answers")
+    publish: bool = Field(default=False, description="platform only: approve in the same step")
+
+
+class ReviewBody(ApiModel):
+    note: str = Field(default="", max_length=2000)
+
+
+class QuestionBody(ApiModel):
+    unit_id: str = Field(pattern=UNIT_ID)
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class SearchQuery(ApiModel):
+    q: str = Field(min_length=1, max_length=500, pattern=r"\S")
+    region: str | None = Field(default=None, max_length=64)
+    unit_id: str | None = Field(default=None, pattern=UNIT_ID)
+    public: bool = False
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+class ChangesQuery(ApiModel):
+    status: str | None = Field(default=None, pattern="^(pending|approved|rejected)$")
+
+
+class QuestionsQuery(ApiModel):
+    status: str | None = Field(default=None, pattern="^(open|answered)$")
+
+
+class ImportQuery(ApiModel):
+    format: str = Field(default="json", pattern="^(csv|json|xlsx)$")
+    strict: bool = Field(default=False, description="import nothing if any row is bad")
+
+
+class ExportQuery(ApiModel):
+    format: str = Field(default="json", pattern="^(csv|json|xlsx)$")
+    include_inactive: bool = False
+
+
+class Open(BaseModel):
+    """An answer whose listed fields are always there; more may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class EntryOut(Open):
+    id: str
+    question: str
+    answer: str
+    unit_id: str
+    region: str
+    version: int
+
+
+class SearchHits(Open):
+    results: list[EntryOut]
+
+
+class ChangeOut(Open):
+    id: int
+    kind: str
+    entry_id: str | None
+    status: str
+
+
+class QuestionOut(Open):
+    id: int
+    unit_id: str
+    text: str
+    status: str
+
+
+class Changes(Open):
+    changes: list[ChangeOut]
+
+
+class Questions(Open):
+    questions: list[QuestionOut]
+
+
+class Versions(Open):
+    versions: list[dict[str, Any]]
+
+
+class Reminders(Open):
+    reminders: list[dict[str, Any]]
+
+
+class ImportReport(Open):
+    imported: int
+    rejected: list[Any]

@@ -8,14 +8,16 @@ header makes a POST safe to resend: the same key returns the first result and se
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 from sqlalchemy import select
 
+from gateway.calls import schemas
 from gateway.calls.identifiers import (
     AGENT_ID,
     CALL_ID,
@@ -31,8 +33,9 @@ from gateway.calls.kpi import queue_kpis
 from gateway.calls.models import CallRecord, PoliceHandoff
 from gateway.calls.service import CALLS, CallsService
 from gateway.errors import Forbidden, InvalidInput, NotFound
-from gateway.http.api import ACTOR_KEY, authorize, declare
-from gateway.http.jsonio import json_response
+from gateway.http.api import ACTOR_KEY, authorize, declare, parse_body, parse_query
+from gateway.http.inputs import check_time, one_line
+from gateway.http.jsonio import json_response, loads_object
 
 PREFIX = "/api/v1"
 
@@ -80,11 +83,50 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/agents/{agent_id}/spy", spy, "Supervisor listen / whisper / barge", SUPERVISOR, False),
     ]
     for method, path, handler, summary, kinds, own_seat in routes:
-        spec = declare(method, path, summary=summary, kinds=kinds, scope="calls", tags=("calls",))
-        app.router.add_route(method, PREFIX + path, spec(_guard(handler, kinds, own_seat)))
+        doc = DOCS.get(handler.__name__, RouteDoc())
+        spec = declare(method, path, summary=summary, kinds=kinds, scope="calls", tags=("calls",), body=doc.body,
+                       query=doc.query, status=doc.status, response=doc.response, errors=(422, 503))
+        route = PREFIX + path.replace("{call_id}", CALL_ID_ROUTE)
+        app.router.add_route(method, route, spec(_guard(handler, kinds, own_seat, doc)))
 
 
-def _guard(handler: Any, kinds: tuple[str, ...], own_seat: bool) -> Any:
+# A call id is never one of the fixed names beside it, so GET /calls/kpi is the KPI list and nothing else
+# (and a 405 on /calls/outbound names POST only).
+CALL_ID_ROUTE = "{call_id:(?!(?:outbound|kpi|handoffs)$)[^{}/]+}"
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = schemas.CallAction
+    status: int = 200
+
+
+DOCS = {
+    "list_calls": RouteDoc(response=schemas.CallList),
+    "kpi": RouteDoc(query=schemas.KpiQuery, response=schemas.KpiList),
+    "list_handoffs": RouteDoc(query=schemas.HandoffQuery, response=schemas.HandoffList),
+    "outbound": RouteDoc(body=schemas.Outbound, status=202),
+    "get_call": RouteDoc(response=schemas.CallDetail),
+    "transfer": RouteDoc(body=schemas.Transfer),
+    "consult_expert": RouteDoc(body=schemas.ConsultExpert),
+    "conference": RouteDoc(body=schemas.Conference),
+    "police": RouteDoc(body=schemas.PoliceHandoffRecord),
+    "link_ticket": RouteDoc(body=schemas.LinkTicket),
+    "list_agents": RouteDoc(response=schemas.AgentList),
+    "get_agent": RouteDoc(response=schemas.Agent),
+    "register_agent": RouteDoc(body=schemas.RegisterAgent, response=schemas.Agent),
+    "agent_login": RouteDoc(body=schemas.Login, response=schemas.Agent),
+    "agent_logout": RouteDoc(response=schemas.Agent),
+    "agent_pause": RouteDoc(body=schemas.Pause, response=schemas.Agent),
+    "agent_ready": RouteDoc(response=schemas.Agent),
+    "agent_queues": RouteDoc(body=schemas.Queues, response=schemas.Agent),
+    "spy": RouteDoc(body=schemas.Spy),
+}
+
+
+def _guard(handler: Any, kinds: tuple[str, ...], own_seat: bool, doc: RouteDoc) -> Any:
     async def guarded(request: web.Request) -> web.StreamResponse:
         actor = authorize(request, kinds, "calls")
         if "call_id" in request.match_info:
@@ -93,6 +135,11 @@ def _guard(handler: Any, kinds: tuple[str, ...], own_seat: bool) -> Any:
             AGENT_ID.check(request.match_info["agent_id"], "agent_id")
         if own_seat and actor.kind == "agent" and actor.id != request.match_info["agent_id"]:
             raise Forbidden("an agent can only change its own seat", error_id="not-your-seat")
+        # The documented models are checked here, at the edge; the handler reads the (cached) body itself.
+        if doc.body is not None:
+            await parse_body(request, doc.body)
+        if doc.query is not None:
+            parse_query(request, doc.query)
         return await handler(request)
 
     guarded.__name__ = handler.__name__
@@ -108,23 +155,32 @@ def _svc(request: web.Request) -> CallsService:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()  # cached: the idempotency middleware may have read it already
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body is not valid JSON", error_id="invalid-json") from exc
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", error_id="invalid-json")
-    return body
+    return loads_object(await request.read())  # cached: the idempotency middleware may have read it already
 
 
 def _text(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"'{name}' is required", error_id="missing-field", field=name)
-    return value.strip()
+    return one_line(name, value.strip())
+
+
+def _optional_text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{name}' must be text", error_id="invalid-field", field=name)
+    return one_line(name, value)
+
+
+def _queues(body: dict[str, Any], *, required: bool) -> list[str] | None:
+    queues = body.get("queues")
+    if queues is None and not required:
+        return None
+    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
+        raise InvalidInput("'queues' must be a list of queue names", error_id="invalid-queues")
+    return [one_line("queues", q) for q in queues]
 
 
 def _key(request: web.Request, operation: str) -> str | None:
@@ -152,6 +208,7 @@ def _time(request: web.Request, name: str) -> datetime | None:
         raise InvalidInput(f"'{name}' must be an ISO 8601 time", error_id="invalid-time") from exc
     if value.tzinfo is None:
         raise InvalidInput(f"'{name}' needs a UTC offset", error_id="invalid-time")
+    check_time(name, value)
     return value
 
 

@@ -21,7 +21,7 @@ from gateway.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_
 
 @declare("POST", "/channels/{kind}/tickets", summary="Take in a ticket from a channel (web, wechat, mail, app, "
          "national_platform, leader_board), HMAC-signed", kinds=None, body=ChannelTicket, status=201,
-         tags=("channels",), errors=(401, 404, 409, 422))
+         tags=("channels",), errors=(401, 404, 409, 422), also=(200,))
 async def intake(request: web.Request) -> web.Response:
     """201 with the new ticket and its 并案 candidates; 200 with the same ticket when the message id was
     seen before (adapters may retry freely)."""

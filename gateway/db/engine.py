@@ -9,16 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 def create_engine(
     url: str, *, echo: bool = False, pool_size: int = 10, connect_args: dict[str, Any] | None = None
 ) -> AsyncEngine:
+    # hide_parameters: a failed statement's error text (logged) must not carry the citizen's number or text.
     if url.startswith("sqlite"):
         # One connection: SQLite has one writer anyway, and concurrent writers on separate connections
         # wait in SQLite's busy handler (sleeps of up to 100 ms), which is what made p99 explode.
         # Queuing for the single connection in asyncio is fair and costs microseconds.
-        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60,
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0, pool_timeout=60,
                                      connect_args={"timeout": 30, **(connect_args or {})})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, pool_pre_ping=True, connect_args=connect_args or {}
+        url, echo=echo, hide_parameters=True, pool_size=pool_size, pool_pre_ping=True, connect_args=connect_args or {}
     )
 
 

@@ -16,7 +16,6 @@ under /api/v1 has no declaration.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from gateway.errors import Forbidden, InvalidInput, PayloadTooLarge, Unauthenticated, Unprocessable
+from gateway.http.inputs import check_bounds
+from gateway.http.jsonio import loads_object
 
 API_PREFIX = "/api/v1"
 
@@ -74,6 +75,15 @@ class EndpointSpec:
     tags: tuple[str, ...]
     description: str = ""
     errors: tuple[int, ...] = field(default=())
+    # The 2xx body: a pydantic model, a JSON schema, or None (undocumented). ``media_types`` names
+    # other representations the route can answer with (exports), each with its JSON schema.
+    response: type[BaseModel] | dict[str, Any] | None = None
+    media_types: tuple[tuple[str, dict[str, Any]], ...] = ()
+    # A body that is not a JSON object (file uploads): media type -> JSON schema, instead of ``body``.
+    raw_body: tuple[tuple[str, dict[str, Any]], ...] = ()
+    # Other statuses that answer with the ``response`` body too (200 for a repeated message; 422 with a
+    # report that says what was refused).
+    also: tuple[int, ...] = ()
 
     @property
     def full_path(self) -> str:
@@ -92,10 +102,13 @@ def endpoint(
     status: int = 200,
     tags: Sequence[str] = (),
     errors: Sequence[int] = (),
+    response: type[BaseModel] | dict[str, Any] | None = None,
+    media_types: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> Callable[[Handler], Handler]:
     def decorate(fn: Handler) -> Handler:
         spec = EndpointSpec(method.upper(), path, summary, tuple(kinds) if kinds is not None else None, scope,
-                            body, query, status, tuple(tags), (fn.__doc__ or "").strip(), tuple(errors))
+                            body, query, status, tuple(tags), (fn.__doc__ or "").strip(), tuple(errors),
+                            response, tuple(media_types))
 
         @functools.wraps(fn)
         async def wrapper(request: web.Request) -> web.StreamResponse:
@@ -115,14 +128,19 @@ def endpoint(
 
 
 def declare(method: str, path: str, *, summary: str, kinds: Sequence[str] | None = ("admin",),
-            scope: str | None = None, body: type[BaseModel] | None = None, status: int = 200,
-            tags: Sequence[str] = (), errors: Sequence[int] = ()) -> Callable[[Handler], Handler]:
+            scope: str | None = None, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+            status: int = 200, tags: Sequence[str] = (), errors: Sequence[int] = (),
+            response: type[BaseModel] | dict[str, Any] | None = None,
+            media_types: Sequence[tuple[str, dict[str, Any]]] = (),
+            raw_body: Sequence[tuple[str, dict[str, Any]]] = (), also: Sequence[int] = ()
+            ) -> Callable[[Handler], Handler]:
     """Document a handler that checks its caller and parses its body itself (with ``authorize`` and
     ``parse_body``): it gets the same OpenAPI entry as an ``@endpoint`` one, unwrapped."""
 
     def decorate(fn: Handler) -> Handler:
         fn.__api__ = EndpointSpec(method.upper(), path, summary, tuple(kinds) if kinds is not None else None,  # type: ignore[attr-defined]
-                                  scope, body, None, status, tuple(tags), (fn.__doc__ or "").strip(), tuple(errors))
+                                  scope, body, query, status, tuple(tags), (fn.__doc__ or "").strip(),
+                                  tuple(errors), response, tuple(media_types), tuple(raw_body), tuple(also))
         return fn
 
     return decorate
@@ -164,13 +182,7 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
                               error_id="payload-too-large") from exc
     if request.content_type not in ("application/json", "") and raw:
         raise InvalidInput("send the body as application/json", error_id="unsupported-media-type")
-    try:
-        data = json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}", error_id="invalid-json") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object", error_id="invalid-json")
-    return validate(model, data)
+    return validate(model, loads_object(raw))
 
 
 def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
@@ -178,8 +190,10 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
 
 
 def validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """The model's own rules, then the bounds every value must keep (64-bit ints, finite floats, sane
+    dates — see ``inputs.py``), so that no endpoint can forget them."""
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         problems = [
             {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
@@ -188,3 +202,5 @@ def validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
         first = problems[0]
         raise Unprocessable(f"{first['field']}: {first['problem']}", error_id="validation-failed",
                             problems=problems) from exc
+    check_bounds(parsed)
+    return parsed

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from gateway.appkeys import CLOCK
 from gateway.errors import NotFound
 from gateway.http.api import actor_of, add_endpoints, endpoint
+from gateway.http.headers import attachment
+from gateway.http.inputs import path_int
 from gateway.http.jsonio import json_response
 from gateway.reports.keys import REPORTS
 from gateway.reports.models import HotspotWarning
@@ -28,7 +30,8 @@ class ReportQuery(BaseModel):
 
     start: date | None = Field(default=None, description="first day of the period (a Monday, or the 1st of the "
                                "month/quarter/year); default: the last period that has ended")
-    unit: str | None = Field(default=None, description="a unit's own report (units always get their own)")
+    unit: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$",  # a unit id (POST /units)
+                             description="a unit's own report (units always get their own)")
     format: str = Field(default="json", pattern="^(json|html|xlsx|csv)$")
 
 
@@ -54,10 +57,10 @@ async def report(request: web.Request, q: ReportQuery) -> web.StreamResponse:
         return web.Response(text=render_html(data), content_type="text/html", charset="utf-8")
     if q.format == "csv":
         return web.Response(text=render_csv(data), content_type="text/csv", charset="utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+                            headers={"Content-Disposition": attachment(f"{name}.csv")})
     if q.format == "xlsx":
         return web.Response(body=render_xlsx(data), content_type=XLSX,
-                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+                            headers={"Content-Disposition": attachment(f"{name}.xlsx")})
     return json_response(data)
 
 
@@ -93,10 +96,7 @@ async def warnings(request: web.Request, q: WarningQuery) -> web.Response:
 @endpoint("POST", "/hotspots/warnings/{id}/acknowledge", summary="The supervisor has taken up a warning",
           kinds=("admin",), tags=("reports",))
 async def acknowledge(request: web.Request) -> web.Response:
-    try:
-        warning_id = int(request.match_info["id"])
-    except ValueError:
-        warning_id = -1
+    warning_id = path_int(request, "id", error_id="warning-not-found", what="warning")
     warning = await request.app[REPORTS].hotspots.acknowledge(warning_id)
     if warning is None:
         raise NotFound(f"no warning {request.match_info['id']}", error_id="warning-not-found")

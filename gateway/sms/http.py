@@ -117,5 +117,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/outbox", list_outbox, "Development outbox: texts the outbox provider 'sent'", None, ("admin",)),
     ]
     for method, path, handler, summary, body, kinds in routes:
-        spec = declare(method, "/sms" + path, summary=summary, kinds=kinds, scope="sms", body=body, tags=("sms",))
+        signed = (401, 503) if kinds is None else ()  # a bad signature; inbound SMS not configured
+        spec = declare(method, "/sms" + path, summary=summary, kinds=kinds, scope="sms", body=body, tags=("sms",),
+                       errors=signed)
         app.router.add_route(method, "/api/v1/sms" + path, spec(handler))

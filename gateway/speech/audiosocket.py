@@ -20,6 +20,9 @@ AUDIO_RATE = 8000
 BYTES_PER_SECOND = AUDIO_RATE * 2
 FRAME_BYTES = 320  # 20 ms
 MAX_PAYLOAD = 65535
+# What we accept from a peer: 20 ms of signed-linear audio is 320 bytes at 8 kHz and 7,680 at 192 kHz;
+# anything larger is not Asterisk, and is refused before its payload is read.
+MAX_FRAME_PAYLOAD = 8192
 _HEADER = struct.Struct(">BH")
 
 
@@ -48,7 +51,7 @@ def audio_frames(pcm: bytes, frame_bytes: int = FRAME_BYTES) -> list[bytes]:
     return [encode(KIND_AUDIO, pcm[i : i + frame_bytes]) for i in range(0, len(pcm), frame_bytes)]
 
 
-async def read_frame(reader: asyncio.StreamReader) -> Frame | None:
+async def read_frame(reader: asyncio.StreamReader, max_payload: int = MAX_FRAME_PAYLOAD) -> Frame | None:
     """The next frame, or None on a clean end of stream between frames."""
     try:
         header = await reader.readexactly(_HEADER.size)
@@ -57,6 +60,8 @@ async def read_frame(reader: asyncio.StreamReader) -> Frame | None:
             return None
         raise ProtocolError("stream ended inside a frame header") from exc
     kind, length = _HEADER.unpack(header)
+    if length > max_payload:
+        raise ProtocolError(f"a frame of {length} bytes (at most {max_payload} are accepted)")
     try:
         payload = await reader.readexactly(length) if length else b""
     except asyncio.IncompleteReadError as exc:

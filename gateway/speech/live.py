@@ -37,6 +37,7 @@ DraftMaker = Callable[[str, str], Awaitable[dict[str, Any] | None]]  # (call_key
 # each endpoint (it reports at most one per AcceptWaveform call).
 MIN_CHUNK_FRAMES = 5
 MAX_CHUNK_FRAMES = 10
+MAX_CONNECTIONS = 512  # live AudioSocket streams; more is not a PBX at work
 
 
 @dataclass
@@ -45,6 +46,7 @@ class LiveSession:
     key_for: Callable[[uuid.UUID], str] = str
     finals: list[Utterance] = field(default_factory=list)
     audio_frames: int = 0
+    no_live_text: str | None = None  # why, while the stream's call is not known yet (nothing stored)
     _call_key: str | None = None
 
     @property
@@ -74,7 +76,12 @@ class LiveSpeechServer:
         make_draft: DraftMaker | None = None,
         on_no_live_text: Callable[[str, str], None] | None = None,
         on_finished: Callable[[LiveSession], Awaitable[None]] | None = None,
+        is_known: Callable[[uuid.UUID], bool] = lambda _uuid: True,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
+        """``is_known``: whether a stream's UUID belongs to a call the gateway knows (registered with
+        ``expect`` or bound from the dialplan's HOTLINE_SPEECH_ID). Only those are stored: anyone can
+        connect to the port and send a UUID, and must not be able to write rows by doing so."""
         self.pool: RecognizerPool | None = None  # set once the model has loaded
         self._publish = publish
         self._buffer_frames = max(MIN_CHUNK_FRAMES, int(buffer_seconds * 50))
@@ -83,6 +90,8 @@ class LiveSpeechServer:
         self._make_draft = make_draft
         self._on_no_live_text = on_no_live_text
         self._on_finished = on_finished
+        self._is_known = is_known
+        self._max_connections = max_connections
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
 
@@ -103,6 +112,11 @@ class LiveSpeechServer:
     # --- one connection -----------------------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if len(self._handlers) >= self._max_connections:
+            metrics.STREAM_ENDS.labels("too_many_streams").inc()
+            log.warning("AudioSocket connection refused: %d streams open", len(self._handlers))
+            writer.close()
+            return
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
@@ -151,6 +165,15 @@ class LiveSpeechServer:
             reason,
         )
         self._publish("transcript.unavailable", call_key=session.call_key, reason=reason)
+        session.no_live_text = reason
+        self._store_no_live_text(session)
+
+    def _store_no_live_text(self, session: LiveSession) -> None:
+        """Queue the call for post-call transcription once it is known (the stream may connect before
+        the event that names its call); a stream that never becomes known leaves nothing behind."""
+        if session.no_live_text is None or not self._is_known(session.call_uuid):
+            return
+        reason, session.no_live_text = session.no_live_text, None
         if self._on_no_live_text is not None:
             self._on_no_live_text(session.call_key, reason)
 
@@ -215,7 +238,7 @@ class LiveSpeechServer:
             audio_seconds=round(stream.audio_seconds, 3),
             decode_seconds=round(stream.decode_seconds, 3),
         )
-        if self._on_finished is not None:
+        if self._on_finished is not None and self._is_known(session.call_uuid):
             await self._on_finished(session)
 
     def _publish_final(self, session: LiveSession, result: Utterance, drafts: _DraftUpdater) -> None:
@@ -229,8 +252,18 @@ class LiveSpeechServer:
         self, reader: asyncio.StreamReader, session: LiveSession, on_audio: Callable[[bytes], None] | None
     ) -> None:
         """Read until hang-up, end of stream, a stall or a broken frame; never waits on decoding."""
+        try:
+            await self._read_until_end(reader, session, on_audio)
+        finally:
+            self._store_no_live_text(session)
+
+    async def _read_until_end(
+        self, reader: asyncio.StreamReader, session: LiveSession, on_audio: Callable[[bytes], None] | None
+    ) -> None:
         unsupported = 0
         while True:
+            if session.no_live_text is not None:
+                self._store_no_live_text(session)
             try:
                 frame = await asyncio.wait_for(wire.read_frame(reader), self._stall_timeout)
             except TimeoutError:

@@ -79,6 +79,7 @@ class SpeechService:
             make_draft=self._make_draft,
             on_no_live_text=self._no_live_text,
             on_finished=self._save_live,
+            is_known=self.knows,
         )
         self.postcall = PostCallWorker(
             sessions, bus.publish, pool=lambda: self.pool, make_draft=self._make_draft
@@ -108,6 +109,9 @@ class SpeechService:
         self._uuids[call_uuid] = call_key
         while len(self._uuids) > 10_000:  # bounded: forget the oldest calls
             self._uuids.popitem(last=False)
+
+    def knows(self, call_uuid: uuid.UUID) -> bool:
+        return call_uuid in self._uuids
 
     def call_key_for(self, call_uuid: uuid.UUID) -> str:
         return self._uuids.get(call_uuid, str(call_uuid))

@@ -24,7 +24,19 @@ from gateway.tickets.actions import actions_now, pending_kinds
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor
 from gateway.tickets.models import Ticket, TicketRequest, Unit
-from gateway.tickets.schemas import ActorRef, NewTicket, normalise_phone
+from gateway.tickets.schemas import (
+    ActorRef,
+    NewTicket,
+    RequestOut,
+    Requests,
+    StatsOut,
+    TicketEvents,
+    TicketOut,
+    TicketPage,
+    UnitOut,
+    Units,
+    normalise_phone,
+)
 from gateway.tickets.service import TicketService
 from gateway.tickets.statistics import ticket_statistics
 from gateway.tickets.views import Access, Audience, access, request_view, ticket_filter, visible_requests
@@ -217,7 +229,7 @@ def _number(request: web.Request) -> str:
 
 
 @endpoint("POST", "/tickets", summary="Create a ticket (登记), optionally from a draft or a call",
-          body=CreateTicket, scope="tickets", status=201, tags=("tickets",))
+          body=CreateTicket, scope="tickets", status=201, tags=("tickets",), response=TicketOut)
 async def create_ticket(request: web.Request, body: CreateTicket) -> web.Response:
     service = _service(request)
     actor = _actor(request)
@@ -231,7 +243,7 @@ async def create_ticket(request: web.Request, body: CreateTicket) -> web.Respons
 
 
 @endpoint("GET", "/tickets", summary="List tickets (units: only theirs)", kinds=ANY, scope="tickets",
-          query=TicketQuery, tags=("tickets",), errors=(422, 429))
+          query=TicketQuery, tags=("tickets",), errors=(422, 429), response=TicketPage)
 async def list_tickets(request: web.Request, q: TicketQuery) -> web.Response:
     service = _service(request)
     actor = actor_of(request)
@@ -261,14 +273,14 @@ async def list_tickets(request: web.Request, q: TicketQuery) -> web.Response:
 
 
 @endpoint("GET", "/tickets/{number}", summary="One ticket with its SLA state", kinds=ANY, scope="tickets",
-          tags=("tickets",))
+          tags=("tickets",), response=TicketOut)
 async def get_ticket(request: web.Request) -> web.Response:
     ticket, _ = await _visible(request, _number(request))
     return await _respond(request, ticket)
 
 
 @endpoint("GET", "/tickets/{number}/timeline", summary="The ticket's full history", kinds=ANY, scope="tickets",
-          tags=("tickets",))
+          tags=("tickets",), response=TicketEvents)
 async def timeline(request: web.Request) -> web.Response:
     ticket, seen = await _visible(request, _number(request))
     audience = Audience.of(actor_of(request))
@@ -277,34 +289,35 @@ async def timeline(request: web.Request) -> web.Response:
 
 
 @endpoint("GET", "/tickets/{number}/requests", summary="Return / extension / termination requests",
-          kinds=ANY, scope="tickets", tags=("tickets",))
+          kinds=ANY, scope="tickets", tags=("tickets",), response=Requests)
 async def ticket_requests(request: web.Request) -> web.Response:
     await _visible(request, _number(request))
     rows = visible_requests(await _service(request).requests(_number(request)), Audience.of(actor_of(request)))
     return json_response({"items": [request_view(r, _number(request)) for r in rows]})
 
 
-@endpoint("POST", "/tickets/{number}/accept", summary="受理", body=Note, scope="tickets", tags=("tickets",))
+@endpoint("POST", "/tickets/{number}/accept", summary="受理", body=Note, scope="tickets", tags=("tickets",),
+          response=TicketOut)
 async def accept(request: web.Request, body: Note) -> web.Response:
     return await _respond(request, await _service(request).accept(_number(request), _actor(request), body.note))
 
 
 @endpoint("POST", "/tickets/{number}/reject", summary="不予受理 with the pack's reason code and the guidance given",
-          body=Reject, scope="tickets", tags=("tickets",))
+          body=Reject, scope="tickets", tags=("tickets",), response=TicketOut)
 async def reject(request: web.Request, body: Reject) -> web.Response:
     t = await _service(request).reject(_number(request), _actor(request), body.reason_code, body.guidance)
     return await _respond(request, t)
 
 
 @endpoint("POST", "/tickets/{number}/resolve", summary="即时办结: answered on the call", body=Resolve,
-          scope="tickets", tags=("tickets",))
+          scope="tickets", tags=("tickets",), response=TicketOut)
 async def resolve(request: web.Request, body: Resolve) -> web.Response:
     return await _respond(request, await _service(request).resolve_on_call(_number(request), _actor(request),
                                                                            body.answer))
 
 
 @endpoint("PATCH", "/tickets/{number}", summary="Edit a ticket before dispatch", body=Update, scope="tickets",
-          tags=("tickets",), errors=(409,))
+          tags=("tickets",), errors=(409,), response=TicketOut)
 async def update(request: web.Request, body: Update) -> web.Response:
     fields = body.model_dump(exclude_none=True)
     if not fields:
@@ -313,7 +326,7 @@ async def update(request: web.Request, body: Update) -> web.Response:
 
 
 @endpoint("POST", "/tickets/{number}/dispatch", summary="转派 to a lead unit and assisting units", body=Dispatch,
-          scope="tickets", tags=("tickets",))
+          scope="tickets", tags=("tickets",), response=TicketOut)
 async def dispatch(request: web.Request, body: Dispatch) -> web.Response:
     t = await _service(request).dispatch(_number(request), _actor(request), body.lead_unit, body.assisting,
                                          body.note)
@@ -321,20 +334,20 @@ async def dispatch(request: web.Request, body: Dispatch) -> web.Response:
 
 
 @endpoint("POST", "/tickets/{number}/merge", summary="并案 into an open ticket", body=Merge, scope="tickets",
-          tags=("tickets",))
+          tags=("tickets",), response=TicketOut)
 async def merge(request: web.Request, body: Merge) -> web.Response:
     t = await _service(request).merge(_number(request), _actor(request), body.into, body.reason)
     return await _respond(request, t)
 
 
 @endpoint("POST", "/tickets/{number}/withdraw", summary="撤单 at the caller's request", body=Reason,
-          scope="tickets", tags=("tickets",))
+          scope="tickets", tags=("tickets",), response=TicketOut)
 async def withdraw(request: web.Request, body: Reason) -> web.Response:
     return await _respond(request, await _service(request).withdraw(_number(request), _actor(request), body.reason))
 
 
 @endpoint("POST", "/tickets/{number}/links", summary="Attach a call, recording, transcript or draft", body=Link,
-          scope="tickets", tags=("tickets",))
+          scope="tickets", tags=("tickets",), response=TicketOut)
 async def link(request: web.Request, body: Link) -> web.Response:
     t = await _service(request).link(_number(request), _actor(request), body.kind, body.ref, body.meta)
     return await _respond(request, t)
@@ -345,7 +358,7 @@ async def link(request: web.Request, body: Link) -> web.Response:
 
 def _review(kind: str) -> Any:
     @endpoint("POST", f"/tickets/{{number}}/{kind}/review", summary=f"Review a {kind} (approve or reject)",
-              body=Review, kinds=ADMIN, scope="reviews", tags=("reviews",))
+              body=Review, kinds=ADMIN, scope="reviews", tags=("reviews",), response=TicketOut)
     async def handler(request: web.Request, body: Review) -> web.Response:
         service = _service(request)
         method = getattr(service, f"review_{kind}")
@@ -356,7 +369,7 @@ def _review(kind: str) -> Any:
 
 
 @endpoint("GET", "/reviews", summary="Requests awaiting review (退单/延期/终结)", kinds=ADMIN, scope="reviews",
-          tags=("reviews",))
+          tags=("reviews",), response=Requests)
 async def pending_reviews(request: web.Request) -> web.Response:
     service = _service(request)
     async with service.sessions() as session:
@@ -367,19 +380,19 @@ async def pending_reviews(request: web.Request) -> web.Response:
 
 
 @endpoint("POST", "/tickets/{number}/reopen", summary="重办", body=Reason, kinds=ADMIN, scope="reviews",
-          tags=("reviews",))
+          tags=("reviews",), response=TicketOut)
 async def reopen(request: web.Request, body: Reason) -> web.Response:
     return await _respond(request, await _service(request).reopen(_number(request), _actor(request), body.reason))
 
 
 @endpoint("POST", "/tickets/{number}/close", summary="办结 without a survey result", body=Reason, kinds=ADMIN,
-          scope="reviews", tags=("reviews",))
+          scope="reviews", tags=("reviews",), response=TicketOut)
 async def close(request: web.Request, body: Reason) -> web.Response:
     return await _respond(request, await _service(request).close(_number(request), _actor(request), body.reason))
 
 
 @endpoint("POST", "/tickets/{number}/supervise", summary="催办 / 督办", body=Supervise, kinds=ADMIN,
-          scope="reviews", tags=("reviews",))
+          scope="reviews", tags=("reviews",), response=TicketOut)
 async def supervise(request: web.Request, body: Supervise) -> web.Response:
     t = await _service(request).supervise(_number(request), _actor(request), body.level, body.note)
     return await _respond(request, t)
@@ -388,14 +401,15 @@ async def supervise(request: web.Request, body: Supervise) -> web.Response:
 # ---- handling units ---------------------------------------------------------------------------------------
 
 
-@endpoint("POST", "/tickets/{number}/sign", summary="签收", kinds=UNIT, scope="tickets", tags=("units",))
+@endpoint("POST", "/tickets/{number}/sign", summary="签收", kinds=UNIT, scope="tickets", tags=("units",),
+          response=TicketOut)
 async def sign(request: web.Request) -> web.Response:
     await _visible(request, _number(request))  # 404 before any state check
     return await _respond(request, await _service(request).sign(_number(request), _actor(request)))
 
 
 @endpoint("POST", "/tickets/{number}/return", summary="退单 with reasons and basis", body=ReturnRequest,
-          kinds=UNIT, scope="tickets", tags=("units",))
+          kinds=UNIT, scope="tickets", tags=("units",), response=TicketOut)
 async def request_return(request: web.Request, body: ReturnRequest) -> web.Response:
     await _visible(request, _number(request))  # 404 before any state check
     t = await _service(request).request_return(_number(request), _actor(request), body.reason, body.basis,
@@ -404,7 +418,7 @@ async def request_return(request: web.Request, body: ReturnRequest) -> web.Respo
 
 
 @endpoint("POST", "/tickets/{number}/extension", summary="延期 request", body=ExtensionRequest, kinds=UNIT,
-          scope="tickets", tags=("units",), status=201, errors=(422,))
+          scope="tickets", tags=("units",), status=201, errors=(422,), response=RequestOut)
 async def request_extension(request: web.Request, body: ExtensionRequest) -> web.Response:
     await _visible(request, _number(request))  # 404 before any state check
     req = await _service(request).request_extension(_number(request), _actor(request), body.working_days,
@@ -413,7 +427,7 @@ async def request_extension(request: web.Request, body: ExtensionRequest) -> web
 
 
 @endpoint("POST", "/tickets/{number}/reply", summary="答复 with result text and attachment metadata", body=Reply,
-          kinds=UNIT, scope="tickets", tags=("units",))
+          kinds=UNIT, scope="tickets", tags=("units",), response=TicketOut)
 async def reply(request: web.Request, body: Reply) -> web.Response:
     await _visible(request, _number(request))  # 404 before any state check
     attachments = [a.model_dump(exclude_none=True) for a in body.attachments]
@@ -422,7 +436,7 @@ async def reply(request: web.Request, body: Reply) -> web.Response:
 
 
 @endpoint("POST", "/tickets/{number}/termination", summary="终结办理 with evidence", body=Termination,
-          kinds=UNIT, scope="tickets", tags=("units",))
+          kinds=UNIT, scope="tickets", tags=("units",), response=TicketOut)
 async def request_termination(request: web.Request, body: Termination) -> web.Response:
     await _visible(request, _number(request))  # 404 before any state check
     evidence = [a.model_dump(exclude_none=True) for a in body.evidence]
@@ -433,7 +447,7 @@ async def request_termination(request: web.Request, body: Termination) -> web.Re
 # ---- units and statistics -----------------------------------------------------------------------------------
 
 
-@endpoint("GET", "/units", summary="Handling units", kinds=ANY, tags=("units",))
+@endpoint("GET", "/units", summary="Handling units", kinds=ANY, tags=("units",), response=Units)
 async def list_units(request: web.Request) -> web.Response:
     async with _service(request).sessions() as session:
         units = list(await session.scalars(select(Unit).order_by(Unit.id)))
@@ -442,14 +456,14 @@ async def list_units(request: web.Request) -> web.Response:
 
 
 @endpoint("POST", "/units", summary="Register a handling unit", body=NewUnit, kinds=ADMIN, status=201,
-          tags=("units",))
+          tags=("units",), response=UnitOut)
 async def add_unit(request: web.Request, body: NewUnit) -> web.Response:
     unit = await _service(request).add_unit(body.id, body.name, body.region, body.parent_id)
     return json_response({"id": unit.id, "name": unit.name, "region": unit.region}, status=201)
 
 
 @endpoint("GET", "/stats/tickets", summary="签收及时率, 按时办结率, 办结率, 退单率, 延期率, 重办率, 满意率",
-          kinds=ANY, scope="stats", query=StatsQuery, tags=("stats",))
+          kinds=ANY, scope="stats", query=StatsQuery, tags=("stats",), response=StatsOut)
 async def stats(request: web.Request, q: StatsQuery) -> web.Response:
     service = _service(request)
     actor = actor_of(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -100,3 +101,76 @@ EDITABLE_FIELDS = frozenset(
     {"category", "urgent", "title", "content", "elements", "location", "caller_name", "caller_address",
      "confidential", "provincial", "disclose_caller"}
 )
+
+
+# ---- answers of the HTTP API (documented in OpenAPI; further fields may follow) -----------------------
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class CallerOut(Open):
+    number: str | None
+    name: str | None
+    address: str | None
+    masked: bool
+
+
+class TicketOut(Open):
+    number: str
+    status: str
+    version: int
+    category: str
+    content: str
+    caller: CallerOut
+    confidential: bool
+    lead_unit: str | None
+    assignments: list[dict[str, Any]]
+    allowed_actions: list[str]
+
+
+class TicketPage(Open):
+    items: list[TicketOut]
+    limit: int
+    offset: int
+
+
+class TicketEventOut(Open):
+    seq: int
+    action: str
+    actor: dict[str, Any]
+    at: datetime
+
+
+class TicketEvents(Open):
+    items: list[TicketEventOut]
+
+
+class RequestOut(Open):
+    id: int
+    kind: str
+    unit: str
+    status: str
+
+
+class Requests(Open):
+    items: list[RequestOut]
+
+
+class UnitOut(Open):
+    id: str
+    name: str
+    region: str | None
+
+
+class Units(Open):
+    items: list[UnitOut]
+
+
+class StatsOut(Open):
+    items: list[dict[str, Any]]
+
+
+class Items(Open):
+    items: list[dict[str, Any]]

@@ -125,8 +125,9 @@ async def test_three_way_call_with_110_and_the_agent_leaving(env: Env) -> None:
 
 async def test_one_key_transfer_to_110_stores_and_publishes_the_handoff_record(env: Env) -> None:
     call_id = await answered(env)
-    incomplete = await env.post(f"/api/v1/calls/{call_id}/police", {"summary": "打架"}, status=400)
-    assert incomplete["error_id"] == "handoff-incomplete"
+    incomplete = await env.post(f"/api/v1/calls/{call_id}/police", {"summary": "打架"}, status=422)
+    assert incomplete["error_id"] == "validation-failed"
+    assert incomplete["details"]["problems"] == [{"field": "location", "problem": "Field required"}]
     record = {"summary": "小区内有人持刀争吵", "location": "楚雄市鹿城镇某小区3栋", "urgency": "high"}
     result = await env.post(f"/api/v1/calls/{call_id}/police", record, key="p-1")
     (action,) = env.fake.actions("BlindTransfer")
@@ -174,8 +175,8 @@ async def test_supervisor_spy_and_outbound_calls(env: Env) -> None:
         "whisper",
     )
     assert originate["Variable"] == f"HOTLINE_SPY_TARGET={spied['target']}"
-    bad = await env.post("/api/v1/agents/1001/spy", {"supervisor": "1090", "mode": "steal"}, status=400)
-    assert bad["error_id"] == "invalid-spy-mode"
+    bad = await env.post("/api/v1/agents/1001/spy", {"supervisor": "1090", "mode": "steal"}, status=422)
+    assert (bad["error_id"], bad["details"]["problems"][0]["field"]) == ("validation-failed", "mode")
 
     callback = await env.post(
         "/api/v1/calls/outbound",
@@ -203,7 +204,7 @@ async def test_agent_login_pause_with_reason_ready_and_logout(env: Env) -> None:
     paused = await env.post("/api/v1/agents/1001/pause", {"reason": "培训"})
     assert (paused["state"], paused["pause_reason"]) == ("paused", "培训")
     assert env.fake.actions("QueuePause")[-1]["Reason"] == "培训"
-    await env.post("/api/v1/agents/1001/pause", {"reason": " "}, status=400)
+    await env.post("/api/v1/agents/1001/pause", {"reason": " "}, status=422)
     assert (await env.post("/api/v1/agents/1001/ready"))["state"] == "available"
     await env.client.put("/api/v1/agents/1001/queues", json={"queues": ["hotline"]})
     assert env.fake.actions("QueueRemove")[-1]["Queue"] == "vip"

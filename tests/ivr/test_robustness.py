@@ -83,8 +83,9 @@ async def test_hundreds_of_concurrent_sessions_on_one_loop(ivr: Ivr) -> None:
 
 
 async def test_stopping_the_server_ends_live_calls_and_saves_them(ivr: Ivr) -> None:
-    slow = asyncio.create_task(FakeCaller(pause=0.5).call(ivr.port, limit=30))
-    while ivr.service.server.active == 0:  # noqa: ASYNC110 - the server exposes no event for this
+    caller = FakeCaller(pause=0.5)
+    slow = asyncio.create_task(caller.call(ivr.port, limit=30))
+    while len(caller.commands) < 2:  # noqa: ASYNC110 - a call under way: it has answered a command
         await asyncio.sleep(0.01)
     await ivr.service.server.stop(grace=0.1)
     await slow

@@ -52,7 +52,9 @@ async def test_search_needs_an_identity_and_answers_from_the_seed(client: TestCl
     assert "<mark>" in body["results"][0]["highlight"]["question"]
     assert (await client.get("/readyz")).status == 200
     bad = await client.get("/api/v1/kb/search", params={"q": "x", "limit": "500"}, headers=AGENT)
-    assert bad.status == 400 and (await bad.json())["error_id"] == "invalid-limit"
+    problem = await bad.json()
+    assert (bad.status, problem["error_id"], problem["details"]["problems"][0]["field"]) == (
+        422, "validation-failed", "limit")
 
 
 async def test_suggest_from_transcript_text(client: TestClient) -> None:
