@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from gateway.errors import InvalidInput
+from gateway.spreadsheet import safe_row, unescape_cell
 from kb.schemas import ENTRY_ID, EntryContent, problems
 
 COLUMNS = ("id", "question", "answer", "alternatives", "basis_document", "basis_article", "unit_id",
@@ -79,7 +80,7 @@ def _read_csv(data: bytes) -> list[tuple[int, dict[str, Any]]]:
         raise InvalidInput("the CSV file is not UTF-8", error_id="invalid-csv") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     _check_header(reader.fieldnames or [])
-    return [(reader.line_num, dict(row)) for row in reader]
+    return [(reader.line_num, {k: unescape_cell(v) for k, v in row.items()}) for row in reader]
 
 
 def _read_json(data: bytes) -> list[tuple[int, dict[str, Any]]]:
@@ -110,7 +111,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     out = []
     for number, values in enumerate(rows, 2):
         if values and any(v not in (None, "") for v in values):
-            out.append((number, {h: v for h, v in zip(header, values, strict=False) if h}))
+            out.append((number, {h: unescape_cell(v) for h, v in zip(header, values, strict=False) if h}))
     book.close()
     return out
 
@@ -219,7 +220,7 @@ def flat_row(entry: dict[str, Any]) -> dict[str, Any]:
 def write_rows(rows: list[dict[str, Any]], fmt: str) -> bytes:
     if fmt == "json":
         return json.dumps({"entries": rows}, ensure_ascii=False, indent=1, default=_json_default).encode()
-    cells = [[_cell(row.get(c)) for c in COLUMNS] for row in rows]
+    cells = [safe_row(_cell(row.get(c)) for c in COLUMNS) for row in rows]
     if fmt == "csv":
         out = io.StringIO(newline="")
         writer = csv.writer(out)
