@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from gateway.appkeys import ADVISORIES, BUS, CALENDAR, CLOCK, ENGINE, POLICY, READINESS, SESSIONS, SETTINGS
-from gateway.auth.middleware import LIMITER, TOKENS, FailedAuthLimiter, auth_middleware
+from gateway.auth.middleware import LIMITER, OPERATOR_SCOPE, TOKENS, FailedAuthLimiter, auth_middleware
 from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
 from gateway.calls import setup as setup_calls
@@ -25,6 +25,7 @@ from gateway.consoles import setup as setup_consoles
 from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.federation.wiring import setup as setup_federation
 from gateway.http import openapi
+from gateway.http.api import ACTOR_KEY
 from gateway.http.errors import error_middleware
 from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
 from gateway.http.jsonio import json_response
@@ -161,6 +162,8 @@ CRITICAL_CHECKS = frozenset({"database"})
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Everyone (load balancers, orchestrators) gets the verdict and its status code; only an admin token
+    with the "ops" scope gets the checks and advisories, whose texts describe the installation."""
     problems = {}
     for name, probe in request.app[READINESS].items():
         problem = await probe()
@@ -168,6 +171,9 @@ async def readyz(request: web.Request) -> web.Response:
             problems[name] = problem
     critical = CRITICAL_CHECKS & problems.keys()
     status = "not-ready" if critical else "degraded" if problems else "ready"
+    actor = request.get(ACTOR_KEY)
+    if actor is None or actor.kind != "admin" or not actor.allows(OPERATOR_SCOPE):
+        return json_response({"status": status}, status=503 if critical else 200)
     body: dict[str, object] = {"status": status, "checks": {
         name: problems.get(name, "ok") for name in request.app[READINESS]}}
     advisories = {name: text for name, check in request.app[ADVISORIES].items() if (text := check())}

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from gateway.bus import DomainEvent
+from gateway.http.api import authorize
 from gateway.http.errors import Handler
 
 
@@ -47,5 +48,8 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
+    """Prometheus scrape: an admin token with the "ops" scope (Prometheus ``authorization:
+    credentials_file``)."""
+    authorize(request, ("admin",), "ops")
     body = generate_latest(request.app[METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

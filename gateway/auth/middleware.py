@@ -50,11 +50,16 @@ class FailedAuthLimiter:
 
 LIMITER = web.AppKey("auth_limiter", FailedAuthLimiter)
 
+# Outside /api/v1 but not for everyone: the probe's details and the metrics describe the installation
+# (PBX address, error texts, request volumes). /healthz stays public.
+OPERATOR_PATHS = frozenset({"/readyz", "/metrics"})
+OPERATOR_SCOPE = "ops"
+
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[ACTOR_KEY] = None
-    if not request.path.startswith(API_PREFIX):
+    if not request.path.startswith(API_PREFIX) and request.path not in OPERATOR_PATHS:
         return await handler(request)
     header = request.headers.get("Authorization")
     if header is None:

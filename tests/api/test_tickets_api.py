@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.http.openapi import build_document, undocumented
-from tests.api.support import Api, running_gateway
+from tests.api.support import Api, operator_headers, running_gateway
 from tests.tickets.support import FakeClock
 
 NEW = {"category": "投诉", "content": "幸福路23号路灯坏了三天了", "caller_number": "13800138000",
@@ -192,7 +192,8 @@ async def test_statistics_endpoint(api: Api, clock: FakeClock) -> None:
 
 async def test_metrics_and_probes(api: Api) -> None:
     await dispatched(api)
-    metrics = await api.client.get("/metrics")
+    assert (await api.client.get("/metrics")).status == 401
+    metrics = await api.client.get("/metrics", headers=await operator_headers(api.app))
     text = await metrics.text()
     assert 'hotline_ticket_events_total{kind="ticket.dispatch"} 1.0' in text
     assert "hotline_http_requests_total" in text
