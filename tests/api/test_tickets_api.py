@@ -80,7 +80,11 @@ async def test_units_see_the_caller_masked_and_confidential_content_only_as_lead
         ("", "GET", "/tickets", None, None, 401, "token-required"),
         ("water", "POST", "/tickets", NEW, None, 403, "wrong-token-kind"),
         ("water", "POST", "/tickets/{n}/reply", {"text": "未签收就答复"}, None, 409, "illegal-transition"),
-        ("power", "POST", "/tickets/{n}/sign", None, None, 403, "not-your-ticket"),
+        ("power", "POST", "/tickets/{n}/sign", None, None, 404, "ticket-not-found"),
+        # ownership before state: the 409 would tell another unit the ticket's status
+        ("power", "POST", "/tickets/{n}/reply", {"text": "别人的工单"}, None, 404, "ticket-not-found"),
+        ("power", "POST", "/tickets/{n}/extension", {"working_days": 3, "reason": "x"}, None, 404,
+         "ticket-not-found"),
         ("agent", "POST", "/tickets/{n}/dispatch", {"lead_unit": "nobody"}, None, 409, "illegal-transition"),
         ("agent", "POST", "/tickets/{n}/reject", {"reason_code": "nope", "guidance": "x"}, None, 400,
          "unknown-reason-code"),
@@ -154,7 +158,8 @@ async def test_a_refused_request_is_replayed_as_refused(api: Api) -> None:
     headers = {"Idempotency-Key": "sign-twice"}
     first = await api.call("power", "POST", f"/tickets/{number}/sign", headers=headers)
     again = await api.call("power", "POST", f"/tickets/{number}/sign", headers=headers)
-    assert first.status == again.status == 403
+    assert first.status == again.status == 404  # power was never assigned: not its ticket to know of
+    assert again.headers["Idempotent-Replayed"] == "true"
 
 
 async def test_every_api_route_is_in_the_openapi_document(api: Api) -> None:
