@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from gateway.errors import InvalidInput
+from gateway.http.jsonio import loads
 from gateway.spreadsheet import safe_row, unescape_cell
 from kb.schemas import ENTRY_ID, EntryContent, problems
 
@@ -85,8 +86,8 @@ def _read_csv(data: bytes) -> list[tuple[int, dict[str, Any]]]:
 
 def _read_json(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = loads(data.decode("utf-8-sig"))  # the gateway's strict reader: no NaN, 64-bit ints, depth ≤ 64
+    except UnicodeDecodeError as exc:
         raise InvalidInput(f"the JSON file cannot be read: {exc}", error_id="invalid-json") from exc
     rows = doc.get("entries") if isinstance(doc, dict) else doc
     if not isinstance(rows, list):
@@ -219,7 +220,8 @@ def flat_row(entry: dict[str, Any]) -> dict[str, Any]:
 
 def write_rows(rows: list[dict[str, Any]], fmt: str) -> bytes:
     if fmt == "json":
-        return json.dumps({"entries": rows}, ensure_ascii=False, indent=1, default=_json_default).encode()
+        return json.dumps({"entries": rows}, ensure_ascii=False, indent=1, default=_json_default,
+                          allow_nan=False).encode()
     cells = [safe_row(_cell(row.get(c)) for c in COLUMNS) for row in rows]
     if fmt == "csv":
         out = io.StringIO(newline="")
