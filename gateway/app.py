@@ -26,7 +26,7 @@ from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.federation.wiring import setup as setup_federation
 from gateway.http import openapi
 from gateway.http.api import ACTOR_KEY
-from gateway.http.errors import error_middleware
+from gateway.http.errors import error_middleware, note_response_started
 from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
 from gateway.http.jsonio import json_response
 from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
@@ -60,6 +60,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         middlewares=[metrics_middleware, error_middleware, auth_middleware, idempotency_middleware],
         client_max_size=settings.http.max_body_bytes,
     )
+    app.on_response_prepare.append(note_response_started)
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[BUS] = EventBus()
