@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -133,18 +135,16 @@ async def test_no_route_answers_strange_ids_or_queries_with_a_500(api: Api, who:
             continue
         attempts = [path.replace("{", "").replace("}", "")]  # literal names, then strange values
         if "{" in path:
-            import re
             attempts = [re.sub(r"\{[^}]+\}", quote_path(value), path) for value in STRANGE_IDS]
         for url in attempts:
             resp = await api.client.request(method, url, params=STRANGE_QUERY if method == "GET" else None,
                                             json={} if method != "GET" else None,
                                             headers={"Authorization": f"Bearer {api.tokens[who]}"})
             text = await resp.text()
-            if resp.status >= 500 and resp.status != 503 or (resp.status >= 400 and '"error_id"' not in text):
+            if (resp.status >= 500 and resp.status != 503) or (resp.status >= 400 and '"error_id"' not in text):
                 failures.append((method, url[:80], resp.status, text[:120]))
     assert failures == []
 
 
 def quote_path(value: str) -> str:
-    from urllib.parse import quote
     return quote(value, safe="")
