@@ -26,7 +26,7 @@ from gateway.appkeys import (
     SETTINGS,
     SWITCHED_OFF,
 )
-from gateway.auth.middleware import LIMITER, TOKENS, FailedAuthLimiter, auth_middleware
+from gateway.auth.middleware import LIMITER, OPERATOR_SCOPE, TOKENS, FailedAuthLimiter, auth_middleware
 from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
 from gateway.calls import setup as setup_calls
@@ -37,7 +37,8 @@ from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.federation.wiring import setup as setup_federation
 from gateway.gauges import OPERATOR_GAUGES, OperatorGauges
 from gateway.http import openapi
-from gateway.http.errors import error_middleware
+from gateway.http.api import ACTOR_KEY
+from gateway.http.errors import error_middleware, note_response_started
 from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
 from gateway.http.jsonio import json_response
 from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         middlewares=[metrics_middleware, error_middleware, auth_middleware, idempotency_middleware],
         client_max_size=settings.http.max_body_bytes,
     )
+    app.on_response_prepare.append(note_response_started)
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[BUS] = EventBus()
@@ -182,6 +184,8 @@ CRITICAL_CHECKS = frozenset({"database"})
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Everyone (load balancers, orchestrators) gets the verdict and its status code; only an admin token
+    with the "ops" scope gets the checks and advisories, whose texts describe the installation."""
     problems = {}
     for name, probe in request.app[READINESS].items():
         problem = await probe()
@@ -189,6 +193,9 @@ async def readyz(request: web.Request) -> web.Response:
             problems[name] = problem
     critical = CRITICAL_CHECKS & problems.keys()
     status = "not-ready" if critical else "degraded" if problems else "ready"
+    actor = request.get(ACTOR_KEY)
+    if actor is None or actor.kind != "admin" or not actor.allows(OPERATOR_SCOPE):
+        return json_response({"status": status}, status=503 if critical else 200)
     checks = {name: f"off: {why}" for name, why in request.app[SWITCHED_OFF].items()}
     checks |= {name: problems.get(name, "ok") for name in request.app[READINESS]}
     body: dict[str, object] = {"status": status, "checks": checks}

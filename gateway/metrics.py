@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 
 from gateway.bus import DomainEvent
 from gateway.gauges import OPERATOR_GAUGES
+from gateway.http.api import authorize
 from gateway.http.errors import Handler
 
 
@@ -67,6 +68,9 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
+    """Prometheus scrape: an admin token with the "ops" scope (Prometheus ``authorization:
+    credentials_file``)."""
+    authorize(request, ("admin",), "ops")
     gauges = request.app.get(OPERATOR_GAUGES)
     if gauges is not None:
         await gauges.refresh()

@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from gateway.errors import InvalidInput
+from gateway.http.jsonio import loads
+from gateway.spreadsheet import safe_row, unescape_cell
 from kb.schemas import ENTRY_ID, EntryContent, problems
 
 COLUMNS = ("id", "question", "answer", "alternatives", "basis_document", "basis_article", "unit_id",
@@ -79,13 +81,13 @@ def _read_csv(data: bytes) -> list[tuple[int, dict[str, Any]]]:
         raise InvalidInput("the CSV file is not UTF-8", error_id="invalid-csv") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     _check_header(reader.fieldnames or [])
-    return [(reader.line_num, dict(row)) for row in reader]
+    return [(reader.line_num, {k: unescape_cell(v) for k, v in row.items()}) for row in reader]
 
 
 def _read_json(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = loads(data.decode("utf-8-sig"))  # the gateway's strict reader: no NaN, 64-bit ints, depth ≤ 64
+    except UnicodeDecodeError as exc:
         raise InvalidInput(f"the JSON file cannot be read: {exc}", error_id="invalid-json") from exc
     rows = doc.get("entries") if isinstance(doc, dict) else doc
     if not isinstance(rows, list):
@@ -110,7 +112,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     out = []
     for number, values in enumerate(rows, 2):
         if values and any(v not in (None, "") for v in values):
-            out.append((number, {h: v for h, v in zip(header, values, strict=False) if h}))
+            out.append((number, {h: unescape_cell(v) for h, v in zip(header, values, strict=False) if h}))
     book.close()
     return out
 
@@ -218,8 +220,9 @@ def flat_row(entry: dict[str, Any]) -> dict[str, Any]:
 
 def write_rows(rows: list[dict[str, Any]], fmt: str) -> bytes:
     if fmt == "json":
-        return json.dumps({"entries": rows}, ensure_ascii=False, indent=1, default=_json_default).encode()
-    cells = [[_cell(row.get(c)) for c in COLUMNS] for row in rows]
+        return json.dumps({"entries": rows}, ensure_ascii=False, indent=1, default=_json_default,
+                          allow_nan=False).encode()
+    cells = [safe_row(_cell(row.get(c)) for c in COLUMNS) for row in rows]
     if fmt == "csv":
         out = io.StringIO(newline="")
         writer = csv.writer(out)

@@ -1,4 +1,5 @@
-"""Bearer-token authentication for /api/, with failed attempts rate-limited per client address."""
+"""Bearer-token authentication for /api/, with failed attempts rate-limited per client address (a valid
+token is always accepted)."""
 
 from __future__ import annotations
 
@@ -49,24 +50,31 @@ class FailedAuthLimiter:
 
 LIMITER = web.AppKey("auth_limiter", FailedAuthLimiter)
 
+# Outside /api/v1 but not for everyone: the probe's details and the metrics describe the installation
+# (PBX address, error texts, request volumes). /healthz stays public.
+OPERATOR_PATHS = frozenset({"/readyz", "/metrics"})
+OPERATOR_SCOPE = "ops"
+
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[ACTOR_KEY] = None
-    if not request.path.startswith(API_PREFIX):
+    if not request.path.startswith(API_PREFIX) and request.path not in OPERATOR_PATHS:
         return await handler(request)
     header = request.headers.get("Authorization")
     if header is None:
         return await handler(request)  # public endpoints answer; the others say 401 themselves
-    limiter = request.app[LIMITER]
-    address = request.remote or "unknown"
-    wait = limiter.blocked_for(address)
-    if wait > 0:
-        raise TooManyFailures(f"too many failed authentications from {address}; try again in {wait:.0f} s",
-                              retry_after=round(wait))
     scheme, _, token = header.partition(" ")
     actor = await request.app[TOKENS].verify(token.strip()) if scheme.lower() == "bearer" else None
     if actor is None:
+        # Only failures count and only failures are refused: a whole centre behind one NAT address must
+        # not be locked out by one mistyped or stale token (tokens are 256-bit: guessing is not the risk).
+        limiter = request.app[LIMITER]
+        address = request.remote or "unknown"
+        wait = limiter.blocked_for(address)
+        if wait > 0:
+            raise TooManyFailures(f"too many failed authentications from {address}; try again in {wait:.0f} s",
+                                  retry_after=round(wait))
         limiter.failed(address)
         raise Unauthenticated("the API token is invalid or revoked", error_id="invalid-token")
     request[ACTOR_KEY] = actor

@@ -17,7 +17,7 @@ from gateway.errors import InvalidInput, NotFound
 from gateway.http.api import RequestActor
 
 KINDS = ("agent", "unit", "admin", "peer")
-SCOPES = ("tickets", "reviews", "stats", "kb", "calls", "surveys", "webhooks", "sms", "federation", "*")
+SCOPES = ("tickets", "reviews", "stats", "kb", "calls", "surveys", "webhooks", "sms", "federation", "ops", "*")
 DEFAULT_SCOPES = {
     "agent": ["tickets", "kb", "calls", "stats"],
     "unit": ["tickets", "kb", "stats"],

@@ -31,8 +31,9 @@ from gateway.auth.middleware import LIMITER, TOKENS
 from gateway.consoles.audience import Viewer
 from gateway.consoles.hub import SLOW_CONSUMER, EventHub, Subscription
 from gateway.consoles.keys import HUB
+from gateway.errors import InvalidInput
 from gateway.http.api import declare
-from gateway.http.jsonio import dumps
+from gateway.http.jsonio import dumps, loads
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +84,8 @@ async def _hello(ws: web.WebSocketResponse) -> dict[str, Any]:
     if message.type != WSMsgType.TEXT:
         raise Refused(4400, "the first message must be the JSON hello")
     try:
-        hello = message.json()
-    except ValueError:
+        hello = loads(message.data)  # the strict reader: a hello nested 1,000 deep is refused, not a crash
+    except InvalidInput:
         raise Refused(4400, "the hello is not valid JSON") from None
     if not isinstance(hello, dict) or hello.get("type") != "hello" or not isinstance(hello.get("token"), str):
         raise Refused(4400, "the first message must be {\"type\": \"hello\", \"token\": …}")
@@ -93,10 +94,10 @@ async def _hello(ws: web.WebSocketResponse) -> dict[str, Any]:
 
 async def _viewer(request: web.Request, hello: dict[str, Any]) -> Viewer:
     limiter, address = request.app[LIMITER], request.remote or "unknown"
-    if limiter.blocked_for(address) > 0:
-        raise Refused(4429, "too many failed sign-ins from this address; wait a minute")
     actor = await request.app[TOKENS].verify(hello["token"].strip())
-    if actor is None:
+    if actor is None:  # only failures are limited: a valid token is never refused (one NAT, many seats)
+        if limiter.blocked_for(address) > 0:
+            raise Refused(4429, "too many failed sign-ins from this address; wait a minute")
         limiter.failed(address)
         raise Refused(4401, "the API token is invalid or revoked")
     if actor.kind not in ("agent", "admin"):

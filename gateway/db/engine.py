@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -11,6 +13,7 @@ def create_engine(
 ) -> AsyncEngine:
     # hide_parameters: a failed statement's error text (logged) must not carry the citizen's number or text.
     if url.startswith("sqlite"):
+        _private_file(url)
         # One connection: SQLite has one writer anyway, and concurrent writers on separate connections
         # wait in SQLite's busy handler (sleeps of up to 100 ms), which is what made p99 explode.
         # Queuing for the single connection in asyncio is fair and costs microseconds.
@@ -21,6 +24,22 @@ def create_engine(
     return create_async_engine(
         url, echo=echo, hide_parameters=True, pool_size=pool_size, pool_pre_ping=True, connect_args=connect_args or {}
     )
+
+
+def _private_file(url: str) -> None:
+    """The SQLite file holds every citizen's number and complaint: only the gateway's user may read it.
+    Created (or tightened) to 0600 before SQLite opens it; SQLite gives its -wal and -shm files the
+    database file's mode, and any left from an earlier, looser run are tightened too."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite will say the directory is missing
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            file.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

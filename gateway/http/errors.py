@@ -13,6 +13,14 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# Set once a response has started on the wire (a websocket, a stream): too late for an error body then.
+RESPONSE_STARTED: web.RequestKey[bool] = web.RequestKey("response_started", bool)
+
+
+async def note_response_started(request: web.Request, _response: web.StreamResponse) -> None:
+    """``on_response_prepare`` signal handler (wired in gateway/app.py)."""
+    request[RESPONSE_STARTED] = True
+
 
 def error_response(status: int, error_id: str, message: str, **details: object) -> web.Response:
     body: dict[str, object] = {"error_id": error_id, "message": message}
@@ -62,6 +70,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         error = as_hotline_error(exc)
         if error is None:
             log.exception("%s %s failed", request.method, request.path)
+            if request.get(RESPONSE_STARTED):
+                raise  # headers are out: aiohttp can only drop the connection
             return error_response(500, "internal-error", "the gateway failed to handle this request")
         if error.status >= 500:
             log.warning("%s %s → %s: %s", request.method, request.path, error.error_id, error.message)

@@ -1,6 +1,10 @@
 """``Idempotency-Key`` on every POST: a retried request returns the first result and changes nothing twice.
 
-The key is scoped to the caller (token), so two units cannot collide. The first request claims the key
+The key is scoped to the caller (token), so two units cannot collide. Requests without a verified token
+(HMAC-signed channel and SMS callbacks) get no record: the middleware cannot know who sent them before
+their handler checks the signature, and a record keyed by nobody would let anyone claim a key first and
+have their 401 replayed to the real sender. Those endpoints deduplicate by their own message ids, after
+the signature check. The first request claims the key
 with a row before the handler runs (a concurrent duplicate gets 409 ``request-in-progress``); its
 response (2xx/4xx) is stored and replayed with ``Idempotent-Replayed: true``. A 5xx releases the key so
 the client may retry. Reusing a key with a different body is refused with 422.
@@ -21,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from gateway.db.base import Base, utcnow
 from gateway.errors import Conflict, InvalidInput, Unprocessable
 from gateway.http.api import ACTOR_KEY, API_PREFIX
-from gateway.http.errors import Handler
+from gateway.http.errors import Handler, as_hotline_error, error_response
 
 HEADER = "Idempotency-Key"
 # Visible ASCII only: the key is stored and compared as text, and a header byte that is not UTF-8
@@ -34,7 +38,7 @@ KEEP = timedelta(days=2)
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency_records"
 
-    scope: Mapped[str] = mapped_column(String(64), primary_key=True)  # token id (or "anonymous")
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)  # token id
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))  # method + path + body
     status: Mapped[int | None]
@@ -52,14 +56,14 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
     if request.method != "POST" or key is None or not request.path.startswith(API_PREFIX):
         return await handler(request)
     actor = request.get(ACTOR_KEY)
-    spec = getattr(request.match_info.handler, "__api__", None)
-    if actor is None and spec is not None and spec.kinds is not None:
-        # No token for a route that needs one: let it answer 401, never replay or record an anonymous try.
+    if actor is None or not actor.token_id:
+        # No verified caller (no token, a signed provider request): no record, so a forged or anonymous try
+        # is never replayed to anyone, and a route that needs a token answers its 401.
         return await handler(request)
     if not KEY_PATTERN.fullmatch(key):
         raise InvalidInput("Idempotency-Key must be 1 to 128 visible ASCII characters",
                            error_id="bad-idempotency-key")
-    scope = actor.token_id if actor is not None and actor.token_id else "anonymous"
+    scope = actor.token_id
     body = await request.read()
     fingerprint = hashlib.sha256(b"%s %s\n" % (request.method.encode(), request.path_qs.encode()) + body).hexdigest()
     sessions = request.app[SESSIONS_FOR_IDEMPOTENCY]
@@ -70,17 +74,13 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
     try:
         response = await handler(request)
     except Exception as exc:
-        status = getattr(exc, "status", 500)
-        if status >= 500:
+        error = as_hotline_error(exc)
+        if error is None or error.status >= 500:
             await _release(sessions, scope, key)
-        else:
-            from gateway.http.errors import error_response
-
-            response = error_response(status, getattr(exc, "error_id", "error"), getattr(exc, "message", str(exc)),
-                                      **getattr(exc, "details", {}))
-            await _store(sessions, scope, key, response)
-            return response
-        raise
+            raise
+        response = error_response(error.status, error.error_id, error.message, **error.details)
+        await _store(sessions, scope, key, response)
+        return response
     if response.status >= 500 or not isinstance(response, web.Response):
         await _release(sessions, scope, key)
     else:

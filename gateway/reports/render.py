@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 
 from gateway.reports.charts import bar_chart, line_chart
+from gateway.spreadsheet import safe_row
 
 KPI_LABELS = [
     ("answer_15s_rate", "15秒接通率"), ("connect_24h_rate", "24小时接通率"), ("sign_on_time_rate", "签收及时率"),
@@ -91,11 +92,15 @@ def rows(report: dict[str, Any]) -> Iterable[tuple[str, str, Any]]:
         yield "overdue", o["number"], f"{o['unit'] or ''} {o['days_overdue']}d"
 
 
+def _safe_append(sheet: Any, row: list[Any]) -> None:
+    sheet.append(safe_row(row))
+
+
 def render_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["section", "key", "value"])
-    writer.writerows(rows(report))
+    writer.writerows(safe_row(row) for row in rows(report))
     return out.getvalue()
 
 
@@ -104,21 +109,21 @@ def render_xlsx(report: dict[str, Any]) -> bytes:
     summary = wb.active
     assert summary is not None
     summary.title = "概况"
-    summary.append(["报告", report["title"]])
-    summary.append(["时段", f"{report['start']} – {report['end']}"])
-    summary.append(["受理量", report["volumes"]["total"]])
-    summary.append(["上期受理量", report["volumes"]["previous_total"]])
-    summary.append([])
-    summary.append(["指标", "数值", "分子", "分母"])
+    _safe_append(summary, ["报告", report["title"]])
+    _safe_append(summary, ["时段", f"{report['start']} – {report['end']}"])
+    _safe_append(summary, ["受理量", report["volumes"]["total"]])
+    _safe_append(summary, ["上期受理量", report["volumes"]["previous_total"]])
+    _safe_append(summary, [])
+    _safe_append(summary, ["指标", "数值", "分子", "分母"])
     for key, label in KPI_LABELS:
         count = report["kpis"].get(key[:-5] + "_count") or [None, None]
-        summary.append([label, percent(report["kpis"].get(key)), *count])
+        _safe_append(summary, [label, percent(report["kpis"].get(key)), *count])
 
     def table(title: str, header: list[str], data: list[list[Any]], chart: str | None = None) -> None:
         ws = wb.create_sheet(title)
-        ws.append(header)
+        _safe_append(ws, header)
         for row in data:
-            ws.append([_cell(x) for x in row])
+            _safe_append(ws, [_cell(x) for x in row])
         if chart and data:
             c = LineChart() if chart == "line" else BarChart()
             c.title = title

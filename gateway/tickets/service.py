@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from gateway.bus import EventBus
 from gateway.db.base import utcnow
 from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
-from gateway.tickets.lifecycle import Action, Rule, Status, check
+from gateway.tickets.lifecycle import Action, Actor, Rule, Status, check
 from gateway.tickets.models import (
     Assignment,
     Ticket,
@@ -538,6 +538,8 @@ class TicketService:
             try:
                 async with self.sessions() as session, session.begin():
                     ticket = await self._load(session, number, lock=True)
+                    if actor.kind is Actor.UNIT:  # who may touch it before what state it is in
+                        self._unit_may_act(ticket, actor)
                     before = Status(ticket.status)
                     rule: Rule = check(action, before, actor.kind)
                     now = self.clock()
@@ -589,6 +591,13 @@ class TicketService:
         missing = [u for u in unit_ids if u not in found]
         if missing:
             raise InvalidInput(f"unknown or inactive unit: {', '.join(missing)}", error_id="unknown-unit")
+
+    def _unit_may_act(self, t: Ticket, actor: ActorRef) -> None:
+        """A unit never assigned the ticket learns nothing of it, not even that it exists (its status
+        would otherwise show in a 409); one no longer assigned is told so."""
+        if all(a.unit_id != actor.id for a in t.assignments):
+            raise NotFound(f"no ticket {t.number}", error_id="ticket-not-found")
+        self._assignment_of(t, actor)
 
     def _assignment_of(self, t: Ticket, actor: ActorRef) -> Assignment:
         for a in t.assignments:

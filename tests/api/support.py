@@ -56,3 +56,10 @@ async def running_gateway(tmp_path: Path, clock: FakeClock, policy: str = "qingy
         for unit_id, name in [("water", "市水务局"), ("roads", "市住建局"), ("power", "国网供电公司")]:
             await app[TICKETS].add_unit(unit_id, name)
         yield Api(client, tokens, clock)
+
+
+async def operator_headers(app: Any) -> dict[str, str]:
+    """What a monitoring system sends to /readyz (for its details) and /metrics: an admin token with the
+    "ops" scope only."""
+    _, token = await app[TOKENS].create("admin", "monitoring", ["ops"])
+    return {"Authorization": f"Bearer {token}"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -105,3 +107,44 @@ async def test_kb_checks_the_caller_before_reading_the_body(api: Api, who: str, 
                                                             expected: tuple[int, str]) -> None:
     status, error_id = await _error(api, who, "POST", path, data=DEEP, headers={"Content-Type": "application/json"})
     assert (status, error_id) == expected
+
+
+def _routes(api: Api) -> list[tuple[str, str]]:
+    found = set()
+    for route in api.app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        path = info.get("formatter") or info.get("path")
+        if path and path.startswith("/api/v1/") and route.method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            found.add((route.method, path))
+    return sorted(found)
+
+
+STRANGE_IDS = [str(10**30), "1\r\nX-Injected: 1", "%00", "-1", "9" * 5001]
+STRANGE_QUERY = {"offset": str(2**63), "limit": str(10**30), "start": "0001-01-01", "end": "9999-12-31",
+                 "since": "0001-01-01T00:00:00+00:00", "until": "9999-12-31T23:59:59+00:00",
+                 "status": "\r\n", "unit": "a\r\nb", "format": "csv", "q": "水", "caller": "1" * 400}
+
+
+@pytest.mark.parametrize("who", ["admin", "water"])
+async def test_no_route_answers_strange_ids_or_queries_with_a_500(api: Api, who: str) -> None:
+    """Every route, whatever it is: path ids and query values out of any sane range are refused (4xx,
+    or 503 where the PBX is needed and absent here), always as a JSON error with an error_id."""
+    failures = []
+    for method, path in _routes(api):
+        if path.endswith("/ws"):
+            continue
+        attempts = [path.replace("{", "").replace("}", "")]  # literal names, then strange values
+        if "{" in path:
+            attempts = [re.sub(r"\{[^}]+\}", quote_path(value), path) for value in STRANGE_IDS]
+        for url in attempts:
+            resp = await api.client.request(method, url, params=STRANGE_QUERY if method == "GET" else None,
+                                            json={} if method != "GET" else None,
+                                            headers={"Authorization": f"Bearer {api.tokens[who]}"})
+            text = await resp.text()
+            if (resp.status >= 500 and resp.status != 503) or (resp.status >= 400 and '"error_id"' not in text):
+                failures.append((method, url[:80], resp.status, text[:120]))
+    assert failures == []
+
+
+def quote_path(value: str) -> str:
+    return quote(value, safe="")

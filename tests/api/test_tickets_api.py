@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.http.openapi import build_document, undocumented
-from tests.api.support import Api, running_gateway
+from tests.api.support import Api, operator_headers, running_gateway
 from tests.tickets.support import FakeClock
 
 NEW = {"category": "投诉", "content": "幸福路23号路灯坏了三天了", "caller_number": "13800138000",
@@ -83,6 +83,10 @@ async def test_units_see_the_caller_masked_and_confidential_content_only_as_lead
         ("water", "POST", "/tickets", NEW, None, 403, "wrong-token-kind"),
         ("water", "POST", "/tickets/{n}/reply", {"text": "未签收就答复"}, None, 409, "illegal-transition"),
         ("power", "POST", "/tickets/{n}/sign", None, None, 404, "ticket-not-found"),
+        # ownership before state: the 409 would tell another unit the ticket's status
+        ("power", "POST", "/tickets/{n}/reply", {"text": "别人的工单"}, None, 404, "ticket-not-found"),
+        ("power", "POST", "/tickets/{n}/extension", {"working_days": 3, "reason": "x"}, None, 404,
+         "ticket-not-found"),
         ("agent", "POST", "/tickets/{n}/dispatch", {"lead_unit": "nobody"}, None, 409, "illegal-transition"),
         ("agent", "POST", "/tickets/{n}/reject", {"reason_code": "nope", "guidance": "x"}, None, 400,
          "unknown-reason-code"),
@@ -110,9 +114,18 @@ async def test_wrong_token_is_401_and_repeated_failures_are_rate_limited(api: Ap
     for _ in range(10):
         resp = await api.client.get("/api/v1/tickets", headers={"Authorization": "Bearer hl_dead_beef"})
         assert resp.status == 401
-    resp = await api.client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {api.tokens['agent']}"})
+    resp = await api.client.get("/api/v1/tickets", headers={"Authorization": "Bearer hl_dead_beef"})
     assert resp.status == 429
     assert (await resp.json())["error_id"] == "too-many-failed-authentications"
+
+
+async def test_failures_from_an_address_never_lock_out_a_valid_token_from_it(api: Api) -> None:
+    # Everyone behind one NAT shares the address: one person's typos must not stop the others.
+    for _ in range(20):
+        await api.client.get("/api/v1/tickets", headers={"Authorization": "Bearer hl_dead_beef"})
+    for _ in range(3):
+        resp = await api.client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {api.tokens['agent']}"})
+        assert resp.status == 200
 
 
 async def test_revoked_token_stops_working(api: Api) -> None:
@@ -147,7 +160,8 @@ async def test_a_refused_request_is_replayed_as_refused(api: Api) -> None:
     headers = {"Idempotency-Key": "sign-twice"}
     first = await api.call("power", "POST", f"/tickets/{number}/sign", headers=headers)
     again = await api.call("power", "POST", f"/tickets/{number}/sign", headers=headers)
-    assert first.status == again.status == 404
+    assert first.status == again.status == 404  # power was never assigned: not its ticket to know of
+    assert again.headers["Idempotent-Replayed"] == "true"
 
 
 async def test_every_api_route_is_in_the_openapi_document(api: Api) -> None:
@@ -183,7 +197,8 @@ async def test_statistics_endpoint(api: Api, clock: FakeClock) -> None:
 
 async def test_metrics_and_probes(api: Api) -> None:
     await dispatched(api)
-    metrics = await api.client.get("/metrics")
+    assert (await api.client.get("/metrics")).status == 401
+    metrics = await api.client.get("/metrics", headers=await operator_headers(api.app))
     text = await metrics.text()
     assert 'hotline_ticket_events_total{kind="ticket.dispatch"} 1.0' in text
     assert "hotline_http_requests_total" in text

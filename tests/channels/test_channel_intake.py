@@ -125,3 +125,25 @@ async def test_the_reply_goes_back_on_the_channel_it_came_from(api: Api) -> None
         assert delivery["data"]["reply"] == "已通知城管修复路灯"
     finally:
         await server.close()
+
+
+async def test_a_forged_request_cannot_claim_the_real_senders_idempotency_key(api: Api) -> None:
+    raw = json.dumps(web_message("portal-idem"), ensure_ascii=False).encode()
+    forged = {"Content-Type": "application/json", "Idempotency-Key": "k-1",
+              **signature_headers("not-the-secret", raw)}
+    first = await api.client.post("/api/v1/channels/web/tickets", data=raw, headers=forged)
+    assert first.status == 401
+    real = {"Content-Type": "application/json", "Idempotency-Key": "k-1", **signature_headers(WEB_SECRET, raw)}
+    second = await api.client.post("/api/v1/channels/web/tickets", data=raw, headers=real)
+    assert second.status == 201, await second.text()
+    assert "Idempotent-Replayed" not in second.headers
+
+
+async def test_nan_in_channel_fields_is_refused_and_stores_nothing(api: Api) -> None:
+    raw = json.dumps(web_message("portal-nan", fields={"score": float("nan")})).encode()
+    assert b"NaN" in raw
+    resp = await api.client.post("/api/v1/channels/web/tickets", data=raw,
+                                 headers={"Content-Type": "application/json", **signature_headers(WEB_SECRET, raw)})
+    assert (resp.status, (await resp.json())["error_id"]) == (400, "invalid-json")
+    listing = await api.ok("agent", "GET", "/tickets")
+    assert listing["items"] == []

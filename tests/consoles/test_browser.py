@@ -95,7 +95,7 @@ async def test_agent_console_from_offer_to_dispatch(gateway: Gateway, browser: B
     # A refused operation shows the API's plain message (no 三方 without a number).
     await browser.click("#conference")
     await browser.until("document.querySelector('#status').dataset.kind === 'error'")
-    assert "missing-field" in await browser.status()
+    assert "三方通话失败" in await browser.status() and "party" in await browser.status()
 
     await browser.click("#dispatch")
     await browser.until("document.querySelector('#ticket-badge').innerText.includes('已转派')")

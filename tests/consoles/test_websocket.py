@@ -113,3 +113,19 @@ async def test_an_open_page_is_closed_soon_after_its_token_is_revoked(
     assert "revoked" in str(message.extra)
     gateway.publish("agent.state", agent_id="a1001", state="available", interface="PJSIP/1001")
     assert (await kept.next())["kind"] == "agent.state"  # the other page is untouched
+
+
+async def test_a_hello_nested_too_deep_is_refused_as_bad_json(gateway: Gateway) -> None:
+    ws = await gateway.client.ws_connect("/api/v1/ws")
+    await ws.send_str("[" * 5000 + "]" * 5000)
+    message = await ws.receive()
+    assert (message.type, ws.close_code) == (WSMsgType.CLOSE, 4400)
+
+
+async def test_failed_sign_ins_never_lock_out_a_valid_token_from_the_same_address(gateway: Gateway) -> None:
+    for _ in range(12):
+        await closed_with(gateway, {"type": "hello", "token": "hl_nope_nope"})
+    assert (await closed_with(gateway, {"type": "hello", "token": "hl_nope_nope"}))[0] == 4429
+    page = await gateway.socket("agent")
+    assert page.welcome["type"] == "welcome"
+    await page.ws.close()

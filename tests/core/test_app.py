@@ -12,17 +12,25 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
+from gateway.auth.middleware import TOKENS
 from gateway.config import load_settings
+from tests.api.support import operator_headers
 
 
 async def test_healthz_and_readyz(tmp_path: Path) -> None:
     app = create_app(load_settings(data_dir=tmp_path, ami={"enabled": False}))  # no PBX here
     async with TestClient(TestServer(app)) as client:
         assert (await client.get("/healthz")).status == 200
-        resp = await client.get("/readyz")
+        public = await client.get("/readyz")
+        assert (public.status, await public.json()) == (200, {"status": "ready"})  # the verdict, no details
+        resp = await client.get("/readyz", headers=await operator_headers(app))
         body = await resp.json()
         assert resp.status == 200, body
         assert body["checks"]["database"] == "ok"
+        assert (await client.get("/metrics")).status == 401
+        agent = {"Authorization": f"Bearer {(await app[TOKENS].create('agent', 'a1'))[1]}"}
+        assert (await client.get("/metrics", headers=agent)).status == 403
+        assert (await client.get("/readyz", headers=agent)).status == 200  # a verdict for anyone
         missing = await client.get("/no/such/path")
         assert missing.status == 404
         assert (await missing.json())["error_id"] == "no-such-route"
@@ -73,8 +81,9 @@ async def test_pbx_down_is_degraded_not_unready(tmp_path: Path) -> None:
     app = create_app(load_settings(data_dir=tmp_path, ami={"port": _free_port(), "reconnect_delay": 0.05}))
     async with TestClient(TestServer(app)) as client:
         body = {}
+        operator = await operator_headers(app)
         for _ in range(50):
-            resp = await client.get("/readyz")
+            resp = await client.get("/readyz", headers=operator)
             body = await resp.json()
             if body["checks"].get("pbx", "ok") != "ok":
                 break

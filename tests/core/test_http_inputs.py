@@ -80,3 +80,27 @@ async def test_an_unexpected_failure_is_a_json_500_with_an_error_id() -> None:
                                                  "message": "the gateway failed to handle this request"}
         resp = await client.post("/broken")
         assert resp.status == 405 and resp.headers["Allow"] == "GET,HEAD"
+
+
+async def test_a_failure_after_the_response_started_is_not_followed_by_a_second_response() -> None:
+    from aiohttp import ClientPayloadError
+
+    from gateway.http.errors import note_response_started
+
+    async def streaming(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(b"part of a download")
+        raise RuntimeError("a bug half way")
+
+    app = web.Application(middlewares=[error_middleware])
+    app.on_response_prepare.append(note_response_started)
+    app.router.add_get("/stream", streaming)
+    async with TestClient(TestServer(app)) as client:
+        resp = await client.get("/stream")
+        assert resp.status == 200
+        try:
+            received = await resp.read()
+        except ClientPayloadError:
+            received = b""
+        assert b"internal-error" not in received and b"HTTP/1.1" not in received

@@ -21,7 +21,7 @@ from gateway.policies import load_pack
 from gateway.sms.models import SmsMessage
 from gateway.surveys.service import SURVEYS
 from gateway.workcalendar import WorkCalendar
-from tests.api.support import Api, running_gateway
+from tests.api.support import Api, operator_headers, running_gateway
 from tests.tickets.support import SH, FakeClock
 
 OPERATOR_GAUGES_EXPOSED = {
@@ -49,7 +49,7 @@ async def api(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Api]:
 
 async def scrape(api: Api) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample of /metrics as {(name, sorted labels): value}."""
-    resp = await api.client.get("/metrics")
+    resp = await api.client.get("/metrics", headers=await operator_headers(api.app))
     assert resp.status == 200
     samples = {}
     for family in text_string_to_metric_families(await resp.text()):
@@ -171,14 +171,14 @@ async def test_pbx_and_asr_down_read_zero_and_readyz_names_asr(tmp_path: Path, c
         samples = await scrape(api)
         assert samples[("hotline_pbx_up", ())] == 0
         assert samples[("hotline_asr_up", ())] == 0
-        ready = await api.client.get("/readyz")
+        ready = await api.client.get("/readyz", headers=await operator_headers(api.app))
         body = await ready.json()
         assert ready.status == 200 and body["status"] == "degraded"
         assert body["checks"]["asr"] not in ("ok", None) and not body["checks"]["asr"].startswith("off")
 
 
 async def test_readyz_says_asr_is_off_when_no_model_is_configured(api: Api) -> None:
-    body = await (await api.client.get("/readyz")).json()
+    body = await (await api.client.get("/readyz", headers=await operator_headers(api.app))).json()
     assert body["status"] == "ready"
     assert body["checks"]["asr"].startswith("off: no [speech] model_path")
 

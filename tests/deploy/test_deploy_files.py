@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api.support import running_gateway
+from tests.api.support import operator_headers, running_gateway
 from tests.tickets.support import FakeClock
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -98,7 +98,7 @@ async def test_every_metric_the_rules_use_is_exposed(tmp_path: Path, clock: Fake
     # PBX and ASR configured (and down), so that their gauges exist.
     async with running_gateway(tmp_path, clock, ami={"port": _free_port(), "reconnect_delay": 60},
                                speech={"model_path": tmp_path / "no-such-model"}) as api:
-        text = await (await api.client.get("/metrics")).text()
+        text = await (await api.client.get("/metrics", headers=await operator_headers(api.app))).text()
     exposed = set()
     for family in text_string_to_metric_families(text):
         exposed |= {family.name, *(s.name for s in family.samples)}

@@ -57,7 +57,7 @@ async def test_ami_link_down_answers_503_then_reconnects_and_resyncs(
             await gw.wait_until(
                 lambda: not gw.svc.ami.connected, what="the gateway noticing the link is down"
             )
-            ready = await gw.client.get("/readyz")
+            ready = await gw.client.get("/readyz", headers={"Authorization": f"Bearer {gw.tokens['admin']}"})
             body = await ready.json()
             assert (ready.status, body["status"]) == (200, "degraded")
             assert body["checks"]["pbx"].startswith("PBX link down")

@@ -18,6 +18,7 @@ from gateway.policies import load_pack
 from ivr.flow import Flow, load_flow
 from ivr.prompts import PromptCatalogue, fixed_ids, load_texts, render_all, to_pinyin
 from ivr.service import required_prompts
+from tests.api.support import operator_headers
 from tests.ivr.conftest import touch_prompts
 from tests.ivr.fake_asterisk import FakeCaller
 
@@ -139,7 +140,7 @@ async def test_the_gateway_serves_the_voice_entry_and_reports_it_ready(tmp_path:
     settings = load_settings(data_dir=tmp_path, ivr={"enabled": True, "port": 0, "sounds_dir": sounds})
     app = create_app(settings)
     async with TestClient(TestServer(app)) as client:
-        ready = await (await client.get("/readyz")).json()
+        ready = await (await client.get("/readyz", headers=await operator_headers(app))).json()
         assert ready["checks"]["ivr"] == "ok"
         from ivr.service import IVR
 

@@ -16,6 +16,7 @@ from gateway.db import session_factory
 from gateway.speech import store
 from gateway.speech.modelfiles import ModelError
 from gateway.speech.service import SPEECH, SpeechService, audiosocket_uuid
+from tests.api.support import operator_headers
 
 from .fakes import FakeEngine, silence, stream_bytes, tone
 
@@ -37,7 +38,7 @@ async def send(port: int, data: bytes) -> None:
 async def test_no_model_configured_means_no_speech_and_still_ready(tmp_path: Path) -> None:
     app = create_app(load_settings(data_dir=tmp_path))
     async with TestClient(TestServer(app)) as client:
-        body = await (await client.get("/readyz")).json()
+        body = await (await client.get("/readyz", headers=await operator_headers(app))).json()
         assert body["checks"]["asr"].startswith("off: no [speech] model_path configured")
         assert SPEECH not in app
 
@@ -52,7 +53,7 @@ async def test_a_corrupt_model_is_refused_the_gateway_runs_and_calls_go_on(tmp_p
         async with asyncio.timeout(10):
             while service.problem == "ASR model loading":  # noqa: ASYNC110 - polls state other tasks change
                 await asyncio.sleep(0.01)
-        resp = await client.get("/readyz")
+        resp = await client.get("/readyz", headers=await operator_headers(app))
         body = await resp.json()
         assert (resp.status, body["status"]) == (200, "degraded")  # calls go on without live text
         assert "incomplete, missing: am/final.mdl" in body["checks"]["asr"]

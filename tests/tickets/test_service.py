@@ -88,22 +88,26 @@ async def test_full_path_dispatch_sign_extend_reply_survey_close(
     assert {e.kind for e in events} >= {"ticket.created", "ticket.dispatch", "ticket.record_survey"}
 
 
-async def test_illegal_transition_names_the_state_and_changes_nothing(service: TicketService) -> None:
-    ticket = await service.create(complaint(), AGENT)
-    with pytest.raises(IllegalTransition) as err:
-        await service.reply(ticket.number, WATER, "答复")
-    assert err.value.details["current_status"] == "new"
-    assert "accept" in err.value.details["allowed_actions"]
-    after = await service.get(ticket.number)
-    assert (after.status, after.version) == ("new", ticket.version)
-    assert len(await service.timeline(ticket.number)) == 1
+async def test_illegal_transition_names_the_state_and_changes_nothing(service: TicketService,
+                                                                       clock: FakeClock) -> None:
+    number = await dispatched(service, clock)
+    before, history = await service.get(number), len(await service.timeline(number))
+    with pytest.raises(IllegalTransition) as err:  # the lead unit replies before signing
+        await service.reply(number, WATER, "答复")
+    assert err.value.details["current_status"] == "dispatched"
+    assert "sign" in err.value.details["allowed_actions"]
+    after = await service.get(number)
+    assert (after.status, after.version) == ("dispatched", before.version)
+    assert len(await service.timeline(number)) == history
 
 
 async def test_a_unit_cannot_act_on_another_units_ticket(service: TicketService, clock: FakeClock) -> None:
     number = await dispatched(service, clock)
-    with pytest.raises(Forbidden) as err:
+    with pytest.raises(NotFound) as err:  # never assigned: not even its existence is told
         await service.sign(number, POWER)
-    assert err.value.error_id == "not-your-ticket"
+    assert err.value.error_id == "ticket-not-found"
+    with pytest.raises(NotFound):  # ownership comes before the state (a 409 would tell the status)
+        await service.reply(number, POWER, "别人的工单")
     await service.sign(number, WATER)
     with pytest.raises(Forbidden) as err:
         await service.reply(number, ROADS, "协办单位不能答复")
