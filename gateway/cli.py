@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "gateway.auth.cli",
     "gateway.policies.cli",
     "gateway.speech.cli",
+    "gateway.understanding.cli",
     "kb.cli",
     "ivr.cli",
     "gateway.reports.cli",
