@@ -52,7 +52,7 @@ def train_command(args: argparse.Namespace) -> int:
 
 def draft_command(args: argparse.Namespace) -> int:
     understander = _understander(args)
-    stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
     with stream:
         for line in stream:
             line = line.strip()
@@ -63,7 +63,7 @@ def draft_command(args: argparse.Namespace) -> int:
                 try:
                     text = str(json.loads(line)["text"])
                 except (json.JSONDecodeError, KeyError):
-                    print(json.dumps({"error": "a JSON line needs a \"text\""}, ensure_ascii=False))
+                    print(json.dumps({"error": 'a JSON line needs a "text"'}, ensure_ascii=False))
                     continue
             print(json.dumps(understander.understand(text), ensure_ascii=False), flush=True)
     return 0

@@ -15,7 +15,7 @@ from gateway.understanding.places import Region
 from gateway.understanding.taxonomy import DATA, Taxonomy, read_toml
 
 IN_TERRITORY, COUNTY_WIDE, UNKNOWN_PLACE, OUTSIDE = 1.0, 0.9, 0.5, 0.15
-RETURN_PENALTY = 0.6  # per approved return for the same matter and township
+RETURN_PENALTY = 0.4  # per approved return for the same matter and township
 
 
 @dataclass(frozen=True, slots=True)

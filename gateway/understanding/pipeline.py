@@ -125,5 +125,9 @@ def _entities(tokens: list[Token], kind: str) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     for t in tokens:
         if t.tag == kind and len(t.word) >= 2 and t.word not in seen:
-            seen[t.word] = {"text": t.word, "evidence": {"start": t.start, "end": t.end, "text": t.word}, "confidence": 0.8}
+            seen[t.word] = {
+                "text": t.word,
+                "evidence": {"start": t.start, "end": t.end, "text": t.word},
+                "confidence": 0.8,
+            }
     return list(seen.values())

@@ -124,9 +124,10 @@ class PlaceFinder:
         # The estate, road or building after (or without) the named area.
         after = max((e for _, e in spans), default=0)
         estate = ESTATE_RE.search(text, after) or (ESTATE_RE.search(text) if not spans else None)
-        if estate is not None and _is_place_word(estate.group(0), tokens, estate.start()):
-            levels["building"] = estate.group(0)
-            spans.append(estate.span())
+        estate_span = _trim(estate.span(), tokens) if estate is not None else None
+        if estate_span is not None:
+            levels["building"] = text[estate_span[0] : estate_span[1]]
+            spans.append(estate_span)
             confidence = max(confidence, 0.6)
         road = ROAD_RE.search(text, after) if spans else None
         if road is not None and "building" not in levels and road.start() - after <= 1:
@@ -159,9 +160,21 @@ class PlaceFinder:
         return None
 
 
-def _is_place_word(word: str, tokens: list[Token], start: int) -> bool:
-    """An estate regex hit is a place unless it is a verb phrase the segmenter saw ("到处都是广场")."""
-    return not any(t.start == start and t.tag in ("v", "r", "d", "p") for t in tokens)
+_FUNCTION = ("v", "r", "d", "p", "u", "c", "m", "q", "a", "f", "xc", "TIME", "PER")
+
+
+def _trim(span: tuple[int, int], tokens: list[Token]) -> tuple[int, int] | None:
+    """The regex over-reaches to the left ("那个锦绣花园"): start at the first word that is no function
+    word. None when nothing of a name is left (the hit was "都是广场")."""
+    start, end = span
+    for tok in tokens:
+        if tok.end <= start or tok.start >= end:
+            continue
+        if tok.tag in _FUNCTION and tok.end < end - 1:
+            start = max(start, tok.end)
+        else:
+            break
+    return (start, end) if end - start >= 3 else None
 
 
 def _short(name: str, suffixes: tuple[str, ...]) -> str:
