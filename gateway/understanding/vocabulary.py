@@ -1,0 +1,72 @@
+"""Loading the understanding vocabularies (TOML under data/) and matching words by pinyin."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from typing import Any, Generic, TypeVar
+
+from pypinyin import Style, pinyin
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+T = TypeVar("T")
+
+
+def load(name: str) -> dict[str, Any]:
+    """A vocabulary file shipped in gateway/understanding/data/."""
+    with resources.files("gateway.understanding").joinpath("data", name).open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def literal_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One alternation, longest first, so 煤气泄漏 wins over 煤气 at the same position."""
+    unique = sorted({word for word in words if word}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, unique))) if unique else None
+
+
+@cache
+def _readings(char: str) -> tuple[str, ...]:
+    """Every toneless reading of one character (着: zhe, zhao, zhuo); other characters have none."""
+    if not _CJK.match(char):
+        return ()
+    return tuple(dict.fromkeys(pinyin(char, style=Style.NORMAL, heteronym=True)[0]))
+
+
+class HomophoneIndex(Generic[T]):
+    """Words matched by sound: every character of the heard span shares a toneless reading with the
+    word's (any heteronym reading), and at least one character is the word's own — so 着伙 is heard as
+    着火 while 期货 is never 起火 and 运到 never 晕倒. Exact spellings are left to the literal matchers.
+
+    Indexed by the first syllable, so a text costs one dictionary look-up per character and reading."""
+
+    def __init__(self) -> None:
+        self._by_first: dict[str, list[tuple[str, tuple[frozenset[str], ...], T]]] = {}
+
+    def add(self, word: str, payload: T) -> None:
+        syllables = tuple(frozenset(_readings(char)) for char in word)
+        if len(word) < 2 or not all(syllables):
+            raise ValueError(f"homophone matching needs two or more Chinese characters: {word!r}")
+        for reading in syllables[0]:
+            self._by_first.setdefault(reading, []).append((word, syllables, payload))
+
+    def find(self, text: str) -> list[tuple[int, int, str, T]]:
+        """(start, end, word, payload) for every sound-alike of a word in ``text``."""
+        readings = [_readings(char) for char in text]
+        found: list[tuple[int, int, str, T]] = []
+        for start, first in enumerate(readings):
+            seen: set[str] = set()
+            for reading in first:
+                for word, syllables, payload in self._by_first.get(reading, ()):
+                    end = start + len(word)
+                    if word in seen or end > len(text):
+                        continue
+                    seen.add(word)
+                    heard = text[start:end]
+                    if heard == word or not set(heard) & set(word):
+                        continue
+                    if all(syllable.intersection(readings[start + k]) for k, syllable in enumerate(syllables)):
+                        found.append((start, end, word, payload))
+        return found
