@@ -7,6 +7,7 @@ Stages 1 and 6 live in normalise.py / emergency.py / scope.py, imported when fir
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 from collections.abc import Mapping
@@ -107,8 +108,8 @@ def _stage(module: str, function: str, text: str, *, default: Any) -> Any:
 def _as_dict(found: Any) -> dict[str, Any] | None:
     if found is None:
         return None
-    data = {k: getattr(found, k) for k in getattr(found, "__slots__", ()) or vars(found)}
-    return {k: v for k, v in data.items()}
+    # emergency.Emergency / scope.OutOfScope are dataclasses; tuples become JSON lists.
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(found).items()}
 
 
 def _urgency(text: str, emergency: Any) -> dict[str, Any]:
