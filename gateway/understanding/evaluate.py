@@ -17,6 +17,7 @@ from gateway.understanding.pipeline import Understander
 
 DEFAULT_SETS = (
     Path("tests/understanding/data/eval.jsonl"),
+    Path("tests/understanding/data/eval_written.jsonl"),
     Path("tests/understanding/data/emergency_eval.jsonl"),
 )
 PLACE_KEYS = ("county", "township", "community", "road", "building")

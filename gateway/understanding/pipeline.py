@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.understanding.classifier import MODEL_FILE, Model, features, read_corpus, train
+from gateway.errors import ConfigError
+from gateway.understanding.classifier import MODEL_FILE, Model, read_corpus, train
+from gateway.understanding.cues import CueHit
 from gateway.understanding.dispatch import ResponsibilityList, suggest
 from gateway.understanding.ner import Tagger, Token
 from gateway.understanding.places import Gazetteer, PlaceFinder, find_times
@@ -49,11 +51,16 @@ class Understander:
         duties = ResponsibilityList.load(responsibility_path, taxonomy)
         tagger = Tagger()
         path = data_dir / MODEL_FILE
+        model = None
         if path.exists() and not retrain:
-            model = Model.load(path)
-        else:
+            try:
+                model = Model.load(path)
+            except ConfigError as exc:
+                log.warning("%s; retraining from the shipped corpus", exc)
+        if model is None:
             log.info("training the understanding model from the shipped corpus (first use)")
-            model = train(read_corpus(), tagger.tag, source="shipped corpus")
+            # No hold-out fit here: first use should take seconds; `hotline understanding train` reports it.
+            model = train(read_corpus(), tagger.tag, source="shipped corpus", holdout=0.0)
             model.save(path)
         return cls(taxonomy, duties, tagger, PlaceFinder(Gazetteer(duties.region)), model)
 
@@ -68,7 +75,7 @@ class Understander:
         said = _stage("normalise", "normalise", text, default=text)
         tokens = self.tagger.tag(said)
         place = self.places.find(said, tokens)
-        category, matter = self.model.predict(features(said, tokens))
+        category, matter = self.model.predict(said, tokens)
         emergency = _stage("emergency", "detect_emergency", said, default=None)
         scope = _stage("scope", "out_of_scope", said, default=None)
         township = place.levels.get("township") if place else None
@@ -77,12 +84,17 @@ class Understander:
         the_matter = self.taxonomy.matters.get(matter.label)
         return {
             "text": said,
-            "category": {"value": category.label, "confidence": round(category.confidence, 2)},
+            "category": {
+                "value": category.label,
+                "confidence": round(category.confidence, 2),
+                "evidence": _span(category.evidence),
+            },
             "matter": {
                 "code": matter.label,
                 "name": the_matter.name if the_matter else matter.label,
                 "domain": the_matter.domain if the_matter else None,
                 "confidence": round(matter.confidence, 2),
+                "evidence": _span(matter.evidence),
                 "alternatives": [{"code": c, "confidence": round(p, 2)} for c, p in matters[1:]],
             },
             "urgency": _urgency(said, emergency),
@@ -110,6 +122,10 @@ def _as_dict(found: Any) -> dict[str, Any] | None:
         return None
     # emergency.Emergency / scope.OutOfScope are dataclasses; tuples become JSON lists.
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(found).items()}
+
+
+def _span(hit: CueHit | None) -> dict[str, Any] | None:
+    return None if hit is None else {"start": hit.start, "end": hit.end, "text": hit.text}
 
 
 def _urgency(text: str, emergency: Any) -> dict[str, Any]:
