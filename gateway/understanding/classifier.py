@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
-from gateway.understanding.cues import Cues, CueHit
+from gateway.understanding.cues import CueHit, Cues
 from gateway.understanding.ner import Token
 
 CORPUS = Path(__file__).with_name("data") / "corpus"

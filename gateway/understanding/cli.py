@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.understanding.classifier import MODEL_FILE
+
+if TYPE_CHECKING:
+    from gateway.understanding.pipeline import Understander
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,12 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ev.set_defaults(func=eval_command)
 
 
-def _understander(args: argparse.Namespace, *, retrain: bool = False):  # type: ignore[no-untyped-def]
+def _understander(args: argparse.Namespace, *, retrain: bool = False) -> Understander:
     from gateway.config import load_settings
     from gateway.understanding.pipeline import Understander
 
     settings = load_settings(args.config)
-    return Understander.load(data_dir=settings.data_dir, retrain=retrain)
+    return Understander.load(data_dir=settings.data_dir, retrain=retrain, timezone=settings.timezone)
 
 
 def train_command(args: argparse.Namespace) -> int:

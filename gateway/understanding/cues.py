@@ -55,7 +55,10 @@ class Cues:
         return cls(words, patterns)
 
     def __getstate__(self) -> dict[str, object]:  # the compiled indexes are rebuilt on load
-        return {"matter_words": self.matter_words, "category_patterns": [(c, p.pattern) for c, p in self.category_patterns]}
+        return {
+            "matter_words": self.matter_words,
+            "category_patterns": [(c, p.pattern) for c, p in self.category_patterns],
+        }
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.matter_words = state["matter_words"]  # type: ignore[assignment]
@@ -63,9 +66,12 @@ class Cues:
         self.__post_init__()
 
     def matters(self, text: str) -> list[CueHit]:
-        hits = []
+        hits: list[CueHit] = []
         if self._literal is not None:
-            hits = [CueHit(self.matter_words[m.group()], m.start(), m.end(), m.group()) for m in self._literal.finditer(text)]
+            hits = [
+                CueHit(self.matter_words[m.group()], m.start(), m.end(), m.group())
+                for m in self._literal.finditer(text)
+            ]
         taken = {(h.start, h.end) for h in hits}
         for start, end, _word, code in self._sounds.find(text):
             if (start, end) not in taken:

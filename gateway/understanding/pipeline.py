@@ -12,16 +12,17 @@ import importlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gateway.errors import ConfigError
 from gateway.understanding.classifier import MODEL_FILE, Model, read_corpus, train
 from gateway.understanding.cues import CueHit
 from gateway.understanding.dispatch import ResponsibilityList, suggest
 from gateway.understanding.ner import Tagger, Token
-from gateway.understanding.places import Gazetteer, PlaceFinder, find_times
+from gateway.understanding.places import CHINA, Gazetteer, PlaceFinder, find_times
 from gateway.understanding.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Understander:
     tagger: Tagger
     places: PlaceFinder
     model: Model
+    zone: ZoneInfo = CHINA  # the deployment's time zone (settings.timezone): times are said in it
 
     @classmethod
     def load(
@@ -45,6 +47,7 @@ class Understander:
         taxonomy_path: Path | None = None,
         responsibility_path: Path | None = None,
         retrain: bool = False,
+        timezone: str = "Asia/Shanghai",
     ) -> Understander:
         """Load (or, the first time, train from the shipped corpus and save) everything, once."""
         taxonomy = Taxonomy.load(taxonomy_path)
@@ -62,7 +65,7 @@ class Understander:
             # No hold-out fit here: first use should take seconds; `hotline understanding train` reports it.
             model = train(read_corpus(), tagger.tag, source="shipped corpus", holdout=0.0)
             model.save(path)
-        return cls(taxonomy, duties, tagger, PlaceFinder(Gazetteer(duties.region)), model)
+        return cls(taxonomy, duties, tagger, PlaceFinder(Gazetteer(duties.region)), model, ZoneInfo(timezone))
 
     def understand(
         self,
@@ -71,7 +74,7 @@ class Understander:
         call_time: datetime | None = None,
         returns: Mapping[tuple[str, str, str | None], int] | None = None,
     ) -> dict[str, Any]:
-        call_time = call_time or datetime.now(UTC)
+        call_time = call_time or datetime.now(self.zone)
         said = _stage("normalise", "normalise", text, default=text)
         tokens = self.tagger.tag(said)
         place = self.places.find(said, tokens)
@@ -101,7 +104,7 @@ class Understander:
             "emergency": _as_dict(emergency),
             "out_of_scope": _as_dict(scope),
             "place": place.as_dict() if place else None,
-            "time": [t.as_dict() for t in find_times(said, tokens, call_time)],
+            "time": [t.as_dict() for t in find_times(said, tokens, call_time, self.zone)],
             "people": _entities(tokens, "PER"),
             "organisations": _entities(tokens, "ORG"),
             "units": [u.as_dict() for u in units],

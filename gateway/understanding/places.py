@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gateway.understanding.ner import Token
 
@@ -34,6 +35,9 @@ def jionlp() -> Any:
     with contextlib.redirect_stdout(io.StringIO()):
         import jionlp as jio
     return jio
+
+
+CHINA = ZoneInfo("Asia/Shanghai")  # the default deployment zone (settings.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +219,10 @@ class TimeMention:
         }
 
 
-def find_times(text: str, tokens: list[Token], call_time: datetime) -> list[TimeMention]:
+def find_times(text: str, tokens: list[Token], call_time: datetime, zone: ZoneInfo = CHINA) -> list[TimeMention]:
+    """Time words (LAC TIME/t runs) as intervals relative to the call, in the deployment's time zone:
+    昨天晚上 is the caller's evening, whatever zone the machine runs in. jionlp reads a timestamp in the
+    machine's local zone, so it is given the call's wall clock in ``zone`` instead."""
     runs: list[tuple[int, int]] = []
     for tok in tokens:
         if tok.tag in ("TIME", "t"):
@@ -223,14 +230,32 @@ def find_times(text: str, tokens: list[Token], call_time: datetime) -> list[Time
                 runs[-1] = (runs[-1][0], tok.end)
             else:
                 runs.append((tok.start, tok.end))
+    wall = (call_time if call_time.tzinfo else call_time.replace(tzinfo=zone)).astimezone(zone)
+    base = {
+        "year": wall.year,
+        "month": wall.month,
+        "day": wall.day,
+        "hour": wall.hour,
+        "minute": wall.minute,
+        "second": wall.second,
+    }
     mentions = []
     for start, end in runs:
         said = text[start:end]
         try:
-            parsed = jionlp().parse_time(said, time_base=call_time.timestamp())
+            parsed = jionlp().parse_time(said, time_base=base)
             value = parsed.get("time")
-            instant = [str(v) for v in value] if isinstance(value, list) and parsed["type"] == "time_point" else None
+            instant = (
+                [_zoned(str(v), zone) for v in value]
+                if isinstance(value, list) and parsed["type"] == "time_point"
+                else None
+            )
         except Exception:  # jionlp raises plain ValueError / TypeError on words it cannot place
             instant = None
         mentions.append(TimeMention(said, start, end, instant))
     return mentions
+
+
+def _zoned(wall_clock: str, zone: ZoneInfo) -> str:
+    """jionlp's "2026-12-03 18:00:00" (a wall clock in ``zone``) → ISO 8601 with the zone's offset."""
+    return datetime.fromisoformat(wall_clock).replace(tzinfo=zone).isoformat()

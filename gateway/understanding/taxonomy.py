@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gateway.errors import ConfigError
 
@@ -38,7 +39,7 @@ class Taxonomy:
         return cls(tuple(data["categories"]), matters)
 
 
-def read_toml(path: Path) -> dict:  # type: ignore[type-arg]
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

@@ -65,3 +65,21 @@ def test_relative_times_become_intervals_relative_to_the_call(tagger):
     times = find_times(text, tagger.tag(text), call)
     assert times[0].text == "昨天晚上"
     assert times[0].instant[0].startswith("2026-12-03")
+
+
+def test_times_are_the_callers_clock_in_china_whatever_zone_the_call_time_is_given_in(tagger):
+    # 2026-12-04 01:30 in Shanghai is still 12-03 17:30 in UTC: 昨天 must be the 3rd, not the 2nd.
+    call = datetime(2026, 12, 3, 17, 30, tzinfo=ZoneInfo("UTC"))
+    text = "昨天晚上开始就没水了"
+    [said] = find_times(text, tagger.tag(text), call)
+    assert said.instant is not None
+    assert said.instant[0].startswith("2026-12-03T")
+    assert said.instant[0].endswith("+08:00")
+
+
+def test_the_deployment_zone_decides_what_yesterday_means(tagger):
+    call = datetime(2026, 12, 3, 17, 30, tzinfo=ZoneInfo("UTC"))
+    text = "昨天晚上开始就没水了"
+    [said] = find_times(text, tagger.tag(text), call, ZoneInfo("Europe/London"))
+    assert said.instant is not None
+    assert said.instant[0].startswith("2026-12-02T") and said.instant[0].endswith("+00:00")
