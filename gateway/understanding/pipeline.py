@@ -133,7 +133,8 @@ def _span(hit: CueHit | None) -> dict[str, Any] | None:
 
 def _urgency(text: str, emergency: Any) -> dict[str, Any]:
     if emergency is not None:
-        return {"value": EMERGENCY, "evidence": getattr(emergency, "evidence", None), "confidence": 0.9}
+        span = {"start": emergency.start, "end": emergency.end, "text": emergency.evidence}
+        return {"value": EMERGENCY, "evidence": span, "confidence": emergency.confidence}
     for word in URGENT_WORDS:
         at = text.find(word)
         if at != -1:
