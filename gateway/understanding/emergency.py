@@ -9,7 +9,9 @@ once when the module loads, nothing here does I/O.
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,12 +85,25 @@ class EmergencyDetector:
     """The vocabulary compiled once; ``detect`` is pure."""
 
     def __init__(self, vocabulary: dict[str, Any]) -> None:
+        self.vocabulary = vocabulary
         self.events = tuple(_event(raw) for raw in vocabulary["events"])
         self.homophones: HomophoneIndex[_Event] = HomophoneIndex()
         for raw, event in zip(vocabulary["events"], self.events, strict=True):
             for word in raw.get("homophones", []):
                 self.homophones.add(word, event)
         self.cues = _Cues(vocabulary["cues"])
+
+    def with_words(self, words: Mapping[str, Sequence[str]]) -> EmergencyDetector:
+        """A detector that also knows a deployment's own words per service. Each word joins the first
+        event of its service in the vocabulary, so the same blockers and cues (negation, the past,
+        hypotheticals) apply to it."""
+        vocabulary = copy.deepcopy(self.vocabulary)
+        for service, extra in words.items():
+            event = next((raw for raw in vocabulary["events"] if raw["service"] == service), None)
+            if event is None:
+                raise ValueError(f"no emergency event for service {service!r}")
+            event["terms"] = list(event["terms"]) + [word.strip() for word in extra if word.strip()]
+        return EmergencyDetector(vocabulary)
 
     def detect(self, text: str) -> Emergency | None:
         if not text:
