@@ -15,15 +15,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.understanding.vocabulary import HomophoneIndex, literal_pattern, load
+from gateway.understanding.vocabulary import HomophoneIndex, gapped_pattern, literal_pattern, load
 
 # ASR noise that carries nothing for this decision; punctuation is kept as the clause boundary.
-_DROPPED = re.compile(r"[\s嗯呃啊哦唔]")
+_DROPPED = frozenset(" \t\r\n\u3000嗯呃啊哦唔")
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;…]")
 
 _CONFIDENCE_LITERAL = 0.9
 _CONFIDENCE_PATTERN = 0.85
 _CONFIDENCE_HOMOPHONE = 0.7
+_CONFIDENCE_GAPPED = 0.7
 _WEAK_PENALTY = 0.15
 _URGENT_BONUS = 0.05
 
@@ -45,6 +46,7 @@ class _Event:
     priority: int
     weak: bool
     literal: re.Pattern[str] | None
+    gapped: re.Pattern[str] | None
     patterns: tuple[re.Pattern[str], ...]
     blockers: re.Pattern[str] | None
     explained_by: re.Pattern[str] | None
@@ -75,6 +77,7 @@ def _event(raw: dict[str, Any]) -> _Event:
     return _Event(
         id=raw["id"], service=raw["service"], priority=int(raw["priority"]), weak=bool(raw.get("weak", False)),
         literal=literal_pattern(raw["terms"]),
+        gapped=gapped_pattern(raw["terms"]),
         patterns=tuple(re.compile(p) for p in raw.get("patterns", [])),
         blockers=literal_pattern(raw.get("blockers", [])),
         explained_by=literal_pattern(raw.get("explained_by", [])),
@@ -132,6 +135,9 @@ class EmergencyDetector:
         if event.literal:
             hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_LITERAL - penalty)
                      for m in event.literal.finditer(compact)]
+        if event.gapped:
+            hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_GAPPED - penalty)
+                     for m in event.gapped.finditer(compact)]
         for pattern in event.patterns:
             hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_PATTERN - penalty)
                      for m in pattern.finditer(compact) if m.end() > m.start()]
@@ -169,7 +175,7 @@ class EmergencyDetector:
 
 def _compact(text: str) -> tuple[str, list[int]]:
     """The text without spaces and fillers, with each kept character's index in the original."""
-    kept = [(at, char) for at, char in enumerate(text) if not _DROPPED.match(char)]
+    kept = [(at, char) for at, char in enumerate(text) if char not in _DROPPED]
     return "".join(char for _, char in kept), [at for at, _ in kept]
 
 

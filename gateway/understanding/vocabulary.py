@@ -27,6 +27,16 @@ def literal_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(map(re.escape, unique))) if unique else None
 
 
+def gapped_pattern(words: Iterable[str], *, min_length: int = 3) -> re.Pattern[str] | None:
+    """Words of ``min_length`` characters or more with one Chinese character slipped in anywhere
+    (喘不上气 heard as 喘不上来气, 倒下了 as 倒下去了): spoken paraphrase rarely keeps a phrase verbatim."""
+    variants = []
+    for word in sorted({w for w in words if len(w) >= min_length}, key=len, reverse=True):
+        chars = list(map(re.escape, word))
+        variants += ["".join(chars[:at]) + "[\u4e00-\u9fff]" + "".join(chars[at:]) for at in range(1, len(chars))]
+    return re.compile("|".join(variants)) if variants else None
+
+
 @cache
 def _readings(char: str) -> tuple[str, ...]:
     """Every toneless reading of one character (着: zhe, zhao, zhuo); other characters have none."""
@@ -40,33 +50,36 @@ class HomophoneIndex(Generic[T]):
     word's (any heteronym reading), and at least one character is the word's own — so 着伙 is heard as
     着火 while 期货 is never 起火 and 运到 never 晕倒. Exact spellings are left to the literal matchers.
 
-    Indexed by the first syllable, so a text costs one dictionary look-up per character and reading."""
+    Indexed by the first two syllables, so a text costs about one dictionary look-up per character."""
 
     def __init__(self) -> None:
-        self._by_first: dict[str, list[tuple[str, tuple[frozenset[str], ...], T]]] = {}
+        self._by_start: dict[tuple[str, str], list[tuple[str, tuple[frozenset[str], ...], T]]] = {}
 
     def add(self, word: str, payload: T) -> None:
         syllables = tuple(frozenset(_readings(char)) for char in word)
         if len(word) < 2 or not all(syllables):
             raise ValueError(f"homophone matching needs two or more Chinese characters: {word!r}")
-        for reading in syllables[0]:
-            self._by_first.setdefault(reading, []).append((word, syllables, payload))
+        for first in syllables[0]:
+            for second in syllables[1]:
+                self._by_start.setdefault((first, second), []).append((word, syllables, payload))
 
     def find(self, text: str) -> list[tuple[int, int, str, T]]:
         """(start, end, word, payload) for every sound-alike of a word in ``text``."""
         readings = [_readings(char) for char in text]
         found: list[tuple[int, int, str, T]] = []
-        for start, first in enumerate(readings):
+        for start in range(len(text) - 1):
             seen: set[str] = set()
-            for reading in first:
-                for word, syllables, payload in self._by_first.get(reading, ()):
-                    end = start + len(word)
-                    if word in seen or end > len(text):
-                        continue
-                    seen.add(word)
-                    heard = text[start:end]
-                    if heard == word or not set(heard) & set(word):
-                        continue
-                    if all(syllable.intersection(readings[start + k]) for k, syllable in enumerate(syllables)):
-                        found.append((start, end, word, payload))
+            for first in readings[start]:
+                for second in readings[start + 1]:
+                    for word, syllables, payload in self._by_start.get((first, second), ()):
+                        end = start + len(word)
+                        if word in seen or end > len(text):
+                            continue
+                        seen.add(word)
+                        heard = text[start:end]
+                        if heard == word or not set(heard) & set(word):
+                            continue
+                        if all(syllable.intersection(readings[start + k])
+                               for k, syllable in enumerate(syllables[2:], 2)):
+                            found.append((start, end, word, payload))
         return found

@@ -144,3 +144,8 @@ def test_a_deployment_vocabulary_can_add_words() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "嗯 啊"])
 def test_empty_or_filler_only_text_is_not_an_emergency(text: str) -> None:
     assert detect_emergency(text) is None
+
+
+def test_a_phrase_with_one_extra_spoken_character_is_still_heard() -> None:
+    assert service("我爸喘不上来气了") == "120"  # 喘不上气
+    assert service("路口有辆车撞了行人躺着不动") == "122"
