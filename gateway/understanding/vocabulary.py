@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Generic, TypeVar
 
-from pypinyin import Style, pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 T = TypeVar("T")
@@ -46,9 +46,10 @@ def _readings(char: str) -> tuple[str, ...]:
 
 
 class HomophoneIndex(Generic[T]):
-    """Words matched by sound: every character of the heard span shares a toneless reading with the
-    word's (any heteronym reading), and at least one character is the word's own — so 着伙 is heard as
-    着火 while 期货 is never 起火 and 运到 never 晕倒. Exact spellings are left to the literal matchers.
+    """Words matched by sound: every character of the heard span can be read (any of its readings,
+    toneless) as the word's character is read in the word, and at least one character is the word's
+    own — so 着伙 is heard as 着火 while 期货 is never 起火 and 运到 never 晕倒. Exact spellings are left
+    to the literal matchers.
 
     Indexed by the first two syllables, so a text costs about one dictionary look-up per character."""
 
@@ -56,8 +57,12 @@ class HomophoneIndex(Generic[T]):
         self._by_start: dict[tuple[str, str], list[tuple[str, tuple[frozenset[str], ...], T]]] = {}
 
     def add(self, word: str, payload: T) -> None:
-        syllables = tuple(frozenset(_readings(char)) for char in word)
-        if len(word) < 2 or not all(syllables):
+        # The word's own reading in context (着火: zhao huo), not every reading its characters have
+        # somewhere (呼 can read xiao, which would hear 没消息 as 没呼吸).
+        if len(word) < 2 or not all(_CJK.match(char) for char in word):
+            raise ValueError(f"homophone matching needs two or more Chinese characters: {word!r}")
+        syllables = tuple(frozenset({reading}) for reading in lazy_pinyin(word, style=Style.NORMAL))
+        if len(syllables) != len(word):
             raise ValueError(f"homophone matching needs two or more Chinese characters: {word!r}")
         for first in syllables[0]:
             for second in syllables[1]:

@@ -149,3 +149,12 @@ def test_empty_or_filler_only_text_is_not_an_emergency(text: str) -> None:
 def test_a_phrase_with_one_extra_spoken_character_is_still_heard() -> None:
     assert service("我爸喘不上来气了") == "120"  # 喘不上气
     assert service("路口有辆车撞了行人躺着不动") == "122"
+
+
+def test_a_rare_reading_of_a_character_does_not_make_a_homophone() -> None:
+    assert detect_emergency("派出所立案了一直没消息") is None  # 呼 can read xiao: still not 没呼吸
+
+
+def test_a_cry_for_help_with_no_event_named_is_an_emergency() -> None:
+    assert service("隔壁一直有人喊救命") == "110"
+    assert service("我妈的救命钱被骗了想问怎么办") is None
