@@ -13,6 +13,7 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from gateway.understanding.vocabulary import HomophoneIndex, gapped_pattern, literal_pattern, load
@@ -186,14 +187,13 @@ def _clause_start(compact: str, at: int) -> int:
     return start
 
 
+@cache
 def default_detector() -> EmergencyDetector:
-    """A detector over the shipped vocabulary (gateway/understanding/data/emergency.toml)."""
+    """The shipped vocabulary (data/emergency.toml), compiled once on first use. Immutable: sharing it is
+    sharing a compiled regular expression, not state."""
     return EmergencyDetector(load("emergency.toml"))
-
-
-_DEFAULT = default_detector()  # compiled at import: detection must cost nothing per call
 
 
 def detect_emergency(text: str) -> Emergency | None:
     """The emergency the text reports, if any; see the module docstring."""
-    return _DEFAULT.detect(text)
+    return default_detector().detect(text)
