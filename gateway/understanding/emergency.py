@@ -3,8 +3,10 @@
 Recall first: missing an emergency is the worst error, so the vocabulary is broad (events and harm,
 homophones by pinyin) and precision comes from the cues that turn a mention into something else —
 negation (没有着火), the past (上次着火的事), hypotheticals (担心会着火), complaints that borrow the words
-(消防通道被占, 燃气费) — all kept as data in data/emergency.toml. Pure and cheap: patterns are compiled
-once when the module loads, nothing here does I/O.
+(消防通道被占, 燃气费) — all kept as data in data/emergency.toml. Where the vocabulary recognises
+nothing at all, a small character n-gram classifier (emergency_model.py) is the safety net; its
+detections carry a low confidence, so on their own they flag the call for a person. Pure and cheap:
+everything is compiled once on first use, nothing here does I/O per call.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from gateway.understanding.emergency_model import MAX_CONFIDENCE, EmergencyModel
 from gateway.understanding.vocabulary import HomophoneIndex, gapped_pattern, literal_pattern, load
 
 # ASR noise that carries nothing for this decision; punctuation is kept as the clause boundary.
@@ -88,8 +91,9 @@ def _event(raw: dict[str, Any]) -> _Event:
 class EmergencyDetector:
     """The vocabulary compiled once; ``detect`` is pure."""
 
-    def __init__(self, vocabulary: dict[str, Any]) -> None:
+    def __init__(self, vocabulary: dict[str, Any], model: EmergencyModel | None = None) -> None:
         self.vocabulary = vocabulary
+        self.model = model
         self.events = tuple(_event(raw) for raw in vocabulary["events"])
         self.homophones: HomophoneIndex[_Event] = HomophoneIndex()
         for raw, event in zip(vocabulary["events"], self.events, strict=True):
@@ -107,7 +111,7 @@ class EmergencyDetector:
             if event is None:
                 raise ValueError(f"no emergency event for service {service!r}")
             event["terms"] = list(event["terms"]) + [word.strip() for word in extra if word.strip()]
-        return EmergencyDetector(vocabulary)
+        return EmergencyDetector(vocabulary, self.model)
 
     def detect(self, text: str) -> Emergency | None:
         if not text:
@@ -121,6 +125,15 @@ class EmergencyDetector:
         candidates += [_Hit(event, start, end, _CONFIDENCE_HOMOPHONE - (_WEAK_PENALTY if event.weak else 0.0))
                        for start, end, _, event in self.homophones.find(compact)]
         hits = [hit for hit in candidates if self._stands(hit, compact, masked, urgent)]
+        if not candidates and self.model is not None:
+            # Wording the vocabulary does not know at all: the classifier's word. Where the vocabulary
+            # did recognise something and the cues set it aside (上次着火的事), the cues stand.
+            guess = self.model.predict(compact)
+            if guess is None:
+                return None
+            start, end = origin[guess.start], origin[guess.end - 1] + 1
+            return Emergency(guess.service, text[start:end], start, end,
+                             round(MAX_CONFIDENCE * guess.probability, 2))
         if not hits:
             return None
         hits.sort(key=lambda hit: (-hit.event.priority, -hit.confidence, hit.start))
@@ -189,9 +202,9 @@ def _clause_start(compact: str, at: int) -> int:
 
 @cache
 def default_detector() -> EmergencyDetector:
-    """The shipped vocabulary (data/emergency.toml), compiled once on first use. Immutable: sharing it is
-    sharing a compiled regular expression, not state."""
-    return EmergencyDetector(load("emergency.toml"))
+    """The shipped vocabulary (data/emergency.toml) and classifier (data/emergency_model.json), compiled
+    once on first use. Immutable: sharing it is sharing a compiled regular expression, not state."""
+    return EmergencyDetector(load("emergency.toml"), EmergencyModel.shipped())
 
 
 def detect_emergency(text: str) -> Emergency | None:

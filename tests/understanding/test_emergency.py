@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from gateway.understanding.emergency import EmergencyDetector, detect_emergency
+from gateway.understanding.emergency_model import MAX_CONFIDENCE
 from gateway.understanding.scoring import read, score
 from gateway.understanding.vocabulary import load
 
 DATA = Path(__file__).parent / "data"
+RULES = EmergencyDetector(load("emergency.toml"))  # the vocabulary alone, without the classifier
 
 
 def service(text: str) -> str | None:
@@ -123,7 +125,7 @@ def test_asr_homophones_of_emergency_words_are_heard(heard: str, expected: str) 
 @pytest.mark.parametrize("text", ["期货公司骗我投资", "家里没气了燃气公司说欠费", "货运到了没人签收",
                                   "我想包扎一下伤口去哪个医院"])
 def test_sound_alikes_that_share_no_character_with_the_word_are_not_heard_as_it(text: str) -> None:
-    assert detect_emergency(text) is None
+    assert RULES.detect(text) is None
 
 
 @pytest.mark.parametrize("text, expected", [("屋头起火了娃儿还在里面", "119"), ("他们两个在干仗了", "110"),
@@ -138,7 +140,7 @@ def test_a_deployment_vocabulary_can_add_words() -> None:
     vocabulary = load("emergency.toml")
     vocabulary["events"][0]["terms"].append("走水")  # old word for a fire
     assert EmergencyDetector(vocabulary).detect("仓库走水了") is not None
-    assert detect_emergency("仓库走水了") is None
+    assert RULES.detect("仓库走水了") is None
 
 
 @pytest.mark.parametrize("text", ["", "   ", "嗯 啊"])
@@ -152,9 +154,28 @@ def test_a_phrase_with_one_extra_spoken_character_is_still_heard() -> None:
 
 
 def test_a_rare_reading_of_a_character_does_not_make_a_homophone() -> None:
-    assert detect_emergency("派出所立案了一直没消息") is None  # 呼 can read xiao: still not 没呼吸
+    assert RULES.detect("派出所立案了一直没消息") is None  # 呼 can read xiao: still not 没呼吸
 
 
 def test_a_cry_for_help_with_no_event_named_is_an_emergency() -> None:
     assert service("隔壁一直有人喊救命") == "110"
     assert service("我妈的救命钱被骗了想问怎么办") is None
+
+
+# --- the classifier as a safety net -------------------------------------------------------------------
+
+def test_wording_the_vocabulary_does_not_know_is_caught_by_the_classifier_with_a_low_confidence() -> None:
+    text = "我外婆坐在椅子上突然就不吭声了嘴唇也紫了"
+    assert RULES.detect(text) is None
+    found = detect_emergency(text)
+    assert found is not None and found.confidence <= MAX_CONFIDENCE
+    assert text[found.start:found.end] == found.evidence
+
+
+def test_where_the_vocabulary_recognised_the_words_and_set_them_aside_the_classifier_does_not_overrule() -> None:
+    assert detect_emergency("去年被抢了现在想问进度") is None
+
+
+@pytest.mark.parametrize("text", ["喂", "你好啊", "喂喂喂"])
+def test_a_greeting_is_too_short_for_the_classifier(text: str) -> None:
+    assert detect_emergency(text) is None
