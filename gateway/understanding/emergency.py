@@ -3,25 +3,32 @@
 Recall first: missing an emergency is the worst error, so the vocabulary is broad (events and harm,
 homophones by pinyin) and precision comes from the cues that turn a mention into something else —
 negation (没有着火), the past (上次着火的事), hypotheticals (担心会着火), complaints that borrow the words
-(消防通道被占, 燃气费) — all kept as data in data/emergency.toml. Pure and cheap: patterns are compiled
-once when the module loads, nothing here does I/O.
+(消防通道被占, 燃气费) — all kept as data in data/emergency.toml. Where the vocabulary recognises
+nothing at all, a small character n-gram classifier (emergency_model.py) is the safety net; its
+detections carry a low confidence, so on their own they flag the call for a person. Pure and cheap:
+everything is compiled once on first use, nothing here does I/O per call.
 """
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from gateway.understanding.vocabulary import HomophoneIndex, literal_pattern, load
+from gateway.understanding.emergency_model import MAX_CONFIDENCE, EmergencyModel
+from gateway.understanding.vocabulary import HomophoneIndex, gapped_pattern, literal_pattern, load
 
 # ASR noise that carries nothing for this decision; punctuation is kept as the clause boundary.
-_DROPPED = re.compile(r"[\s嗯呃啊哦唔]")
+_DROPPED = frozenset(" \t\r\n\u3000嗯呃啊哦唔")
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;…]")
 
 _CONFIDENCE_LITERAL = 0.9
 _CONFIDENCE_PATTERN = 0.85
 _CONFIDENCE_HOMOPHONE = 0.7
+_CONFIDENCE_GAPPED = 0.7
 _WEAK_PENALTY = 0.15
 _URGENT_BONUS = 0.05
 
@@ -43,6 +50,7 @@ class _Event:
     priority: int
     weak: bool
     literal: re.Pattern[str] | None
+    gapped: re.Pattern[str] | None
     patterns: tuple[re.Pattern[str], ...]
     blockers: re.Pattern[str] | None
     explained_by: re.Pattern[str] | None
@@ -73,6 +81,7 @@ def _event(raw: dict[str, Any]) -> _Event:
     return _Event(
         id=raw["id"], service=raw["service"], priority=int(raw["priority"]), weak=bool(raw.get("weak", False)),
         literal=literal_pattern(raw["terms"]),
+        gapped=gapped_pattern(raw["terms"]),
         patterns=tuple(re.compile(p) for p in raw.get("patterns", [])),
         blockers=literal_pattern(raw.get("blockers", [])),
         explained_by=literal_pattern(raw.get("explained_by", [])),
@@ -82,13 +91,27 @@ def _event(raw: dict[str, Any]) -> _Event:
 class EmergencyDetector:
     """The vocabulary compiled once; ``detect`` is pure."""
 
-    def __init__(self, vocabulary: dict[str, Any]) -> None:
+    def __init__(self, vocabulary: dict[str, Any], model: EmergencyModel | None = None) -> None:
+        self.vocabulary = vocabulary
+        self.model = model
         self.events = tuple(_event(raw) for raw in vocabulary["events"])
         self.homophones: HomophoneIndex[_Event] = HomophoneIndex()
         for raw, event in zip(vocabulary["events"], self.events, strict=True):
             for word in raw.get("homophones", []):
                 self.homophones.add(word, event)
         self.cues = _Cues(vocabulary["cues"])
+
+    def with_words(self, words: Mapping[str, Sequence[str]]) -> EmergencyDetector:
+        """A detector that also knows a deployment's own words per service. Each word joins the first
+        event of its service in the vocabulary, so the same blockers and cues (negation, the past,
+        hypotheticals) apply to it."""
+        vocabulary = copy.deepcopy(self.vocabulary)
+        for service, extra in words.items():
+            event = next((raw for raw in vocabulary["events"] if raw["service"] == service), None)
+            if event is None:
+                raise ValueError(f"no emergency event for service {service!r}")
+            event["terms"] = list(event["terms"]) + [word.strip() for word in extra if word.strip()]
+        return EmergencyDetector(vocabulary, self.model)
 
     def detect(self, text: str) -> Emergency | None:
         if not text:
@@ -102,6 +125,15 @@ class EmergencyDetector:
         candidates += [_Hit(event, start, end, _CONFIDENCE_HOMOPHONE - (_WEAK_PENALTY if event.weak else 0.0))
                        for start, end, _, event in self.homophones.find(compact)]
         hits = [hit for hit in candidates if self._stands(hit, compact, masked, urgent)]
+        if not candidates and self.model is not None:
+            # Wording the vocabulary does not know at all: the classifier's word. Where the vocabulary
+            # did recognise something and the cues set it aside (上次着火的事), the cues stand.
+            guess = self.model.predict(compact)
+            if guess is None:
+                return None
+            start, end = origin[guess.start], origin[guess.end - 1] + 1
+            return Emergency(guess.service, text[start:end], start, end,
+                             round(MAX_CONFIDENCE * guess.probability, 2))
         if not hits:
             return None
         hits.sort(key=lambda hit: (-hit.event.priority, -hit.confidence, hit.start))
@@ -117,6 +149,9 @@ class EmergencyDetector:
         if event.literal:
             hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_LITERAL - penalty)
                      for m in event.literal.finditer(compact)]
+        if event.gapped:
+            hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_GAPPED - penalty)
+                     for m in event.gapped.finditer(compact)]
         for pattern in event.patterns:
             hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_PATTERN - penalty)
                      for m in pattern.finditer(compact) if m.end() > m.start()]
@@ -154,7 +189,7 @@ class EmergencyDetector:
 
 def _compact(text: str) -> tuple[str, list[int]]:
     """The text without spaces and fillers, with each kept character's index in the original."""
-    kept = [(at, char) for at, char in enumerate(text) if not _DROPPED.match(char)]
+    kept = [(at, char) for at, char in enumerate(text) if char not in _DROPPED]
     return "".join(char for _, char in kept), [at for at, _ in kept]
 
 
@@ -165,14 +200,13 @@ def _clause_start(compact: str, at: int) -> int:
     return start
 
 
+@cache
 def default_detector() -> EmergencyDetector:
-    """A detector over the shipped vocabulary (gateway/understanding/data/emergency.toml)."""
-    return EmergencyDetector(load("emergency.toml"))
-
-
-_DEFAULT = default_detector()  # compiled at import: detection must cost nothing per call
+    """The shipped vocabulary (data/emergency.toml) and classifier (data/emergency_model.json), compiled
+    once on first use. Immutable: sharing it is sharing a compiled regular expression, not state."""
+    return EmergencyDetector(load("emergency.toml"), EmergencyModel.shipped())
 
 
 def detect_emergency(text: str) -> Emergency | None:
     """The emergency the text reports, if any; see the module docstring."""
-    return _DEFAULT.detect(text)
+    return default_detector().detect(text)

@@ -20,9 +20,10 @@ _WIDTH[0x3000] = 0x20
 
 # Interjections that never carry meaning in a caller's description.
 _FILLER_CHARS = re.compile(r"[嗯呃唔]+|啊+|额(?![度外头定满])|哦+(?=[，。,\s]|$)")
-# Multi-character fillers; 那个/这个 only when clearly not a determiner (at a clause start, or doubled).
+# Multi-character fillers; 那个/这个 only when clearly not a determiner (after another filler, at a clause
+# start before a pronoun, or doubled).
 _FILLER_WORDS = re.compile(
-    r"就是说|然后呢|那个那个|这个这个|(?:(?<=^)|(?<=[，。！？,.!?\s]))(?:那个|这个|就是)(?=[我你他她我们这那])")
+    r"(?:就是说|然后呢|[嗯呃啊])(?:那个|这个)|就是说|然后呢|那个那个|这个这个|(?:(?<=^)|(?<=[，。！？,.!?\s]))(?:那个|这个|就是)(?=[我你他她我们这那])")
 # A word of 2–4 characters said twice or more in a row (着火了着火了, 快来快来).
 _WORD_REPEAT = re.compile(rf"([{_CJK}]{{2,4}}?)\1+")
 # A character said three times or more (我我我) → once; kept twice if it is a real reduplication.
@@ -90,7 +91,7 @@ def _numbers(text: str) -> str:
             return run
         if set(run) <= _DIGITS.keys():
             # Digit by digit (二零二六, a phone number); 三四 / 五六 are "three or four", not 34.
-            return run if len(run) < 3 else "".join(_DIGITS[char] for char in run)
+            return run if len(run) == 2 else "".join(_DIGITS[char] for char in run)
         try:
             return str(cn2an.cn2an(run, "smart"))
         except Exception:  # cn2an raises KeyError/ValueError on runs it cannot read; keep the words

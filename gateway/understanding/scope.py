@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from gateway.understanding.vocabulary import literal_pattern, load
@@ -73,14 +74,17 @@ class ScopeJudge:
         return best[2] if best else None
 
 
-_DEFAULT = ScopeJudge(load("scope.toml"))  # compiled at import: judging must cost nothing per call
+@cache
+def default_judge() -> ScopeJudge:
+    """The shipped reasons (data/scope.toml), compiled once on first use; immutable."""
+    return ScopeJudge(load("scope.toml"))
 
 
 def out_of_scope(text: str) -> OutOfScope | None:
     """Why a 12345 hotline would not accept this call, if it would not (see data/scope.toml)."""
-    return _DEFAULT.judge(text)
+    return default_judge().judge(text)
 
 
 def describe(reason: str) -> ScopeReason:
     """The label and the redirect advice for a reason id; KeyError for an unknown id."""
-    return _DEFAULT.by_id[reason]
+    return default_judge().by_id[reason]
