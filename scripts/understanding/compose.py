@@ -1,4 +1,4 @@
-"""Composing ASR-like citizen utterances from fragments: shared by make_corpus.py and make_eval.py.
+"""Composing ASR-like citizen utterances from fragments, for make_eval.py (the composed evaluation set).
 
 Each set passes its OWN fragments, framings, surnames and a place split, so the evaluation set shares
 no wording pattern list, place or person with the training corpus. Randomness is seeded: the files are

@@ -1,6 +1,6 @@
 """Writes tests/understanding/data/eval.jsonl: the held-out evaluation set, never used for training.
 
-Its wording was written separately from train_fragments.py (other phrasings of each matter), its
+Its wording was written separately from the (then template-composed) training fragments, its
 framings, fillers, dialect words and homophones are its own, and its places come from the other half of
 the division dictionary (compose.split_of). Labels: category, matter, place levels, time, and the unit the
 sample 职责清单 names for the true matter in the true township.
