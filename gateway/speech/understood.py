@@ -67,7 +67,7 @@ def apply_understanding(draft: Draft, found: dict[str, Any]) -> Draft:
         e = found["emergency"]
         draft.flags["emergency"] = DraftField(
             {"key": e["service"], "label": SERVICE_LABELS.get(e["service"], e["service"])},
-            _evidence(text, {"start": e["start"], "end": e["end"], "text": e["evidence"]}),
+            _evidence(text, {"start": e["start"] or 0, "end": e["end"] or 0, "text": e["evidence"]}),
             e.get("confidence"),
         )
     if found.get("out_of_scope"):

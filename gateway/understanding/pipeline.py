@@ -75,12 +75,16 @@ class Understander:
         returns: Mapping[tuple[str, str, str | None], int] | None = None,
     ) -> dict[str, Any]:
         call_time = call_time or datetime.now(self.zone)
-        said = _stage("normalise", "normalise", text, default=text)
+        # Places, times, people and the classifier read the caller's own words (the corpus is raw
+        # ASR-like text, and a place is quoted as said: 十二栋, not 12栋); the emergency and scope
+        # vocabularies read the normalised text they were built for.
+        said = text
         tokens = self.tagger.tag(said)
         place = self.places.find(said, tokens)
         category, matter = self.model.predict(said, tokens)
-        emergency = _stage("emergency", "detect_emergency", said, default=None)
-        scope = _stage("scope", "out_of_scope", said, default=None)
+        clean = _stage("normalise", "normalise", text, default=text)
+        emergency = _stage("emergency", "detect_emergency", clean, default=None)
+        scope = _stage("scope", "out_of_scope", clean, default=None)
         township = place.levels.get("township") if place else None
         matters = [(c, p) for c, p in matter.ranked if c in self.taxonomy.matters][:3]
         units = suggest(self.duties, self.taxonomy, matters, township, returns)
@@ -101,7 +105,7 @@ class Understander:
                 "alternatives": [{"code": c, "confidence": round(p, 2)} for c, p in matters[1:]],
             },
             "urgency": _urgency(said, emergency),
-            "emergency": _as_dict(emergency),
+            "emergency": _in_text(_as_dict(emergency), text),
             "out_of_scope": _as_dict(scope),
             "place": place.as_dict() if place else None,
             "time": [t.as_dict() for t in find_times(said, tokens, call_time, self.zone)],
@@ -131,9 +135,18 @@ def _span(hit: CueHit | None) -> dict[str, Any] | None:
     return None if hit is None else {"start": hit.start, "end": hit.end, "text": hit.text}
 
 
+def _in_text(found: dict[str, Any] | None, text: str) -> dict[str, Any] | None:
+    """The detector's start/end are offsets in the normalised text: point them at the caller's words."""
+    if found is None or text[found["start"] : found["end"]] == found["evidence"]:
+        return found
+    at = text.find(found["evidence"])
+    return {**found, "start": at if at >= 0 else None, "end": at + len(found["evidence"]) if at >= 0 else None}
+
+
 def _urgency(text: str, emergency: Any) -> dict[str, Any]:
     if emergency is not None:
-        span = {"start": emergency.start, "end": emergency.end, "text": emergency.evidence}
+        at = text.find(emergency.evidence)  # the detector's span is in the normalised text
+        span = None if at < 0 else {"start": at, "end": at + len(emergency.evidence), "text": emergency.evidence}
         return {"value": EMERGENCY, "evidence": span, "confidence": emergency.confidence}
     for word in URGENT_WORDS:
         at = text.find(word)
