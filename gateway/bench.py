@@ -14,6 +14,7 @@ BENCH_MODULES = (
     "gateway.calls.bench",
     "ivr.bench",
     "gateway.consoles.bench",
+    "gateway.understanding.bench",
 )
 
 

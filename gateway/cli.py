@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "gateway.sms.cli",
     "gateway.policies.cli",
     "gateway.speech.cli",
+    "gateway.understanding.cli",
     "kb.cli",
     "ivr.cli",
     "gateway.reports.cli",

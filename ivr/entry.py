@@ -1,7 +1,7 @@
 """The voice entry (AGI script ``voice-entry``): greeting → the caller states the matter → a person.
 
     greeting ─no key─▶ describe ─▶ understand ─words─▶ emergency ─▶ (dialplan: emergency trunk)
-        │ key            │ key          │
+        │ key            │ key          │ └─uncertain words─▶ to_agent (HOTLINE_EMERGENCY_SUSPECTED)
         ▼                ▼              ▼
      on_key: 0 / other key / language ─▶ route ─repeat─▶ repeat_limited ─▶ to_agent ─▶ (dialplan: queue)
              emergency key ─▶ emergency     │ overflow / store away ─▶ overflow ─1─▶ callback_confirm ⇄
@@ -96,7 +96,8 @@ def _safe(ref: str) -> str:
 
 
 class Understand(State):
-    """The description's text (from the ASR, if it has it in time) against the emergency words."""
+    """The description's text (from the ASR, if it has it in time) against gateway.understanding's emergency
+    detector (plus the pack's and the flow's words)."""
 
     name = "understand"
 
@@ -114,7 +115,15 @@ class Understand(State):
         found = call.deps.emergency_words.match(call.description_text)
         if found is None:
             return "route"
+        if found.confidence < call.flow.emergency.asr_transfer_confidence:
+            # Too uncertain to send to 110/119/120/122 on the ASR's word alone: a person hears the
+            # caller at once and can transfer with one click; a false alarm never costs a transfer.
+            call.detail["emergency_suspected"] = {"service": found.service, "word": found.word,
+                                                  "confidence": found.confidence}
+            await call.channel.set_variable("HOTLINE_EMERGENCY_SUSPECTED", found.service)
+            return "to_agent"
         call.emergency, call.detail["emergency_trigger"] = found.service, f"word {found.word}"
+        call.detail["emergency_confidence"] = found.confidence
         return "emergency"
 
 

@@ -62,6 +62,10 @@ class EmergencyFlow(_Section):
     # Added to the words the policy pack supplies (gateway/policies: [emergency_linkage]).
     words: dict[EmergencyService, list[str]] = {}
     use_pack_words: bool = True
+    # ASR text alone transfers at or above this confidence (gateway/understanding: 0.9 for a plain word,
+    # 0.7 for a homophone, lower for words that are emergencies only in context). Below it the caller
+    # goes straight to a person (no repeat rule, no overflow offer) with HOTLINE_EMERGENCY_SUSPECTED set.
+    asr_transfer_confidence: float = Field(default=0.6, ge=0, le=1)
     # Where each service is dialled (the extension in ``context``); default: the number itself.
     numbers: dict[EmergencyService, str] = {}
 

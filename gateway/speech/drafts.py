@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rapidfuzz import fuzz
 
@@ -21,6 +21,10 @@ from gateway.db.base import utcnow
 from gateway.speech.extract import Draft, DraftField, Segmenter, extract_draft
 from gateway.speech.lexicon import Lexicon, ResponsibilityList
 from gateway.speech.terms import Evidence
+from gateway.speech.understood import apply_understanding
+
+if TYPE_CHECKING:
+    from gateway.understanding.pipeline import Understander
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +109,7 @@ class DraftBuilder:
         lookup: OpenTicketLookup | None = None,
         hotspots: HotspotDetector | None = None,
         on_hotspot: Callable[[list[str], Draft], None] | None = None,
+        understander: Understander | None = None,
     ) -> None:
         self.lexicon = lexicon
         self.duties = duties
@@ -113,16 +118,28 @@ class DraftBuilder:
         self.lookup = lookup
         self.hotspots = hotspots
         self.on_hotspot = on_hotspot
+        # The trained pipeline (gateway.understanding); None → the word-list draft alone. Set once it has
+        # loaded (the service loads it in the background so drafts never wait for it).
+        self.understander = understander
 
     async def build(self, text: str, *, call_key: str, caller: str | None = None) -> Draft:
         loop = asyncio.get_running_loop()
-        draft = await loop.run_in_executor(
-            self.executor,
-            lambda: extract_draft(text, lexicon=self.lexicon, duties=self.duties, segmenter=self.segmenter),
-        )
+        draft = await loop.run_in_executor(self.executor, self._extract, text)
         await self._flag_duplicates(draft, caller)
         self._flag_hotspot(draft, call_key)
         return draft
+
+    def _extract(self, text: str) -> Draft:
+        """Worker-thread work: the word-list draft, overlaid with the trained pipeline's fields."""
+        draft = extract_draft(text, lexicon=self.lexicon, duties=self.duties, segmenter=self.segmenter)
+        understander = self.understander
+        if understander is None:
+            return draft
+        try:
+            return apply_understanding(draft, understander.understand(text))
+        except Exception:  # a model fault must not lose the agent's draft
+            log.exception("understanding pipeline failed; word-list draft only")
+            return draft
 
     async def build_dict(self, call_key: str, text: str) -> dict[str, Any]:
         """The live server's DraftMaker: (call_key, text) → the draft as JSON-ready data."""
@@ -141,10 +158,7 @@ class DraftBuilder:
             best = sorted(candidates, key=lambda c: -c.score)
             evidence = draft.place.evidence if draft.place is not None else ()
             draft.flags["duplicate"] = DraftField(
-                [
-                    {"ticket_id": c.ticket_id, "reason": c.reason, "score": c.score, "summary": c.summary}
-                    for c in best
-                ],
+                [{"ticket_id": c.ticket_id, "reason": c.reason, "score": c.score, "summary": c.summary} for c in best],
                 evidence,
             )
 

@@ -67,9 +67,13 @@ SUMMARY_LIMIT = 160
 class DraftField:
     value: Any
     evidence: tuple[Evidence, ...] = ()
+    confidence: float | None = None  # set by the trained understanding pipeline; the word lists have none
 
     def as_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "evidence": [e.as_dict() for e in self.evidence]}
+        data = {"value": self.value, "evidence": [e.as_dict() for e in self.evidence]}
+        if self.confidence is not None:
+            data["confidence"] = round(self.confidence, 2)
+        return data
 
 
 @dataclass
@@ -84,6 +88,8 @@ class Draft:
     summary: DraftField
     unit: DraftField | None
     flags: dict[str, DraftField] = field(default_factory=dict)  # emergency, out_of_scope, duplicate, hotspot
+    matter: DraftField | None = None  # 诉求事项 {code, name, domain}, from gateway.understanding
+    units: list[DraftField] = field(default_factory=list)  # top-3 {name, score, reasons}; unit is the first
 
     def as_dict(self) -> dict[str, Any]:
         def one(f: DraftField | None) -> dict[str, Any] | None:
@@ -100,6 +106,7 @@ class Draft:
             "summary": one(self.summary),
             "unit": one(self.unit),
             "flags": {name: f.as_dict() for name, f in self.flags.items()},
+            **({"matter": one(self.matter), "units": [u.as_dict() for u in self.units]} if self.matter else {}),
         }
 
 
@@ -150,13 +157,8 @@ def extract_draft(text: str, *, lexicon: Lexicon, duties: ResponsibilityList, se
         text=text,
         category=category,
         urgency=urgency,
-        place=DraftField({**place.parts, "text": place.text}, (place.evidence,))
-        if place and place.evidence
-        else None,
-        times=[
-            DraftField({"text": t.text, "normalised": t.normalised, "kind": t.kind}, (t.evidence,))
-            for t in times
-        ],
+        place=DraftField({**place.parts, "text": place.text}, (place.evidence,)) if place and place.evidence else None,
+        times=[DraftField({"text": t.text, "normalised": t.normalised, "kind": t.kind}, (t.evidence,)) for t in times],
         people=people,
         organisations=orgs,
         summary=_summary(
@@ -227,9 +229,7 @@ def _people_and_organisations(
     return list(people.values()), list(orgs.values())
 
 
-def _unit(
-    text: str, duties: ResponsibilityList, places: list[Place], sounds: SoundIndex
-) -> DraftField | None:
+def _unit(text: str, duties: ResponsibilityList, places: list[Place], sounds: SoundIndex) -> DraftField | None:
     place_text = "".join(p.evidence.text for p in places if p.evidence)
     best: tuple[int, list[TermHit], str] | None = None
     for duty in duties.duties:

@@ -14,8 +14,9 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -33,6 +34,9 @@ from gateway.speech.lexicon import Lexicon, ResponsibilityList
 from gateway.speech.live import LiveSession, LiveSpeechServer
 from gateway.speech.modelfiles import ModelError
 from gateway.speech.postcall import PostCallWorker
+
+if TYPE_CHECKING:
+    from gateway.understanding.pipeline import Understander
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class SpeechService:
         lexicon: Lexicon | None = None,
         lookup: OpenTicketLookup | None = None,
         engine_loader: Callable[[Path], Engine] | None = None,
+        understander_loader: Callable[[], Understander] | None = None,
     ) -> None:
         self.settings = settings
         self.bus = bus
@@ -70,6 +75,7 @@ class SpeechService:
         self._text_executor = ThreadPoolExecutor(1, thread_name_prefix="speech-text")
         self._lexicon = lexicon
         self._lookup = lookup
+        self._understander_loader = understander_loader
         self.drafts: DraftBuilder | None = None
         self.server = LiveSpeechServer(
             bus.publish,
@@ -81,9 +87,7 @@ class SpeechService:
             on_finished=self._save_live,
             is_known=self.knows,
         )
-        self.postcall = PostCallWorker(
-            sessions, bus.publish, pool=lambda: self.pool, make_draft=self._make_draft
-        )
+        self.postcall = PostCallWorker(sessions, bus.publish, pool=lambda: self.pool, make_draft=self._make_draft)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.address: tuple[str, int] | None = None
 
@@ -171,6 +175,8 @@ class SpeechService:
                 hotspots=HotspotDetector(),
                 on_hotspot=self._hotspot,
             )
+            if self._understander_loader is not None:
+                self._spawn(self._load_understanding(self._understander_loader))
             assert self.settings.model_path is not None
             engine = await asyncio.to_thread(self._loader, self.settings.model_path)
         except ModelError as exc:
@@ -181,9 +187,20 @@ class SpeechService:
         self.server.pool = self.pool
         self.problem = None
         self.postcall.wake()
-        log.info(
-            "ASR model ready (%s), up to %d live streams", self.settings.model_path, self.settings.max_streams
-        )
+        log.info("ASR model ready (%s), up to %d live streams", self.settings.model_path, self.settings.max_streams)
+
+    async def _load_understanding(self, loader: Callable[[], Understander]) -> None:
+        """The trained pipeline (LAC, the classifier — trained on first use) loads beside the word-list
+        drafts, in the text thread; once ready the drafts carry its fields. Failing leaves the word lists."""
+        loop = asyncio.get_running_loop()
+        try:
+            understander = await loop.run_in_executor(self._text_executor, loader)
+        except Exception:
+            log.exception("understanding pipeline unavailable; drafts from the word lists only")
+            return
+        if self.drafts is not None:
+            self.drafts.understander = understander
+            log.info("understanding pipeline ready: model %s", understander.model.meta.get("trained_at"))
 
     async def _make_draft(self, call_key: str, text: str) -> dict[str, Any] | None:
         if self.drafts is None or not text.strip():
@@ -205,9 +222,7 @@ class SpeechService:
     async def _save_live(self, session: LiveSession) -> None:
         if session.finals:
             segments = [{"speaker": "citizen", **u.as_dict()} for u in session.finals]
-            await store.save_transcript(
-                self.sessions, call_key=session.call_key, source="live", segments=segments
-            )
+            await store.save_transcript(self.sessions, call_key=session.call_key, source="live", segments=segments)
 
 
 SPEECH = web.AppKey("speech", SpeechService)
@@ -225,7 +240,16 @@ async def speech_context(app: web.Application) -> AsyncIterator[None]:
     from gateway.tickets.duplicates import TicketDuplicates
 
     lookup = TicketDuplicates(app[TICKETS]) if TICKETS in app else None
-    service = SpeechService(settings, app[BUS], app[SESSIONS], lookup=lookup)
+    from gateway.understanding.pipeline import Understander
+
+    hotline = app[SETTINGS]
+    service = SpeechService(
+        settings,
+        app[BUS],
+        app[SESSIONS],
+        lookup=lookup,
+        understander_loader=partial(Understander.load, data_dir=hotline.data_dir, timezone=hotline.timezone),
+    )
     await service.start()
     app[SPEECH] = service
     app[READINESS]["asr"] = service.readiness

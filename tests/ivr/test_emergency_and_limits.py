@@ -153,3 +153,22 @@ async def test_the_rule_can_be_switched_off(ivr: Ivr, clock) -> None:
     assert await ivr.repeat_decisions() == []
     assert len(await ivr.sessions()) == 6
     assert all(s.started_at >= clock.now - timedelta(minutes=12) for s in await ivr.sessions())
+
+
+async def test_emergency_words_the_caller_negates_or_puts_in_the_past_go_to_a_person(ivr: Ivr) -> None:
+    ivr.text.said = "上次着火的事想问一下处理得怎么样了"
+    caller = await FakeCaller().call(ivr.port)
+    assert caller.goto is None and caller.variables["HOTLINE_QUEUE"] == "hotline"
+    [session] = await ivr.sessions()
+    assert (session.outcome, session.emergency) == ("queue", None)
+
+
+async def test_an_uncertain_asr_emergency_goes_straight_to_a_person_flagged_not_to_the_trunk(ivr: Ivr) -> None:
+    ivr.text.said = "楼道里好多农烟"  # 浓烟 as the ASR may hear it: a weak word, heard only by its sound
+    caller = await FakeCaller().call(ivr.port)
+    assert caller.goto is None
+    assert caller.variables["HOTLINE_EMERGENCY_SUSPECTED"] == "119"
+    assert caller.variables["HOTLINE_QUEUE"] == "hotline" and caller.prompts[-1] == "to_agent"
+    [session] = await ivr.sessions()
+    assert session.outcome == "queue" and session.detail["emergency_suspected"]["service"] == "119"
+    assert session.path == ["greeting", "describe", "understand", "to_agent"]

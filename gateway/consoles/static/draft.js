@@ -10,10 +10,27 @@ function fieldsOf(draft, name) {
   return Array.isArray(value) ? value : [value];
 }
 
+// The trained pipeline (gateway/understanding) gives each field a confidence and the top-3 units with
+// their reasons; drafts from the word lists have neither, and the line reads as before.
+function confidenceOf(fields) {
+  const known = fields.map((f) => f.confidence).filter((c) => typeof c === "number");
+  return known.length ? ` · 置信度 ${Math.round(Math.max(...known) * 100)}%` : "";
+}
+
+function unitChoices(draft) {
+  const units = draft?.units || [];
+  if (!units.length) return "";
+  const one = (u) => `${u.value.name}（${Math.round(u.value.score * 100)}%：${(u.value.reasons || []).join("；")}）`;
+  return ` · 建议单位：${units.map(one).join("，")}`;
+}
+
 export function evidenceLines(draft, name) {
-  const quotes = fieldsOf(draft, name).flatMap((f) => f.evidence || []).map((e) => `「${e.text}」`);
+  const fields = fieldsOf(draft, name);
+  const quotes = fields.flatMap((f) => f.evidence || []).map((e) => `「${e.text}」`);
   const prefix = name === "urgency" && draft?.urgency ? `${URGENCY_ZH[draft.urgency.value] || draft.urgency.value} · ` : "";
-  return quotes.length ? `${prefix}依据：${[...new Set(quotes)].join(" ")}` : prefix;
+  const matter = name === "category" && draft?.matter ? ` · 事项：${draft.matter.value.domain}/${draft.matter.value.name}${confidenceOf([draft.matter])}` : "";
+  const extra = confidenceOf(fields) + matter + (name === "unit" ? unitChoices(draft) : "");
+  return (quotes.length ? `${prefix}依据：${[...new Set(quotes)].join(" ")}` : prefix) + extra;
 }
 
 function describeFlag(name, value) {

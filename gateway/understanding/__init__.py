@@ -1,0 +1,1 @@
+"""Understanding the citizen: ASR text → structured draft."""

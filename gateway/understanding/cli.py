@@ -1,0 +1,84 @@
+"""``hotline understanding train|draft|eval`` and ``hotline bench understanding``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gateway.understanding.classifier import MODEL_FILE
+
+if TYPE_CHECKING:
+    from gateway.understanding.pipeline import Understander
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from gateway.cli import add_config_argument
+
+    parser = sub.add_parser("understanding", help="citizen text → draft fields: train, draft, eval")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    train = verbs.add_parser("train", help="train the category/matter model from the shipped corpus")
+    add_config_argument(train)
+    train.add_argument("--corpus", type=Path, action="append", help="JSON lines {text, category, matter}")
+    train.set_defaults(func=train_command)
+    draft = verbs.add_parser("draft", help="JSON lines {text} (or plain lines) → one draft per line")
+    add_config_argument(draft)
+    draft.add_argument("file", nargs="?", default="-", help="input file, - for stdin")
+    draft.set_defaults(func=draft_command)
+    ev = verbs.add_parser("eval", help="per-field accuracy on a labelled evaluation set")
+    add_config_argument(ev)
+    ev.add_argument("files", nargs="*", type=Path, help="JSON lines (default: tests/understanding/data/*eval.jsonl)")
+    ev.set_defaults(func=eval_command)
+
+
+def _understander(args: argparse.Namespace, *, retrain: bool = False) -> Understander:
+    from gateway.config import load_settings
+    from gateway.understanding.pipeline import Understander
+
+    settings = load_settings(args.config)
+    return Understander.load(data_dir=settings.data_dir, retrain=retrain, timezone=settings.timezone)
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from gateway.config import load_settings
+    from gateway.understanding.classifier import read_corpus, train
+    from gateway.understanding.ner import Tagger
+
+    settings = load_settings(args.config)
+    examples = read_corpus(args.corpus)
+    model = train(examples, Tagger().tag, source=", ".join(map(str, args.corpus or ["shipped corpus"])))
+    model.save(settings.data_dir / MODEL_FILE)
+    print(json.dumps(model.meta, ensure_ascii=False, indent=2))
+    return 0
+
+
+def draft_command(args: argparse.Namespace) -> int:
+    understander = _understander(args)
+    stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
+    with stream:
+        for line in stream:
+            line = line.strip()
+            if not line:
+                continue
+            text = line
+            if line.startswith("{"):
+                try:
+                    text = str(json.loads(line)["text"])
+                except (json.JSONDecodeError, KeyError):
+                    print(json.dumps({"error": 'a JSON line needs a "text"'}, ensure_ascii=False))
+                    continue
+            print(json.dumps(understander.understand(text), ensure_ascii=False), flush=True)
+    return 0
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    from gateway.understanding.evaluate import DEFAULT_SETS, evaluate, read_cases, report
+
+    understander = _understander(args)
+    files = args.files or [p for p in DEFAULT_SETS if p.exists()]
+    cases = read_cases(files)
+    print(f"{len(cases)} cases from {', '.join(map(str, files))}; model {understander.model.meta}")
+    print(report(evaluate(understander, cases), understander.taxonomy.categories))
+    return 0

@@ -1,0 +1,212 @@
+"""Is the caller reporting an emergency happening now, and which service (110/119/120/122) first?
+
+Recall first: missing an emergency is the worst error, so the vocabulary is broad (events and harm,
+homophones by pinyin) and precision comes from the cues that turn a mention into something else —
+negation (没有着火), the past (上次着火的事), hypotheticals (担心会着火), complaints that borrow the words
+(消防通道被占, 燃气费) — all kept as data in data/emergency.toml. Where the vocabulary recognises
+nothing at all, a small character n-gram classifier (emergency_model.py) is the safety net; its
+detections carry a low confidence, so on their own they flag the call for a person. Pure and cheap:
+everything is compiled once on first use, nothing here does I/O per call.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from gateway.understanding.emergency_model import MAX_CONFIDENCE, EmergencyModel
+from gateway.understanding.vocabulary import HomophoneIndex, gapped_pattern, literal_pattern, load
+
+# ASR noise that carries nothing for this decision; punctuation is kept as the clause boundary.
+_DROPPED = frozenset(" \t\r\n\u3000嗯呃啊哦唔")
+_CLAUSE_END = re.compile(r"[，。！？；,.!?;…]")
+
+_CONFIDENCE_LITERAL = 0.9
+_CONFIDENCE_PATTERN = 0.85
+_CONFIDENCE_HOMOPHONE = 0.7
+_CONFIDENCE_GAPPED = 0.7
+_WEAK_PENALTY = 0.15
+_URGENT_BONUS = 0.05
+
+
+@dataclass(frozen=True)
+class Emergency:
+    service: str  # "110" | "119" | "120" | "122"
+    evidence: str  # the caller's words that justify it, as they appear in the text
+    start: int  # span of the evidence in the given text
+    end: int
+    confidence: float
+    others: tuple[str, ...] = ()  # other services the text also points to, in dispatch order
+
+
+@dataclass(frozen=True)
+class _Event:
+    id: str
+    service: str
+    priority: int
+    weak: bool
+    literal: re.Pattern[str] | None
+    gapped: re.Pattern[str] | None
+    patterns: tuple[re.Pattern[str], ...]
+    blockers: re.Pattern[str] | None
+    explained_by: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class _Hit:
+    event: _Event
+    start: int  # in the compact text
+    end: int
+    confidence: float
+
+
+class _Cues:
+    def __init__(self, cues: dict[str, Any]) -> None:
+        self.negation = literal_pattern(cues["negation"])
+        self.negation_exceptions = literal_pattern(cues["negation_exceptions"])
+        self.negation_gap = int(cues["negation_gap"])
+        self.past = literal_pattern(cues["past"])
+        self.past_window = int(cues["past_window"])
+        self.reference = re.compile("了?(?:" + "|".join(map(re.escape, cues["reference"])) + ")")
+        self.hypothetical = literal_pattern(cues["hypothetical"])
+        self.hypothetical_window = int(cues["hypothetical_window"])
+        self.urgent = literal_pattern(cues["urgent"])
+
+
+def _event(raw: dict[str, Any]) -> _Event:
+    return _Event(
+        id=raw["id"], service=raw["service"], priority=int(raw["priority"]), weak=bool(raw.get("weak", False)),
+        literal=literal_pattern(raw["terms"]),
+        gapped=gapped_pattern(raw["terms"]),
+        patterns=tuple(re.compile(p) for p in raw.get("patterns", [])),
+        blockers=literal_pattern(raw.get("blockers", [])),
+        explained_by=literal_pattern(raw.get("explained_by", [])),
+    )
+
+
+class EmergencyDetector:
+    """The vocabulary compiled once; ``detect`` is pure."""
+
+    def __init__(self, vocabulary: dict[str, Any], model: EmergencyModel | None = None) -> None:
+        self.vocabulary = vocabulary
+        self.model = model
+        self.events = tuple(_event(raw) for raw in vocabulary["events"])
+        self.homophones: HomophoneIndex[_Event] = HomophoneIndex()
+        for raw, event in zip(vocabulary["events"], self.events, strict=True):
+            for word in raw.get("homophones", []):
+                self.homophones.add(word, event)
+        self.cues = _Cues(vocabulary["cues"])
+
+    def with_words(self, words: Mapping[str, Sequence[str]]) -> EmergencyDetector:
+        """A detector that also knows a deployment's own words per service. Each word joins the first
+        event of its service in the vocabulary, so the same blockers and cues (negation, the past,
+        hypotheticals) apply to it."""
+        vocabulary = copy.deepcopy(self.vocabulary)
+        for service, extra in words.items():
+            event = next((raw for raw in vocabulary["events"] if raw["service"] == service), None)
+            if event is None:
+                raise ValueError(f"no emergency event for service {service!r}")
+            event["terms"] = list(event["terms"]) + [word.strip() for word in extra if word.strip()]
+        return EmergencyDetector(vocabulary, self.model)
+
+    def detect(self, text: str) -> Emergency | None:
+        if not text:
+            return None
+        compact, origin = _compact(text)
+        if not compact:
+            return None
+        masked = self._mask_negation_exceptions(compact)
+        urgent = bool(self.cues.urgent and self.cues.urgent.search(compact))
+        candidates = [hit for event in self.events for hit in self._hits(event, compact)]
+        candidates += [_Hit(event, start, end, _CONFIDENCE_HOMOPHONE - (_WEAK_PENALTY if event.weak else 0.0))
+                       for start, end, _, event in self.homophones.find(compact)]
+        hits = [hit for hit in candidates if self._stands(hit, compact, masked, urgent)]
+        if not candidates and self.model is not None:
+            # Wording the vocabulary does not know at all: the classifier's word. Where the vocabulary
+            # did recognise something and the cues set it aside (上次着火的事), the cues stand.
+            guess = self.model.predict(compact)
+            if guess is None:
+                return None
+            start, end = origin[guess.start], origin[guess.end - 1] + 1
+            return Emergency(guess.service, text[start:end], start, end,
+                             round(MAX_CONFIDENCE * guess.probability, 2))
+        if not hits:
+            return None
+        hits.sort(key=lambda hit: (-hit.event.priority, -hit.confidence, hit.start))
+        best = hits[0]
+        others = tuple(dict.fromkeys(hit.event.service for hit in hits if hit.event.service != best.event.service))
+        start, end = origin[best.start], origin[best.end - 1] + 1
+        confidence = min(1.0, best.confidence + (_URGENT_BONUS if urgent else 0.0))
+        return Emergency(best.event.service, text[start:end], start, end, round(confidence, 2), others)
+
+    def _hits(self, event: _Event, compact: str) -> list[_Hit]:
+        penalty = _WEAK_PENALTY if event.weak else 0.0
+        hits: list[_Hit] = []
+        if event.literal:
+            hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_LITERAL - penalty)
+                     for m in event.literal.finditer(compact)]
+        if event.gapped:
+            hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_GAPPED - penalty)
+                     for m in event.gapped.finditer(compact)]
+        for pattern in event.patterns:
+            hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_PATTERN - penalty)
+                     for m in pattern.finditer(compact) if m.end() > m.start()]
+        return hits
+
+    def _stands(self, hit: _Hit, compact: str, masked: str, urgent: bool) -> bool:
+        """Whether a mention is a report of danger now: not part of another phrase, not negated, not over,
+        not in the past or hypothetical (unless the caller asks for help right now)."""
+        event, cues = hit.event, self.cues
+        if event.blockers and any(m.start() < hit.end and hit.start < m.end()
+                                  for m in event.blockers.finditer(compact)):
+            return False
+        if event.explained_by and event.explained_by.search(compact):
+            return False
+        clause_start = _clause_start(compact, hit.start)
+        if cues.negation:
+            window = masked[max(clause_start, hit.start - cues.negation_gap - 3):hit.start]
+            if any(len(window) - m.end() <= cues.negation_gap for m in cues.negation.finditer(window)):
+                return False
+        if urgent:
+            return True
+        if cues.past and cues.past.search(compact, max(clause_start, hit.start - cues.past_window), hit.start):
+            return False
+        if cues.reference.match(compact, hit.end):
+            return False
+        window_start = max(clause_start, hit.start - cues.hypothetical_window)
+        return not (cues.hypothetical and cues.hypothetical.search(compact, window_start, hit.start))
+
+    def _mask_negation_exceptions(self, compact: str) -> str:
+        """没想到 / 不得了 / 不知道 start with a negation character but negate nothing: hide them."""
+        if not self.cues.negation_exceptions:
+            return compact
+        return self.cues.negation_exceptions.sub(lambda m: "_" * len(m[0]), compact)
+
+
+def _compact(text: str) -> tuple[str, list[int]]:
+    """The text without spaces and fillers, with each kept character's index in the original."""
+    kept = [(at, char) for at, char in enumerate(text) if char not in _DROPPED]
+    return "".join(char for _, char in kept), [at for at, _ in kept]
+
+
+def _clause_start(compact: str, at: int) -> int:
+    start = 0
+    for match in _CLAUSE_END.finditer(compact, 0, at):
+        start = match.end()
+    return start
+
+
+@cache
+def default_detector() -> EmergencyDetector:
+    """The shipped vocabulary (data/emergency.toml) and classifier (data/emergency_model.json), compiled
+    once on first use. Immutable: sharing it is sharing a compiled regular expression, not state."""
+    return EmergencyDetector(load("emergency.toml"), EmergencyModel.shipped())
+
+
+def detect_emergency(text: str) -> Emergency | None:
+    """The emergency the text reports, if any; see the module docstring."""
+    return default_detector().detect(text)

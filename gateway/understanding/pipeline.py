@@ -1,0 +1,167 @@
+"""The understanding pipeline: ASR text → a structured draft, every field with its evidence and confidence.
+
+Stages: 1 normalise · 2 LAC entities · 3 places and times · 4 category and matter · 5 units ·
+6 emergency and out-of-scope. ``Understander.understand`` is CPU work: call it from a worker thread.
+Stages 1 and 6 live in normalise.py / emergency.py / scope.py, imported when first used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.errors import ConfigError
+from gateway.understanding.classifier import MODEL_FILE, Model, read_corpus, train
+from gateway.understanding.cues import CueHit
+from gateway.understanding.dispatch import ResponsibilityList, suggest
+from gateway.understanding.ner import Tagger, Token
+from gateway.understanding.places import CHINA, Gazetteer, PlaceFinder, find_times
+from gateway.understanding.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+EMERGENCY, URGENT, NORMAL = "emergency", "urgent", "normal"
+URGENT_WORDS = ("马上", "赶紧", "尽快", "紧急", "危险", "快点", "急死了", "老人", "孩子")
+
+
+@dataclass
+class Understander:
+    taxonomy: Taxonomy
+    duties: ResponsibilityList
+    tagger: Tagger
+    places: PlaceFinder
+    model: Model
+    zone: ZoneInfo = CHINA  # the deployment's time zone (settings.timezone): times are said in it
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        data_dir: Path,
+        taxonomy_path: Path | None = None,
+        responsibility_path: Path | None = None,
+        retrain: bool = False,
+        timezone: str = "Asia/Shanghai",
+    ) -> Understander:
+        """Load (or, the first time, train from the shipped corpus and save) everything, once."""
+        taxonomy = Taxonomy.load(taxonomy_path)
+        duties = ResponsibilityList.load(responsibility_path, taxonomy)
+        tagger = Tagger()
+        path = data_dir / MODEL_FILE
+        model = None
+        if path.exists() and not retrain:
+            try:
+                model = Model.load(path)
+            except ConfigError as exc:
+                log.warning("%s; retraining from the shipped corpus", exc)
+        if model is None:
+            log.info("training the understanding model from the shipped corpus (first use)")
+            # No hold-out fit here: first use should take seconds; `hotline understanding train` reports it.
+            model = train(read_corpus(), tagger.tag, source="shipped corpus", holdout=0.0)
+            model.save(path)
+        return cls(taxonomy, duties, tagger, PlaceFinder(Gazetteer(duties.region)), model, ZoneInfo(timezone))
+
+    def understand(
+        self,
+        text: str,
+        *,
+        call_time: datetime | None = None,
+        returns: Mapping[tuple[str, str, str | None], int] | None = None,
+    ) -> dict[str, Any]:
+        call_time = call_time or datetime.now(self.zone)
+        # Places, times, people and the classifier read the caller's own words (the corpus is raw
+        # ASR-like text, and a place is quoted as said: 十二栋, not 12栋); the emergency and scope
+        # vocabularies read the normalised text they were built for.
+        said = text
+        tokens = self.tagger.tag(said)
+        place = self.places.find(said, tokens)
+        category, matter = self.model.predict(said, tokens)
+        clean = _stage("normalise", "normalise", text, default=text)
+        emergency = _stage("emergency", "detect_emergency", clean, default=None)
+        scope = _stage("scope", "out_of_scope", clean, default=None)
+        township = place.levels.get("township") if place else None
+        matters = [(c, p) for c, p in matter.ranked if c in self.taxonomy.matters][:3]
+        units = suggest(self.duties, self.taxonomy, matters, township, returns)
+        the_matter = self.taxonomy.matters.get(matter.label)
+        return {
+            "text": said,
+            "category": {
+                "value": category.label,
+                "confidence": round(category.confidence, 2),
+                "evidence": _span(category.evidence),
+            },
+            "matter": {
+                "code": matter.label,
+                "name": the_matter.name if the_matter else matter.label,
+                "domain": the_matter.domain if the_matter else None,
+                "confidence": round(matter.confidence, 2),
+                "evidence": _span(matter.evidence),
+                "alternatives": [{"code": c, "confidence": round(p, 2)} for c, p in matters[1:]],
+            },
+            "urgency": _urgency(said, emergency),
+            "emergency": _in_text(_as_dict(emergency), text),
+            "out_of_scope": _as_dict(scope),
+            "place": place.as_dict() if place else None,
+            "time": [t.as_dict() for t in find_times(said, tokens, call_time, self.zone)],
+            "people": _entities(tokens, "PER"),
+            "organisations": _entities(tokens, "ORG"),
+            "units": [u.as_dict() for u in units],
+        }
+
+
+def _stage(module: str, function: str, text: str, *, default: Any) -> Any:
+    """Stages 1 and 6 come from their own modules; until they exist the draft goes on without them."""
+    try:
+        fn = getattr(importlib.import_module(f"gateway.understanding.{module}"), function)
+    except (ImportError, AttributeError):
+        return default
+    return fn(text)
+
+
+def _as_dict(found: Any) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    # emergency.Emergency / scope.OutOfScope are dataclasses; tuples become JSON lists.
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(found).items()}
+
+
+def _span(hit: CueHit | None) -> dict[str, Any] | None:
+    return None if hit is None else {"start": hit.start, "end": hit.end, "text": hit.text}
+
+
+def _in_text(found: dict[str, Any] | None, text: str) -> dict[str, Any] | None:
+    """The detector's start/end are offsets in the normalised text: point them at the caller's words."""
+    if found is None or text[found["start"] : found["end"]] == found["evidence"]:
+        return found
+    at = text.find(found["evidence"])
+    return {**found, "start": at if at >= 0 else None, "end": at + len(found["evidence"]) if at >= 0 else None}
+
+
+def _urgency(text: str, emergency: Any) -> dict[str, Any]:
+    if emergency is not None:
+        at = text.find(emergency.evidence)  # the detector's span is in the normalised text
+        span = None if at < 0 else {"start": at, "end": at + len(emergency.evidence), "text": emergency.evidence}
+        return {"value": EMERGENCY, "evidence": span, "confidence": emergency.confidence}
+    for word in URGENT_WORDS:
+        at = text.find(word)
+        if at != -1:
+            return {"value": URGENT, "evidence": {"start": at, "end": at + len(word), "text": word}, "confidence": 0.6}
+    return {"value": NORMAL, "evidence": None, "confidence": 0.6}
+
+
+def _entities(tokens: list[Token], kind: str) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for t in tokens:
+        if t.tag == kind and len(t.word) >= 2 and t.word not in seen:
+            seen[t.word] = {
+                "text": t.word,
+                "evidence": {"start": t.start, "end": t.end, "text": t.word},
+                "confidence": 0.8,
+            }
+    return list(seen.values())

@@ -1,0 +1,261 @@
+"""Stage 3: places and times, normalised.
+
+Places: the deployment's own county is known to the township and community (村 / 社区) from jionlp's
+division dictionary, so "孝丰白杨村" resolves to 浙江省/湖州市/安吉县/孝丰镇/白杨村 even though the caller
+named neither the county nor the full township. Places elsewhere come from LAC's LOC entities, resolved
+to province / city / county by ``jionlp.parse_location``. Estates, roads and building numbers are read
+after the named place.
+
+Times: LAC's TIME entities → ``jionlp.parse_time`` relative to the call's time (昨天晚上 → an interval).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.understanding.ner import Token
+
+LEVELS = ("province", "city", "county", "township", "community", "road", "building")
+_TOWN_SUFFIXES = ("街道", "镇", "乡")
+_ESTATE = r"[\u4e00-\u9fa5]{2,5}?(?:小区|花园|家园|新村|公寓|名都|嘉园|华府|大厦|广场|苑|城)"
+_NUMBERED = r"(?:[0-9零一二三四五六七八九十百两]+(?:号楼|号院|栋|幢|座|单元|号|期|层|室))*"
+ESTATE_RE = re.compile(_ESTATE + _NUMBERED)
+ROAD_RE = re.compile(r"[\u4e00-\u9fa5]{1,4}?(?:大道|路|街|巷|弄)(?:[0-9零一二三四五六七八九十百两]+号)?")
+
+
+def jionlp() -> Any:
+    """jionlp, imported without its banner on stdout (it would corrupt `understanding draft` output)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        import jionlp as jio
+    return jio
+
+
+CHINA = ZoneInfo("Asia/Shanghai")  # the default deployment zone (settings.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    province: str
+    city: str
+    county: str
+
+
+@dataclass
+class Place:
+    levels: dict[str, str] = field(default_factory=dict)
+    start: int = 0
+    end: int = 0
+    text: str = ""
+    confidence: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "levels": {k: self.levels[k] for k in LEVELS if k in self.levels},
+            "evidence": {"start": self.start, "end": self.end, "text": self.text},
+            "confidence": round(self.confidence, 2),
+        }
+
+
+class Gazetteer:
+    """The deployment county's townships and communities, by full and short name."""
+
+    def __init__(self, region: Region, locations: Path | None = None) -> None:
+        self.region = region
+        path = locations or Path(jionlp().__file__).parent / "dictionary" / "china_location.txt"
+        self.towns: dict[str, str] = {}  # said → full township name
+        self.communities: dict[str, tuple[str, str]] = {}  # said → (full name, township)
+        inside, town = False, ""
+        for line in path.read_text(encoding="utf-8").splitlines():
+            depth = len(line) - len(line.lstrip("\t"))
+            name = line.strip().split("\t")[0]
+            if depth == 2:
+                inside = name == region.county
+            elif inside and depth == 3:
+                town = name
+                self.towns[name] = name
+                short = _short(name, _TOWN_SUFFIXES)
+                if len(short) >= 2:
+                    self.towns.setdefault(short, name)
+            elif inside and depth == 4:
+                full = _community(name)
+                self.communities[full] = (full, town)
+        if not self.towns:
+            raise ValueError(f"{region.county} is not in the division dictionary")
+        self._town_re = _alternation(self.towns)
+        self._community_re = _alternation(self.communities)
+
+    def find(self, text: str) -> tuple[re.Match[str] | None, re.Match[str] | None]:
+        return self._town_re.search(text), self._community_re.search(text)
+
+
+class PlaceFinder:
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self.region = gazetteer.region
+
+    def find(self, text: str, tokens: list[Token]) -> Place | None:
+        town, community = self.gazetteer.find(text)
+        spans: list[tuple[int, int]] = []
+        levels: dict[str, str] = {}
+        confidence = 0.0
+        if community is not None:
+            full, of_town = self.gazetteer.communities[community.group(0)]
+            levels.update(township=of_town, community=full)
+            spans.append(community.span())
+            confidence = 0.9
+        if town is not None and (community is None or self.gazetteer.towns[town.group(0)] == levels["township"]):
+            levels["township"] = self.gazetteer.towns[town.group(0)]
+            spans.append(town.span())
+            confidence = max(confidence, 0.85)
+        elsewhere = self._elsewhere(text, tokens)
+        if levels:
+            levels.update(province=self.region.province, city=self.region.city, county=self.region.county)
+            county_said = text.find(self.region.county[:-1]) if self.region.county[:-1] else -1
+            if county_said != -1 and county_said < min(s for s, _ in spans):
+                spans.append((county_said, county_said + len(self.region.county[:-1])))
+        elif elsewhere is not None:
+            levels.update(elsewhere[0])
+            spans.append(elsewhere[1])
+            confidence = 0.7
+        # The estate, road or building after (or without) the named area.
+        after = max((e for _, e in spans), default=0)
+        estate = ESTATE_RE.search(text, after) or (ESTATE_RE.search(text) if not spans else None)
+        estate_span = _trim(estate.span(), tokens) if estate is not None else None
+        if estate_span is not None:
+            levels["building"] = text[estate_span[0] : estate_span[1]]
+            spans.append(estate_span)
+            confidence = max(confidence, 0.6)
+        road = ROAD_RE.search(text, after) if spans else None
+        if road is not None and "building" not in levels and road.start() - after <= 1:
+            levels["road"] = road.group(0)
+            spans.append(road.span())
+        if not levels:
+            return None
+        start, end = min(s for s, _ in spans), max(e for _, e in spans)
+        return Place(levels, start, end, text[start:end], confidence)
+
+    def _elsewhere(self, text: str, tokens: list[Token]) -> tuple[dict[str, str], tuple[int, int]] | None:
+        """A LOC run outside the deployment's county, resolved by jionlp to province/city/county."""
+        runs: list[tuple[int, int]] = []
+        for tok in tokens:
+            if tok.tag == "LOC":
+                if runs and runs[-1][1] == tok.start:
+                    runs[-1] = (runs[-1][0], tok.end)
+                else:
+                    runs.append((tok.start, tok.end))
+        for start, end in runs:
+            said = text[start:end]
+            parsed = jionlp().parse_location(said, town_village=True)
+            levels = {k: parsed[k] for k in ("province", "city", "county") if parsed.get(k)}
+            if parsed.get("town"):
+                levels["township"] = parsed["town"]
+            if parsed.get("county") and parsed["county"] not in said and not said.startswith(parsed["county"][:2]):
+                levels.pop("county")  # jionlp guessed a county from a fragment ("城关镇" → 城关)
+            if levels.get("county") or levels.get("township") or levels.get("city"):
+                return levels, (start, end)
+        return None
+
+
+_FUNCTION = ("v", "r", "d", "p", "u", "c", "m", "q", "a", "f", "xc", "TIME", "PER")
+
+
+def _trim(span: tuple[int, int], tokens: list[Token]) -> tuple[int, int] | None:
+    """The regex over-reaches to the left ("那个锦绣花园"): start at the first word that is no function
+    word. None when nothing of a name is left (the hit was "都是广场")."""
+    start, end = span
+    for tok in tokens:
+        if tok.end <= start or tok.start >= end:
+            continue
+        if tok.tag in _FUNCTION and tok.end < end - 1:
+            start = max(start, tok.end)
+        else:
+            break
+    return (start, end) if end - start >= 3 else None
+
+
+def _short(name: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _community(name: str) -> str:
+    for suffix, to in (("村民委员会", "村"), ("居民委员会", "社区"), ("村委会", "村"), ("居委会", "社区")):
+        if name.endswith(suffix):
+            return name[: -len(suffix)] + to
+    return name
+
+
+def _alternation(names: dict[str, Any]) -> re.Pattern[str]:
+    ordered = sorted(names, key=len, reverse=True)  # longest first: 孝丰镇 before 孝丰
+    return re.compile("|".join(re.escape(n) for n in ordered))
+
+
+# --- times --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TimeMention:
+    text: str
+    start: int
+    end: int
+    instant: list[str] | None  # [from, to] ISO local times, or None when jionlp cannot place it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "interval": self.instant,
+            "evidence": {"start": self.start, "end": self.end, "text": self.text},
+            "confidence": 0.9 if self.instant else 0.4,
+        }
+
+
+def find_times(text: str, tokens: list[Token], call_time: datetime, zone: ZoneInfo = CHINA) -> list[TimeMention]:
+    """Time words (LAC TIME/t runs) as intervals relative to the call, in the deployment's time zone:
+    昨天晚上 is the caller's evening, whatever zone the machine runs in. jionlp reads a timestamp in the
+    machine's local zone, so it is given the call's wall clock in ``zone`` instead."""
+    runs: list[tuple[int, int]] = []
+    for tok in tokens:
+        if tok.tag in ("TIME", "t"):
+            if runs and runs[-1][1] == tok.start:
+                runs[-1] = (runs[-1][0], tok.end)
+            else:
+                runs.append((tok.start, tok.end))
+    wall = (call_time if call_time.tzinfo else call_time.replace(tzinfo=zone)).astimezone(zone)
+    base = {
+        "year": wall.year,
+        "month": wall.month,
+        "day": wall.day,
+        "hour": wall.hour,
+        "minute": wall.minute,
+        "second": wall.second,
+    }
+    mentions = []
+    for start, end in runs:
+        said = text[start:end]
+        try:
+            parsed = jionlp().parse_time(said, time_base=base)
+            value = parsed.get("time")
+            instant = (
+                [_zoned(str(v), zone) for v in value]
+                if isinstance(value, list) and parsed["type"] == "time_point"
+                else None
+            )
+        except Exception:  # jionlp raises plain ValueError / TypeError on words it cannot place
+            instant = None
+        mentions.append(TimeMention(said, start, end, instant))
+    return mentions
+
+
+def _zoned(wall_clock: str, zone: ZoneInfo) -> str:
+    """jionlp's "2026-12-03 18:00:00" (a wall clock in ``zone``) → ISO 8601 with the zone's offset."""
+    return datetime.fromisoformat(wall_clock).replace(tzinfo=zone).isoformat()

@@ -1,0 +1,90 @@
+"""Is the call something a 12345 hotline does not accept, and what should the caller be told?
+
+The reasons (涉诉涉法, 纪检监察, 信访, other organs' functions, secrets and privacy, private disputes,
+requests for a verdict, other territories, abuse or no request) and their evidence are data in
+data/scope.toml. Emergencies are not judged here: they take the emergency path (emergency.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from gateway.understanding.vocabulary import literal_pattern, load
+
+_DROPPED = re.compile(r"[\s嗯呃啊哦唔]")
+
+
+@dataclass(frozen=True)
+class OutOfScope:
+    reason: str  # a stable id from data/scope.toml: "litigation", "discipline", …
+    evidence: str  # the caller's words that justify it, as they appear in the text
+    confidence: float
+
+
+@dataclass(frozen=True)
+class ScopeReason:
+    id: str
+    label: str  # the name agents see (涉诉涉法 …)
+    redirect: str  # what to tell the caller
+    confidence: float
+    max_chars: int | None
+    evidence: tuple[re.Pattern[str], ...]
+    unless: re.Pattern[str] | None
+
+
+def _reason(raw: dict[str, Any]) -> ScopeReason:
+    literal = literal_pattern(raw.get("terms", []))
+    patterns = tuple(re.compile(p) for p in raw.get("patterns", []))
+    return ScopeReason(
+        id=raw["id"], label=raw["label"], redirect=raw["redirect"], confidence=float(raw["confidence"]),
+        max_chars=raw.get("max_chars"), evidence=((literal,) if literal else ()) + patterns,
+        unless=literal_pattern(raw.get("unless", [])))
+
+
+class ScopeJudge:
+    """The reasons compiled once; ``judge`` is pure."""
+
+    def __init__(self, vocabulary: dict[str, Any]) -> None:
+        self.reasons = tuple(_reason(raw) for raw in vocabulary["reasons"])
+        self.by_id = {reason.id: reason for reason in self.reasons}
+
+    def judge(self, text: str) -> OutOfScope | None:
+        if not text:
+            return None
+        kept = [(at, char) for at, char in enumerate(text) if not _DROPPED.match(char)]
+        compact, origin = "".join(char for _, char in kept), [at for at, _ in kept]
+        best: tuple[float, int, OutOfScope] | None = None
+        for order, reason in enumerate(self.reasons):
+            if reason.max_chars is not None and len(compact) > reason.max_chars:
+                continue
+            if reason.unless and reason.unless.search(compact):
+                continue
+            for pattern in reason.evidence:
+                match = pattern.search(compact)
+                if match is None or match.end() == match.start():
+                    continue
+                evidence = text[origin[match.start()]:origin[match.end() - 1] + 1]
+                found = OutOfScope(reason.id, evidence, reason.confidence)
+                if best is None or (found.confidence, -order) > best[:2]:
+                    best = (found.confidence, -order, found)
+                break
+        return best[2] if best else None
+
+
+@cache
+def default_judge() -> ScopeJudge:
+    """The shipped reasons (data/scope.toml), compiled once on first use; immutable."""
+    return ScopeJudge(load("scope.toml"))
+
+
+def out_of_scope(text: str) -> OutOfScope | None:
+    """Why a 12345 hotline would not accept this call, if it would not (see data/scope.toml)."""
+    return default_judge().judge(text)
+
+
+def describe(reason: str) -> ScopeReason:
+    """The label and the redirect advice for a reason id; KeyError for an unknown id."""
+    return default_judge().by_id[reason]

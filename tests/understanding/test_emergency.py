@@ -1,0 +1,181 @@
+"""Emergencies are found in colloquial ASR text with no misses, and mentions that are not emergencies
+(the past, hypotheticals, negations, complaints borrowing the words) are left to the hotline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.understanding.emergency import EmergencyDetector, detect_emergency
+from gateway.understanding.emergency_model import MAX_CONFIDENCE
+from gateway.understanding.scoring import read, score
+from gateway.understanding.vocabulary import load
+
+DATA = Path(__file__).parent / "data"
+RULES = EmergencyDetector(load("emergency.toml"))  # the vocabulary alone, without the classifier
+
+
+def service(text: str) -> str | None:
+    found = detect_emergency(text)
+    return found.service if found else None
+
+
+# --- the evaluation set (written before the vocabulary) ---------------------------------------------
+
+def test_on_the_evaluation_set_no_emergency_is_missed_and_false_alarms_stay_rare() -> None:
+    emergency, _ = score(read(DATA / "emergency_eval.jsonl"))
+    assert emergency.positives >= 120
+    assert emergency.misses == []
+    assert emergency.precision >= 0.85, emergency.false_alarms
+
+
+def test_on_the_evaluation_set_each_service_is_found_and_named_right() -> None:
+    emergency, _ = score(read(DATA / "emergency_eval.jsonl"))
+    assert set(emergency.per_label) == {"110", "119", "120", "122"}
+    for label in emergency.per_label:
+        assert emergency.per_label_found[label] == emergency.per_label[label], label
+        assert emergency.per_label_found[label] / emergency.per_label_flagged[label] >= 0.85, label
+
+
+def test_on_the_evaluation_set_out_of_scope_calls_are_recognised() -> None:
+    _, scope = score(read(DATA / "emergency_eval.jsonl"))
+    assert scope.positives >= 60
+    assert scope.recall >= 0.95, scope.misses
+    assert scope.precision >= 0.85, scope.false_alarms
+
+
+# --- events mapped to the service dispatchers call ----------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("楼下着火了", "119"),
+    ("厨房天然气漏了一屋子的味道", "119"),
+    ("有人拿刀砍人", "110"),
+    ("孩子在商场走丢了找不到", "110"),
+    ("我爸晕倒了叫不醒", "120"),
+    ("有个小孩掉到河里了", "120"),
+    ("路口出车祸了有人受伤", "122"),
+])
+def test_each_kind_of_event_goes_to_its_service(text: str, expected: str) -> None:
+    assert service(text) == expected
+
+
+def test_when_several_apply_the_service_called_first_wins_and_the_others_are_kept() -> None:
+    crash = detect_emergency("高速上车祸了有人受伤流了好多血")
+    assert crash is not None and crash.service == "122" and "120" in crash.others
+    fire = detect_emergency("着火了有人被烟呛晕倒了")
+    assert fire is not None and fire.service == "119" and "120" in fire.others
+
+
+def test_the_evidence_is_the_callers_words_with_their_span_in_the_given_text() -> None:
+    text = "喂 嗯 我 家 着 火 了"
+    found = detect_emergency(text)
+    assert found is not None
+    assert text[found.start:found.end] == found.evidence == "着 火"
+    assert 0 < found.confidence <= 1
+
+
+# --- negation, tense, hypotheticals, complaints ---------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["我们家没有着火是邻居在烧烤", "不是着火是水管爆了", "两个车刮了一下没有人受伤"])
+def test_a_negated_event_is_not_an_emergency(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+def test_a_negation_word_that_negates_nothing_does_not_hide_an_emergency() -> None:
+    assert service("没想到家里着火了快来") == "119"
+    assert service("不得了了有人晕倒了") == "120"
+
+
+@pytest.mark.parametrize("text", ["上次着火的事想问一下", "去年被抢了现在想问进度", "前几天出了车祸保险怎么赔",
+                                  "火已经灭了想问损失找谁"])
+def test_a_past_or_finished_event_is_not_an_emergency(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+def test_the_past_does_not_hide_a_call_for_help_now() -> None:
+    assert service("上次就着过火了现在又着火了救命") == "119"
+
+
+@pytest.mark.parametrize("text", ["担心会着火", "万一燃气泄漏了怎么办", "这个路口容易出车祸", "差点撞到我孩子"])
+def test_a_hypothetical_is_not_an_emergency(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+@pytest.mark.parametrize("text", ["消防通道被占了", "燃气费怎么交", "楼道里堆杂物有火灾隐患", "楼下烧烤店油烟太大",
+                                  "救护车收费太贵", "我家水管炸了物业不管"])
+def test_complaints_that_borrow_emergency_words_are_not_emergencies(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+# --- homophones and dialect --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("heard, expected", [
+    ("我家着伙了", "119"),  # 着火
+    ("燃起泄露了", "119"),  # 燃气泄漏
+    ("我老公混迷不醒", "120"),  # 昏迷
+    ("前面出车获了", "122"),  # 车祸
+    ("有人抢解", "110"),  # 抢劫
+])
+def test_asr_homophones_of_emergency_words_are_heard(heard: str, expected: str) -> None:
+    found = detect_emergency(heard)
+    assert found is not None and found.service == expected
+
+
+@pytest.mark.parametrize("text", ["期货公司骗我投资", "家里没气了燃气公司说欠费", "货运到了没人签收",
+                                  "我想包扎一下伤口去哪个医院"])
+def test_sound_alikes_that_share_no_character_with_the_word_are_not_heard_as_it(text: str) -> None:
+    assert RULES.detect(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [("屋头起火了娃儿还在里面", "119"), ("他们两个在干仗了", "110"),
+                                            ("火烧屋了快来救火", "119")])
+def test_dialect_words_are_understood(text: str, expected: str) -> None:
+    assert service(text) == expected
+
+
+# --- the vocabulary is data ------------------------------------------------------------------------------
+
+def test_a_deployment_vocabulary_can_add_words() -> None:
+    vocabulary = load("emergency.toml")
+    vocabulary["events"][0]["terms"].append("走水")  # old word for a fire
+    assert EmergencyDetector(vocabulary).detect("仓库走水了") is not None
+    assert RULES.detect("仓库走水了") is None
+
+
+@pytest.mark.parametrize("text", ["", "   ", "嗯 啊"])
+def test_empty_or_filler_only_text_is_not_an_emergency(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+def test_a_phrase_with_one_extra_spoken_character_is_still_heard() -> None:
+    assert service("我爸喘不上来气了") == "120"  # 喘不上气
+    assert service("路口有辆车撞了行人躺着不动") == "122"
+
+
+def test_a_rare_reading_of_a_character_does_not_make_a_homophone() -> None:
+    assert RULES.detect("派出所立案了一直没消息") is None  # 呼 can read xiao: still not 没呼吸
+
+
+def test_a_cry_for_help_with_no_event_named_is_an_emergency() -> None:
+    assert service("隔壁一直有人喊救命") == "110"
+    assert service("我妈的救命钱被骗了想问怎么办") is None
+
+
+# --- the classifier as a safety net -------------------------------------------------------------------
+
+def test_wording_the_vocabulary_does_not_know_is_caught_by_the_classifier_with_a_low_confidence() -> None:
+    text = "我外婆坐在椅子上突然就不吭声了嘴唇也紫了"
+    assert RULES.detect(text) is None
+    found = detect_emergency(text)
+    assert found is not None and found.confidence <= MAX_CONFIDENCE
+    assert text[found.start:found.end] == found.evidence
+
+
+def test_where_the_vocabulary_recognised_the_words_and_set_them_aside_the_classifier_does_not_overrule() -> None:
+    assert detect_emergency("去年被抢了现在想问进度") is None
+
+
+@pytest.mark.parametrize("text", ["喂", "你好啊", "喂喂喂"])
+def test_a_greeting_is_too_short_for_the_classifier(text: str) -> None:
+    assert detect_emergency(text) is None

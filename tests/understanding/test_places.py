@@ -1,0 +1,85 @@
+"""Places resolve against the deployment's county; times are instants relative to the call."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.understanding.ner import Tagger
+from gateway.understanding.places import Gazetteer, PlaceFinder, Region, find_times
+
+ANJI = Region("浙江省", "湖州市", "安吉县")
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger()
+
+
+@pytest.fixture(scope="module")
+def finder() -> PlaceFinder:
+    return PlaceFinder(Gazetteer(ANJI))
+
+
+def test_a_short_township_and_a_village_resolve_to_the_full_address_of_the_county(tagger, finder):
+    text = "我是孝丰白杨村的我们这边停水了"
+    place = finder.find(text, tagger.tag(text))
+    assert place is not None
+    assert place.levels == {
+        "province": "浙江省",
+        "city": "湖州市",
+        "county": "安吉县",
+        "township": "孝丰镇",
+        "community": "白杨村",
+    }
+    assert place.text == "孝丰白杨村" and text[place.start : place.end] == "孝丰白杨村"
+
+
+def test_an_estate_and_building_after_the_street_is_the_building_level_without_the_filler(tagger, finder):
+    text = "递铺那个锦绣花园三号楼门口的路灯坏了"
+    place = finder.find(text, tagger.tag(text))
+    assert place.levels["township"] == "递铺街道"
+    assert place.levels["building"] == "锦绣花园三号楼"
+
+
+def test_a_road_in_a_township_is_kept_as_the_road_level(tagger, finder):
+    text = "梅溪镇人民路上的井盖没了"
+    assert finder.find(text, tagger.tag(text)).levels["road"] == "人民路"
+
+
+def test_a_place_in_another_province_is_resolved_by_the_national_dictionary(tagger, finder):
+    text = "我在上海市浦东新区张江镇那个阳光小区"
+    levels = finder.find(text, tagger.tag(text)).levels
+    assert (levels["province"], levels["county"], levels["township"]) == ("上海市", "浦东新区", "张江镇")
+    assert levels["building"] == "阳光小区"
+
+
+def test_no_place_is_invented_from_a_phrase_that_only_ends_like_one(tagger, finder):
+    text = "到处都是广场舞的声音吵死了"
+    assert finder.find(text, tagger.tag(text)) is None
+
+
+def test_relative_times_become_intervals_relative_to_the_call(tagger):
+    call = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    text = "昨天晚上开始就没水了"
+    times = find_times(text, tagger.tag(text), call)
+    assert times[0].text == "昨天晚上"
+    assert times[0].instant[0].startswith("2026-12-03")
+
+
+def test_times_are_the_callers_clock_in_china_whatever_zone_the_call_time_is_given_in(tagger):
+    # 2026-12-04 01:30 in Shanghai is still 12-03 17:30 in UTC: 昨天 must be the 3rd, not the 2nd.
+    call = datetime(2026, 12, 3, 17, 30, tzinfo=ZoneInfo("UTC"))
+    text = "昨天晚上开始就没水了"
+    [said] = find_times(text, tagger.tag(text), call)
+    assert said.instant is not None
+    assert said.instant[0].startswith("2026-12-03T")
+    assert said.instant[0].endswith("+08:00")
+
+
+def test_the_deployment_zone_decides_what_yesterday_means(tagger):
+    call = datetime(2026, 12, 3, 17, 30, tzinfo=ZoneInfo("UTC"))
+    text = "昨天晚上开始就没水了"
+    [said] = find_times(text, tagger.tag(text), call, ZoneInfo("Europe/London"))
+    assert said.instant is not None
+    assert said.instant[0].startswith("2026-12-02T") and said.instant[0].endswith("+00:00")
