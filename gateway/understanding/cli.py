@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gateway.understanding.classifier import MODEL_FILE
 
@@ -69,8 +69,20 @@ def draft_command(args: argparse.Namespace) -> int:
                 except (json.JSONDecodeError, KeyError):
                     print(json.dumps({"error": 'a JSON line needs a "text"'}, ensure_ascii=False))
                     continue
-            print(json.dumps(understander.understand(text), ensure_ascii=False), flush=True)
+            print(json.dumps(published(understander.understand(text)), ensure_ascii=False), flush=True)
     return 0
+
+
+def published(draft: dict[str, Any]) -> dict[str, Any]:
+    """The stable line ``understanding draft`` prints: ``category`` and ``urgency`` as plain values (the
+    category's Chinese name), their confidence and evidence beside them in ``*_detail``; every other field
+    as the pipeline gives it (each already carries its evidence)."""
+    out = dict(draft)
+    for name in ("category", "urgency"):
+        field = draft[name]
+        out[name] = field["value"]
+        out[f"{name}_detail"] = {"confidence": field["confidence"], "evidence": field["evidence"]}
+    return out
 
 
 def eval_command(args: argparse.Namespace) -> int:

@@ -8,7 +8,6 @@ Stages 1 and 6 live in normalise.py / emergency.py / scope.py, imported when fir
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,8 +20,11 @@ from gateway.errors import ConfigError
 from gateway.understanding.classifier import MODEL_FILE, Model, read_corpus, train
 from gateway.understanding.cues import CueHit
 from gateway.understanding.dispatch import ResponsibilityList, suggest
+from gateway.understanding.emergency import detect_emergency
 from gateway.understanding.ner import Tagger, Token
+from gateway.understanding.normalise import normalise
 from gateway.understanding.places import CHINA, Gazetteer, PlaceFinder, find_times
+from gateway.understanding.scope import out_of_scope
 from gateway.understanding.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -82,9 +84,9 @@ class Understander:
         tokens = self.tagger.tag(said)
         place = self.places.find(said, tokens)
         category, matter = self.model.predict(said, tokens)
-        clean = _stage("normalise", "normalise", text, default=text)
-        emergency = _stage("emergency", "detect_emergency", clean, default=None)
-        scope = _stage("scope", "out_of_scope", clean, default=None)
+        clean = normalise(text)
+        emergency = detect_emergency(clean)
+        scope = out_of_scope(clean)
         township = place.levels.get("township") if place else None
         matters = [(c, p) for c, p in matter.ranked if c in self.taxonomy.matters][:3]
         units = suggest(self.duties, self.taxonomy, matters, township, returns)
@@ -113,15 +115,6 @@ class Understander:
             "organisations": _entities(tokens, "ORG"),
             "units": [u.as_dict() for u in units],
         }
-
-
-def _stage(module: str, function: str, text: str, *, default: Any) -> Any:
-    """Stages 1 and 6 come from their own modules; until they exist the draft goes on without them."""
-    try:
-        fn = getattr(importlib.import_module(f"gateway.understanding.{module}"), function)
-    except (ImportError, AttributeError):
-        return default
-    return fn(text)
 
 
 def _as_dict(found: Any) -> dict[str, Any] | None:

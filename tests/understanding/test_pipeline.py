@@ -55,3 +55,12 @@ def test_an_emergency_is_flagged_with_its_service_and_evidence(understander):
 
 def test_the_call_time_defaults_to_now_in_the_deployment_zone(understander):
     assert understander.zone == ZoneInfo("Asia/Shanghai")
+
+
+def test_the_published_line_gives_category_and_urgency_as_plain_values_with_their_evidence_beside(understander):
+    from gateway.understanding.cli import published
+
+    line = published(understander.understand("我想问一下灵活就业人员的社保在哪里交"))
+    assert line["category"] == "咨询" and line["urgency"] == "normal"
+    assert set(line["category_detail"]) == {"confidence", "evidence"}
+    assert {"code", "name"} <= set(line["matter"]) and set(DRAFT_KEYS) <= set(line)
