@@ -7,13 +7,13 @@ lists with the pack's own, and ``ResponsibilityList.load(path)`` reads a deploym
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
+from gateway.understanding.taxonomy import read_toml
 
 DATA = Path(__file__).with_name("data")
 
@@ -39,7 +39,7 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path = DATA / "lexicon.toml") -> Lexicon:
-        data = _read_toml(path)
+        data = read_toml(path)
         categories = tuple(
             Topic(name, name, tuple(v.get("keywords", ())), tuple(v.get("explicit", ())))
             for name, v in data["categories"].items()
@@ -94,7 +94,7 @@ class ResponsibilityList:
     @classmethod
     def load(cls, path: Path | None = None) -> ResponsibilityList:
         path = path or DATA / "responsibility.toml"
-        data = _read_toml(path)
+        data = read_toml(path)
         duties = tuple(
             UnitDuty(u["name"], tuple(u.get("keywords", ())), tuple(u.get("places", ())))
             for u in data.get("unit", [])
@@ -102,12 +102,3 @@ class ResponsibilityList:
         if not duties:
             raise ConfigError(f"{path}: the responsibility list names no [[unit]]")
         return cls(duties)
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
