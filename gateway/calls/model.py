@@ -52,6 +52,7 @@ class Call:
     state: str = "new"
     queue: str | None = None
     agent_interface: str | None = None
+    agent_id: str | None = None  # the agent of agent_interface (the pipeline knows the agents)
     agent_channel: str | None = None
     citizen_channel: str | None = None
     incident_id: str | None = None
@@ -83,6 +84,7 @@ class Call:
     pending: dict[str, Any] | None = None  # an operation in progress (warm transfer …)
     transfers: list[dict[str, Any]] = field(default_factory=list)
     legs: dict[str, Leg] = field(default_factory=dict)
+    updated_at: datetime | None = None  # when a summary of this call was last published
 
     def live_legs(self) -> list[Leg]:
         return [leg for leg in self.legs.values() if leg.hangup_cause is None]
@@ -112,6 +114,7 @@ class Call:
             "state": self.state,
             "queue": self.queue,
             "agent_interface": self.agent_interface,
+            "agent_id": self.agent_id,
             "agent_channel": self.agent_channel,
             "citizen_channel": self.citizen_channel,
             "incident_id": self.incident_id,
@@ -136,6 +139,7 @@ class Call:
             "end_reason": self.end_reason,
             "transfers": list(self.transfers),
             "outcome": self.outcome,
+            "updated_at": self.updated_at or self.started_at,
         }
 
 
@@ -172,7 +176,10 @@ class CallModel:
         return call_id in self._ended
 
     def call_of_agent(self, interface: str) -> Call | None:
-        return next((c for c in self.calls.values() if c.agent_interface == interface), None)
+        """The call the agent at ``interface`` is in: its leg is still in the call."""
+        return next(
+            (c for c in self.calls.values() if c.agent_interface == interface and c.agent_channel), None
+        )
 
     def expect_outbound(self, uniqueid: str, **tags: Any) -> None:
         """Operations pick the Uniqueid of an originated channel (Originate ChannelId) and tag it here."""
@@ -692,9 +699,9 @@ class CallModel:
         call.recording = variables.get("MIXMONITOR_FILENAME") or call.recording
         call.started_at = now - timedelta(seconds=_seconds(row.get("Duration")))
         if row.get("Application") == "Queue":
+            # When it joined is not in the snapshot: queued_at stays unknown rather than made up.
             queue = str(row.get("ApplicationData", "")).split(",")[0] or variables.get("HOTLINE_QUEUE")
             call.queue = queue or call.queue
-            call.queued_at = call.queued_at or call.started_at
             call.state = "queued"
         if row.get("Context") == HOLD_CONTEXT:  # on hold, or resumed after one (AMI Bridge)
             call.queue = call.queue or variables.get("HOTLINE_QUEUE")

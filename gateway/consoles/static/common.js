@@ -266,7 +266,7 @@ export function pct(rate) {
 }
 
 export const STATE_ZH = {
-  available: "空闲", paused: "暂停", wrapup: "整理", logged_out: "签出", busy: "通话中",
+  available: "空闲", paused: "暂停", wrap_up: "整理", wrapup: "整理", logged_out: "签出", busy: "通话中", on_call: "通话中",
   new: "新来电", queued: "排队中", ringing: "振铃中", connected: "通话中", held: "保持中", consulting: "咨询专家中",
   conference: "三方通话中", transferred: "已转接", ended: "已结束",
 };

@@ -53,12 +53,12 @@ function onEvent({ kind, data, seq, at }) {
 async function board() {
   const b = await api("GET", "/console/wallboard");
   $("#pbx").textContent = b.pbx === "connected" ? "交换机已连接" : `交换机：${b.pbx}`;
-  const onCall = b.agents.filter((a) => a.call).length;
+  const onCall = (b.agents_by_state.on_call || 0) + (b.agents_by_state.ringing || 0);
   const tile = (label, value, warn) => h("div", { class: `tile${warn ? " warn" : ""}` }, h("b", {}, value), h("span", {}, label));
   const s = b.agents_by_state;
   fill($("#tiles"),
     tile("排队人数", b.waiting, b.waiting > 0), tile("最长等待", fmtSeconds(b.longest_wait_seconds), b.longest_wait_seconds > config.answer_target_seconds),
-    tile("空闲 / 通话", `${s.available || 0} / ${onCall}`), tile("暂停 / 整理 / 签出", `${s.paused || 0} / ${s.wrapup || 0} / ${s.logged_out || 0}`),
+    tile("空闲 / 通话", `${s.available || 0} / ${onCall}`), tile("暂停 / 整理 / 签出", `${s.paused || 0} / ${s.wrap_up || 0} / ${s.logged_out || 0}`),
     tile(`今日来电（${config.answer_target_seconds}秒内接通）`, `${b.today.offered}（${b.today.answered_within_target}）`),
     tile(`今日${config.answer_target_seconds}秒接通率`, pct(b.today.service_level)),
     tile("今日放弃", `${b.today.abandoned}（${pct(b.today.abandonment_rate)}）`, b.today.abandoned > 0),
