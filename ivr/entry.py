@@ -140,6 +140,7 @@ class Emergency(State):
                 category=deps.emergency_category),
             service=service, caller=call.caller, linkedid=call.linkedid)
         await call.channel.set_variable("HOTLINE_EMERGENCY", service)
+        await call.channel.set_variable("HOTLINE_ENTRY_OUTCOME", "emergency")  # for the KPIs (gateway/calls)
         await call.channel.goto(emergency.context, emergency.number(service), 1)
         await call.play(f"{emergency.announce}_{service}")
         return None
@@ -334,6 +335,7 @@ class CallbackRegister(State):
         deps.retry.submit("callback task", lambda: deps.store.create_callback(**values), **values)
         call.outcome = "callback"
         call.detail["callback_number"] = number
+        await call.channel.set_variable("HOTLINE_ENTRY_OUTCOME", "callback")  # not an abandon, for the KPIs
         await call.play(call.flow.overflow.registered)
         await call.channel.hangup()
         return None

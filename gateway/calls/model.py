@@ -24,6 +24,8 @@ DomainEvents = list[tuple[str, dict[str, Any]]]
 LIVE_STATES = ("new", "queued", "ringing", "connected", "held", "consulting", "conference", "transferred")
 HOLD_CONTEXT = "hotline-hold"  # asterisk_conf: the citizen hears music at s, the agent's leg waits at agent
 ENDED_MEMORY = 10_000  # how many ended call ids we remember to ignore their late events
+# HOTLINE_ENTRY_OUTCOME, which the voice entry (ivr/) sets when it, not the citizen, ends the entry.
+ENTRY_OUTCOMES = {"emergency": "emergency", "callback": "self_service", "self_service": "self_service"}
 
 
 @dataclass(slots=True)
@@ -77,6 +79,7 @@ class Call:
     # so the model counts the agent's talk itself when the agent's leg goes.
     left_queue_bridge: bool = False
     abandoned: bool = False
+    entry_outcome: str | None = None  # HOTLINE_ENTRY_OUTCOME of the citizen's leg (see ENTRY_OUTCOMES)
     complete_reason: str | None = None
     hangup_cause: int | None = None
     hangup_text: str | None = None
@@ -94,13 +97,20 @@ class Call:
 
     @property
     def outcome(self) -> str | None:
+        """answered | abandoned (in a queue) | transferred | unanswered, and for a citizen who never reached
+        a queue: entry_abandoned (hung up in the voice entry), emergency (sent to 110/119/120/122 by the
+        voice entry) or self_service (the voice entry ended the call, e.g. a callback registered)."""
         if any(t.get("result") == "success" for t in self.transfers):
             return "transferred"
         if self.answered_at is not None:
             return "answered"
         if self.abandoned:
             return "abandoned"
-        return "unanswered" if self.state == "ended" else None
+        if self.state != "ended":
+            return None
+        if self.direction == "inbound" and self.kind == "citizen" and self.queue is None and self.queued_at is None:
+            return ENTRY_OUTCOMES.get(self.entry_outcome or "", "entry_abandoned")
+        return "unanswered"
 
     def summary(self) -> dict[str, Any]:
         """What a console (and the tickets capability) needs to know about a call."""
@@ -599,6 +609,8 @@ class CallModel:
         if leg is None:
             return
         leg.hangup_cause = _int(e.get("Cause")) or 0
+        if leg.role == "citizen":
+            call.entry_outcome = chan_vars(e).get("HOTLINE_ENTRY_OUTCOME") or call.entry_outcome
         if leg.role == "citizen" or call.hangup_cause is None:
             call.hangup_cause = leg.hangup_cause
             call.hangup_text = str(e.get("Cause-txt", "")) or None

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from pbx_ami import chan_vars
+from pbx_gateway import running_gateway
 from pbx_harness import TRUNK_IPS, free_port
 from pbx_scenes import connected, register_seat
 from sqlalchemy import select
@@ -308,3 +309,33 @@ async def test_a_voice_survey_answered_with_2_records_satisfied_and_closes_the_t
     assert (survey.status, survey.level, survey.outcome) == ("answered", "satisfied", "closed")
     assert (session.outcome, session.ticket_number, session.detail["level"]) == (
         "answered", ticket.number, "satisfied")
+
+
+async def test_hanging_up_in_the_voice_entry_or_in_the_queue_is_counted_from_arrival(start_pbx, tmp_path: Path) -> None:
+    """The gateway with its call model and its IVR on one real Asterisk: one citizen gives up during the
+    greeting, one in the queue (no agent); both are offered, each abandoned where it happened."""
+    agi_port = free_port(socket.SOCK_STREAM)
+    pbx = await start_pbx(HOTLINE_AGI=f"127.0.0.1:{agi_port}")
+    sounds, flow = tmp_path / "sounds", short_flow(tmp_path / "flow.toml", tmp_path / "recordings")
+    silent_prompts(sounds, required_prompts(load_flow(flow), load_pack("national")) | fixed_ids())
+    ivr = {"enabled": True, "port": agi_port, "sounds_dir": sounds, "flow_file": flow}
+    async with running_gateway(pbx, tmp_path / "gateway", ivr=ivr) as gw, connected(pbx) as (_, sipp):
+        in_greeting = await sipp.citizen("citizen_abandon.xml", "13900139001", "-d", "1500")
+        in_queue = await sipp.citizen("citizen_abandon.xml", "13900139002", "-d", "6000")
+        assert await in_greeting.wait() == 0 and await in_queue.wait(within=30) == 0
+        entry_gone = await gw.wait_event("call.ended", caller="13900139001")
+        queue_gone = await gw.wait_event("call.ended", caller="13900139002")
+        assert (entry_gone["outcome"], entry_gone["queue"]) == ("entry_abandoned", None)
+        assert (queue_gone["outcome"], queue_gone["queue"]) == ("abandoned", "hotline")
+        await gw.settle()
+        kpis = await gw.ok("GET", "/calls/kpi")
+    entry, hotline = kpis["queues"]
+    assert (entry["queue"], entry["offered"], entry["abandoned_in_entry"]) == (None, 1, 1)
+    assert (hotline["queue"], hotline["offered"], hotline["abandoned_in_queue"], hotline["answered"]) == (
+        "hotline", 1, 1, 0)
+    centre = kpis["centre"]
+    assert (centre["offered"], centre["abandoned_in_entry"], centre["abandoned_in_queue"]) == (2, 1, 1)
+    assert centre["connection_rate"] == 0
+    # Time in the voice entry, to the second: ~1.5 s (hung up in the 3 s greeting) and ~3 s (the greeting).
+    assert 1 <= entry["entry_seconds_p50"] <= 2.5
+    assert 2.5 <= hotline["entry_seconds_p50"] <= 4.5

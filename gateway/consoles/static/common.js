@@ -258,7 +258,7 @@ export function fmtTime(iso) {
 export function fmtSeconds(s) {
   if (s === null || s === undefined) return "—";
   const m = Math.floor(s / 60);
-  return m ? `${m}分${String(s % 60).padStart(2, "0")}秒` : `${s}秒`;
+  return m ? `${m}分${String(Math.round(s % 60)).padStart(2, "0")}秒` : `${s}秒`;
 }
 
 export function pct(rate) {
