@@ -1,15 +1,19 @@
-"""The voice entry (AGI script ``voice-entry``): greeting → the caller states the matter → a person.
+"""The voice entry (AGI script ``voice-entry``): a short greeting → a person.
 
-    greeting ─no key─▶ describe ─▶ understand ─words─▶ emergency ─▶ (dialplan: emergency trunk)
-        │ key            │ key          │ └─uncertain words─▶ to_agent (HOTLINE_EMERGENCY_SUSPECTED)
-        ▼                ▼              ▼
-     on_key: 0 / other key / language ─▶ route ─repeat─▶ repeat_limited ─▶ to_agent ─▶ (dialplan: queue)
-             emergency key ─▶ emergency     │ overflow / store away ─▶ overflow ─1─▶ callback_confirm ⇄
-             progress key ─▶ progress ──────┘                            │           callback_enter
-                                                                         └─other─▶ to_agent  callback_register
+    greeting ─no key─▶ route ─repeat─▶ repeat_limited ─▶ to_agent ─▶ (dialplan: queue)
+        │  (describe_before_queue: ─▶ describe ─▶ understand ─words─▶ emergency; else ─▶ route;
+        │   uncertain words ─▶ to_agent with HOTLINE_EMERGENCY_SUSPECTED)
+        │ key                │ overflow / store away ─▶ overflow ─1─▶ callback_confirm ⇄ callback_enter
+        ▼                    │                             │               │
+     on_key: 0 / other key / language ─▶ route             └─other─▶ to_agent  callback_describe
+             emergency key ─▶ emergency ─▶ (dialplan: emergency trunk)         ─▶ callback_register
+             progress key ─▶ progress ─▶ to_agent
 
-Whatever happens the caller ends with a person, an emergency service, or a registered callback; the
-dialplan sends a caller to the queue even when this script fails.
+The citizen's time is the budget (GB/T 33358: fast human answer): the greeting (recording notice,
+emergency key) is the only prompt before the queue unless the queue cannot take the call soon (no agent,
+a long predicted wait, a full queue), when a callback with a recorded description is offered; no key
+keeps the caller going to the queue. Whatever happens the caller ends with a person, an emergency
+service, or a registered callback; the dialplan sends a caller to the queue even when this script fails.
 """
 
 from __future__ import annotations
@@ -53,9 +57,11 @@ class Greeting(State):
     async def run(self, call: Call) -> str | None:
         entry = call.flow.entry
         key = await call.play(entry.greeting, ALL_KEYS)
-        if key is None and _off_hours(call):
+        if key is None and entry.greeting_off_hours and _off_hours(call):
             key = await call.play(entry.greeting_off_hours, ALL_KEYS)
-        return on_key(call, key) if key else "describe"
+        if key:
+            return on_key(call, key)
+        return "describe" if entry.describe_before_queue else "route"
 
 
 def _off_hours(call: Call) -> bool:
@@ -144,6 +150,7 @@ class Emergency(State):
                 category=deps.emergency_category),
             service=service, caller=call.caller, linkedid=call.linkedid)
         await call.channel.set_variable("HOTLINE_EMERGENCY", service)
+        await call.channel.set_variable("HOTLINE_ENTRY_OUTCOME", "emergency")  # for the KPIs (gateway/calls)
         await call.channel.goto(emergency.context, emergency.number(service), 1)
         await call.play(f"{emergency.announce}_{service}")
         return None
@@ -155,6 +162,8 @@ class Route(State):
     name = "route"
 
     async def run(self, call: Call) -> str | None:
+        if not call.flow.entry.describe_before_queue and await _heard_emergency(call):
+            return "emergency"
         if await _repeat_limited(call):
             return "repeat_limited"
         reason = await _overflow_reason(call)
@@ -162,6 +171,22 @@ class Route(State):
             return "to_agent"
         call.detail["overflow"] = reason
         return "overflow"
+
+
+async def _heard_emergency(call: Call) -> bool:
+    """Emergency words the live ASR already heard (the caller speaking over the greeting): asked without
+    waiting, so it costs the caller nothing; the description path checks its own text (Understand)."""
+    try:
+        async with asyncio.timeout(0.5):
+            text = await call.deps.description_text.text(call.ref, None, 0)
+    except Exception:  # the ASR is an add-on: never hold the caller back
+        return False
+    found = call.deps.emergency_words.match(text)
+    if found is None:
+        return False
+    call.description_text = text
+    call.emergency, call.detail["emergency_trigger"] = found.service, f"word {found.word}"
+    return True
 
 
 async def _repeat_limited(call: Call) -> bool:
@@ -255,7 +280,7 @@ class CallbackConfirm(State):
                or await call.play(overflow.confirm_keys, "12")
                or await call.channel.wait_for_digit(overflow.key_timeout_ms))
         if key == "1":
-            return "callback_register"
+            return "callback_describe" if overflow.describe_callback else "callback_register"
         if key == "2" and call.tries("callback_enter") <= 2:
             return "callback_enter"
         return "to_agent"
@@ -283,6 +308,31 @@ class CallbackEnter(State):
         return "callback_enter" if call.tries("callback_invalid") < 2 else "to_agent"
 
 
+class CallbackDescribe(State):
+    """The caller may leave the matter for the agent who calls back: a recording after a tone (any key or
+    silence ends it). A recording problem never costs the caller the callback."""
+
+    name = "callback_describe"
+
+    async def run(self, call: Call) -> str | None:
+        overflow, entry = call.flow.overflow, call.flow.entry
+        key = await call.play(overflow.callback_describe, ALL_KEYS)
+        if key:
+            return "callback_register"
+        path = f"{entry.record_dir.rstrip('/')}/{_safe(call.linkedid or call.uniqueid or 'call')}-description"
+        call.description_file = f"{path}.{entry.record_format}"
+        try:
+            _, samples = await call.channel.record_file(
+                path, entry.record_format, ALL_KEYS, overflow.callback_describe_seconds * 1000,
+                silence_s=entry.silence_seconds)
+        except AgiCommandError as exc:
+            log.error("callback description not recorded on %s: %s", call.uniqueid, exc)
+            call.description_file, call.detail["record_error"] = None, str(exc)
+            return "callback_register"
+        call.detail["description_samples"] = samples
+        return "callback_register"
+
+
 class CallbackRegister(State):
     """The task is written in the background (retried if the store is away); the caller hears it is done."""
 
@@ -295,6 +345,7 @@ class CallbackRegister(State):
         deps.retry.submit("callback task", lambda: deps.store.create_callback(**values), **values)
         call.outcome = "callback"
         call.detail["callback_number"] = number
+        await call.channel.set_variable("HOTLINE_ENTRY_OUTCOME", "callback")  # not an abandon, for the KPIs
         await call.play(call.flow.overflow.registered)
         await call.channel.hangup()
         return None
@@ -346,13 +397,14 @@ class ToAgent(State):
         await call.channel.set_variable("HOTLINE_QUEUE", call.queue)
         if call.description_file:
             await call.channel.set_variable("HOTLINE_DESCRIPTION_FILE", call.description_file)
-        await call.play(call.flow.entry.to_agent)
+        if call.flow.entry.to_agent:
+            await call.play(call.flow.entry.to_agent)
         return None
 
 
 STATES: dict[str, State] = {s.name: s for s in (
     Greeting(), Describe(), Understand(), Emergency(), Route(), RepeatLimited(), Overflow(),
-    CallbackConfirm(), CallbackEnter(), CallbackRegister(), Progress(), ToAgent())}
+    CallbackConfirm(), CallbackEnter(), CallbackDescribe(), CallbackRegister(), Progress(), ToAgent())}
 
 
 async def identify(call: Call) -> None:

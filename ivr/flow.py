@@ -27,13 +27,18 @@ class _Section(BaseModel):
 
 
 class EntryFlow(_Section):
-    """Greeting → the caller states the matter after a tone → queue. Never a menu tree."""
+    """A short greeting → the queue. Never a menu tree, never a monologue before a person (GB/T 33358:
+    fast human answer). Describing the matter before the queue is optional (``describe_before_queue``);
+    by default the agent's draft is filled by live ASR during the conversation instead."""
 
     queue: str = "hotline"
-    greeting: str = "greeting"
-    greeting_off_hours: str = "greeting_off_hours"  # added to the greeting outside working hours
+    greeting: str = "greeting"  # with the recording notice and the emergency key
+    # Start-up warns when the greeting's sound file is longer than this (seconds of audio).
+    greeting_budget_seconds: float = Field(default=6.0, gt=0, le=60)
+    greeting_off_hours: str = ""  # added to the greeting outside working hours; "" = nothing
+    describe_before_queue: bool = False  # record the matter before the queue (costs the caller time)
     describe: str = "describe"
-    to_agent: str = "to_agent"  # played as the caller goes on to the queue
+    to_agent: str = ""  # played as the caller goes on to the queue; "" = straight on (the queue rings)
     agent_key: str = "0"  # always a person
     progress_key: str | None = "1"  # 工单进度查询 (self-service); None = off
     describe_seconds: int = Field(default=30, ge=3, le=300)
@@ -82,6 +87,11 @@ class OverflowFlow(_Section):
     offer: str = "overflow_offer"  # busy; other channels (WeChat, web: 庆阳 第二十条(二)); keys
     fault: str = "overflow_fault"  # the system cannot take the matter down now
     callback_key: str = "1"
+    # A caller taking the callback may leave the matter on record (the description file of the session;
+    # the callback task and the session share the linkedid), so the agent calling back knows it.
+    describe_callback: bool = True
+    callback_describe: str = "callback_describe"
+    callback_describe_seconds: int = Field(default=60, ge=5, le=300)
     key_timeout_ms: int = Field(default=5000, ge=500)
     confirm_number: str = "callback_confirm_number"  # "we will call back" + digits
     confirm_keys: str = "callback_confirm_keys"  # 1 confirm, 2 another number
@@ -165,13 +175,17 @@ class Flow(_Section):
     def prompt_ids(self, services: Iterable[str]) -> set[str]:
         """Every prompt this flow can play (statuses and digits are added by the catalogue check)."""
         e, o, p, r, s = self.entry, self.overflow, self.progress, self.repeat, self.survey
-        ids = {e.greeting, e.greeting_off_hours, e.describe, e.to_agent,
+        ids = {e.greeting, e.greeting_off_hours, e.to_agent,
                o.offer, o.fault, o.confirm_number, o.confirm_keys, o.enter_number, o.registered,
                o.invalid_number, r.notice, s.intro, s.question, s.invalid, s.thanks}
+        if e.describe_before_queue:
+            ids.add(e.describe)
+        if o.describe_callback:
+            ids.add(o.callback_describe)
         if e.progress_key is not None:
             ids |= {p.enter_number, p.not_found, p.not_yours, p.reply_intro, p.done}
         ids |= {f"{self.emergency.announce}_{service}" for service in services}
-        return ids
+        return ids - {""}  # an empty prompt id plays nothing
 
 
 def load_flow(path: Path | None = None) -> Flow:

@@ -36,7 +36,14 @@ from ivr.ports import (
     SurveyAnswers,
     UnknownQueueStatus,
 )
-from ivr.prompts import EspeakSpeaker, PromptCatalogue, fixed_ids, load_texts, render_all
+from ivr.prompts import (
+    EspeakSpeaker,
+    PromptCatalogue,
+    fixed_ids,
+    greeting_over_budget,
+    load_texts,
+    render_all,
+)
 from ivr.recent import RecentCalls
 from ivr.retry import RetryQueue
 from ivr.store import IvrStore
@@ -151,6 +158,8 @@ def ivr_context(settings: Settings, pack: PolicyPack) -> CleanupContext:
         from gateway.surveys.service import SURVEYS
 
         catalogue = await prepare_sounds(settings.ivr, settings.data_dir)
+        if warning := greeting_over_budget(catalogue, flow.entry.greeting, flow.entry.greeting_budget_seconds):
+            log.warning("%s", warning)
         tickets = app[TICKETS]
         deps = build_deps(
             flow=flow, pack=pack, prompts=catalogue, bus=app[BUS], clock=app[CLOCK], calendar=app[CALENDAR],

@@ -3,6 +3,10 @@
 Asterisk's queue membership is made to match the ``agents`` table: by each operation here, and by
 ``reconcile`` after every reconnect or Asterisk restart (dynamic members vanish when Asterisk restarts).
 Asterisk forgets a pause reason on unpause and after restarts; we keep it.
+
+What an agent is doing right now comes from Asterisk: a logged-in member whose device is in use (or who is
+in a queue call) is ``on_call``, one whose phone rings is ``ringing``; otherwise the recorded state
+(``available``, ``paused``, ``wrap_up``) holds. ``login_state`` is always the recorded one.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -25,18 +30,53 @@ from gateway.errors import Conflict, InvalidInput, NotFound
 log = logging.getLogger(__name__)
 
 WRAPUP_REASON = "wrapup"
+MEMBER_EVENTS = frozenset({
+    "QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause", "QueueMemberRemoved",
+    "AgentCalled", "AgentConnect", "AgentRingNoAnswer", "AgentDump",
+})
+WRAP_UP = "wrap_up"
+WRAP_UP_STATES = (WRAP_UP, "wrapup")  # "wrapup": the name rows written before issue 15 carry
+# QueueMember Status (Asterisk's device states): 2 in use, 3 busy (a seat is busy at one call:
+# device_state_busy_at = 1), 7 ringing while in use, 8 on hold: all mean the agent is on a call.
+ON_CALL_STATUSES = frozenset({"2", "3", "7", "8"})
+RINGING_STATUS = "6"
 
 
-def agent_view(agent: AgentRecord, live: dict[str, Any] | None = None) -> dict[str, Any]:
+def live_state(live: dict[str, Any] | None) -> str | None:
+    """What Asterisk says the member is doing: "on_call", "ringing", or None (not on the phone)."""
+    live = live or {}
+    if str(live.get("status")) in ON_CALL_STATUSES or str(live.get("incall")) == "1":
+        return "on_call"
+    if str(live.get("status")) == RINGING_STATUS:
+        return "ringing"
+    return None
+
+
+def agent_view(
+    agent: AgentRecord, live: dict[str, Any] | None = None, talking: str | None = None
+) -> dict[str, Any]:
+    """``live``: the member as Asterisk last showed it (with "ringing": the call whose AgentCalled rings
+    it); ``talking``: the call the agent's leg is in, from the call model."""
+    live = live or {}
+    recorded = WRAP_UP if agent.state in WRAP_UP_STATES else agent.state
+    state, call_id = recorded, None
+    if recorded != "logged_out":
+        phone = live_state(live)
+        if phone == "on_call" or talking is not None:
+            state, call_id = "on_call", talking
+        elif phone == "ringing" or live.get("ringing"):
+            state, call_id = "ringing", live.get("ringing")
     return {
         "agent_id": agent.id,
         "name": agent.name,
         "interface": agent.interface,
         "queues": agent.queues,
-        "state": agent.state,
+        "state": state,
+        "login_state": recorded,
+        "call_id": call_id,
         "pause_reason": agent.pause_reason,
         "state_since": agent.state_since,
-        "asterisk": live or {},
+        "asterisk": {k: v for k, v in live.items() if k != "ringing"},
     }
 
 
@@ -47,12 +87,15 @@ class AgentService:
         sessions: async_sessionmaker[AsyncSession],
         bus: EventBus,
         settings: CallSettings,
+        talking_on: Callable[[str], str | None] = lambda interface: None,
     ) -> None:
         self.ami = ami
         self.sessions = sessions
         self.bus = bus
         self.settings = settings
-        self.live: dict[str, dict[str, Any]] = {}  # interface → last QueueMember* fields seen
+        self.talking_on = talking_on  # interface → id of the call the agent's leg is in (the call model)
+        # interface → last QueueMember* fields seen, and "ringing": the call whose AgentCalled rings it
+        self.live: dict[str, dict[str, Any]] = {}
         self._wrapups: dict[str, asyncio.Task[None]] = {}
         self._by_interface: dict[str, str] = {}
 
@@ -92,12 +135,15 @@ class AgentService:
     async def get(self, agent_id: str) -> dict[str, Any]:
         async with self.sessions() as session:
             agent = await self._load(session, agent_id)
-        return agent_view(agent, self.live.get(agent.interface))
+        return self._view(agent)
 
     async def all(self) -> list[dict[str, Any]]:
         async with self.sessions() as session:
             agents = (await session.scalars(select(AgentRecord).order_by(AgentRecord.id))).all()
-        return [agent_view(a, self.live.get(a.interface)) for a in agents]
+        return [self._view(a) for a in agents]
+
+    def _view(self, agent: AgentRecord) -> dict[str, Any]:
+        return agent_view(agent, self.live.get(agent.interface), self.talking_on(agent.interface))
 
     async def agent_id_for(self, interface: str | None) -> str | None:
         if not interface:
@@ -127,7 +173,7 @@ class AgentService:
             agent.state = state
             agent.pause_reason = reason
             agent.state_since = utcnow()
-        view = agent_view(agent, self.live.get(agent.interface))
+        view = self._view(agent)
         self.bus.publish("agent.state", **view)
         return view
 
@@ -187,7 +233,7 @@ class AgentService:
             agent = await self._load(session, agent_id)
         if agent.state != "logged_out":
             self._require_ami()
-            paused = agent.state in ("paused", "wrapup")
+            paused = agent.state in ("paused", *WRAP_UP_STATES)
             for queue in sorted(set(queues) - set(agent.queues)):
                 await self._queue_add(
                     queue, agent.interface, agent.name or agent.id, paused=paused, reason=agent.pause_reason
@@ -197,7 +243,7 @@ class AgentService:
         async with self.sessions.begin() as session:
             agent = await self._load(session, agent_id)
             agent.queues = list(queues)
-        view = agent_view(agent, self.live.get(agent.interface))
+        view = self._view(agent)
         self.bus.publish("agent.state", **view)
         return view
 
@@ -246,11 +292,11 @@ class AgentService:
             await self.ami.send(
                 "QueuePause", {"Interface": interface, "Paused": "true", "Reason": WRAPUP_REASON}
             )
-            await self._set_state(agent_id, "wrapup", WRAPUP_REASON)
+            await self._set_state(agent_id, WRAP_UP, WRAPUP_REASON)
             await asyncio.sleep(self.settings.wrapup_seconds)
             async with self.sessions() as session:
                 agent = await self._load(session, agent_id)
-            if agent.state == "wrapup":
+            if agent.state in WRAP_UP_STATES:
                 await self.ami.send("QueuePause", {"Interface": interface, "Paused": "false"})
                 await self._set_state(agent_id, "available")
         except (AsteriskUnavailable, AsteriskRefused) as exc:
@@ -272,17 +318,40 @@ class AgentService:
 
     # ---- events and reconcile --------------------------------------------------------------------
 
-    def apply(self, event: dict[str, Any]) -> None:
-        """Keep the live Asterisk view of members for the console (status, in call, paused)."""
+    def apply(self, event: dict[str, Any]) -> str | None:
+        """Keep the live Asterisk view of members (status, in call, paused, the call ringing them).
+        Returns the interface whose on-the-phone state changed (its view should be published), else None."""
         name = event.get("Event")
-        if name in ("QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause"):
-            interface = str(event.get("Interface"))
-            live = self.live.setdefault(interface, {})
-            for field in ("Status", "InCall", "Paused", "CallsTaken"):
-                if field in event:
-                    live[field.lower()] = event[field]
-        elif name == "QueueMemberRemoved":
-            self.live.pop(str(event.get("Interface")), None)
+        interface = str(event.get("Interface") or "")
+        if not interface or name not in MEMBER_EVENTS:
+            if name == "QueueCallerAbandon":  # stops every phone ringing for it; their status events follow
+                for live in self.live.values():
+                    if live.get("ringing") == event.get("Linkedid"):
+                        live.pop("ringing")
+            return None
+        live = self.live.setdefault(interface, {})
+        before = (live_state(live), live.get("ringing"))
+        if name == "QueueMemberRemoved":
+            self.live.pop(interface)
+            return interface if before != (None, None) else None
+        for field in ("Status", "InCall", "Paused", "CallsTaken"):
+            if field in event:
+                live[field.lower()] = event[field]
+        if name == "AgentCalled":
+            live["ringing"] = event.get("Linkedid")
+        elif name in ("AgentConnect", "AgentRingNoAnswer", "AgentDump"):
+            live.pop("ringing", None)
+        return interface if (live_state(live), live.get("ringing")) != before else None
+
+    async def publish_view(self, interface: str) -> None:
+        """Publish ``agent.state`` for the agent at ``interface`` (its phone started or stopped ringing or
+        talking): the consoles show what Asterisk sees."""
+        agent_id = await self.agent_id_for(interface)
+        if agent_id is None:
+            return
+        async with self.sessions() as session:
+            agent = await self._load(session, agent_id)
+        self.bus.publish("agent.state", **self._view(agent))
 
     async def reconcile(self, members: list[dict[str, Any]]) -> list[str]:
         """Make Asterisk's queue members match the DB after a (re)connect. ``members`` are QueueStatus
@@ -297,7 +366,7 @@ class AgentService:
         for agent in agents:
             self._by_interface[agent.interface] = agent.id
             logged_in = agent.state != "logged_out"
-            want_paused = agent.state in ("paused", "wrapup")
+            want_paused = agent.state in ("paused", *WRAP_UP_STATES)
             for queue in agent.queues:
                 member = have.pop((queue, agent.interface), None)
                 if logged_in and member is None:
@@ -322,7 +391,7 @@ class AgentService:
                 elif not logged_in and member is not None and member.get("Membership") != "static":
                     await self._queue_remove(queue, agent.interface)
                     changes.append(f"removed {agent.interface} from {queue}")
-            if agent.state == "wrapup" and agent.interface not in self._wrapups:
+            if agent.state in WRAP_UP_STATES and agent.interface not in self._wrapups:
                 # The wrap-up timer died with the link; finish it now rather than leave the agent paused.
                 await self.ami.send("QueuePause", {"Interface": agent.interface, "Paused": "false"})
                 await self._set_state(agent.id, "available")

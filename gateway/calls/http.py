@@ -29,7 +29,7 @@ from gateway.calls.identifiers import (
     QUEUE,
     TICKET_ID,
 )
-from gateway.calls.kpi import queue_kpis
+from gateway.calls.kpi import call_kpis
 from gateway.calls.models import CallRecord, PoliceHandoff
 from gateway.calls.service import CALLS, CallsService
 from gateway.errors import Forbidden, InvalidInput, NotFound
@@ -50,7 +50,7 @@ def add_routes(app: web.Application) -> None:
     supervisors."""
     routes: list[tuple[str, str, Any, str, tuple[str, ...], bool]] = [
         ("GET", "/calls", list_calls, "Calls, newest first", CONSOLE, False),
-        ("GET", "/calls/kpi", kpi, "Per-queue KPIs: answered within 15 s, abandoned, 24 h 接通率", CONSOLE, False),
+        ("GET", "/calls/kpi", kpi, "KPIs per queue and centre, from arrival", CONSOLE, False),
         ("GET", "/calls/handoffs", list_handoffs, "12345→110 handoff records", CONSOLE, False),
         ("POST", "/calls/outbound", outbound, "Originate a callback or a voice survey", CONSOLE, False),
         ("GET", "/calls/{call_id}", get_call, "One call with its legs", CONSOLE, False),
@@ -344,14 +344,14 @@ async def outbound(request: web.Request) -> web.Response:
 async def kpi(request: web.Request) -> web.Response:
     svc = _svc(request)
     target = svc.operations.settings.answer_target_seconds
-    rows = await queue_kpis(
+    kpis = await call_kpis(
         svc.recorder.sessions,
         since=_time(request, "since"),
         until=_time(request, "until"),
         queue=QUEUE.optional(request.query.get("queue"), "queue"),
         answer_target=target,
     )
-    return json_response({"queues": rows})
+    return json_response(kpis)
 
 
 async def list_handoffs(request: web.Request) -> web.Response:

@@ -24,6 +24,8 @@ DomainEvents = list[tuple[str, dict[str, Any]]]
 LIVE_STATES = ("new", "queued", "ringing", "connected", "held", "consulting", "conference", "transferred")
 HOLD_CONTEXT = "hotline-hold"  # asterisk_conf: the citizen hears music at s, the agent's leg waits at agent
 ENDED_MEMORY = 10_000  # how many ended call ids we remember to ignore their late events
+# HOTLINE_ENTRY_OUTCOME, which the voice entry (ivr/) sets when it, not the citizen, ends the entry.
+ENTRY_OUTCOMES = {"emergency": "emergency", "callback": "self_service", "self_service": "self_service"}
 
 
 @dataclass(slots=True)
@@ -52,6 +54,7 @@ class Call:
     state: str = "new"
     queue: str | None = None
     agent_interface: str | None = None
+    agent_id: str | None = None  # the agent of agent_interface (the pipeline knows the agents)
     agent_channel: str | None = None
     citizen_channel: str | None = None
     incident_id: str | None = None
@@ -76,6 +79,7 @@ class Call:
     # so the model counts the agent's talk itself when the agent's leg goes.
     left_queue_bridge: bool = False
     abandoned: bool = False
+    entry_outcome: str | None = None  # HOTLINE_ENTRY_OUTCOME of the citizen's leg (see ENTRY_OUTCOMES)
     complete_reason: str | None = None
     hangup_cause: int | None = None
     hangup_text: str | None = None
@@ -83,6 +87,7 @@ class Call:
     pending: dict[str, Any] | None = None  # an operation in progress (warm transfer …)
     transfers: list[dict[str, Any]] = field(default_factory=list)
     legs: dict[str, Leg] = field(default_factory=dict)
+    updated_at: datetime | None = None  # when a summary of this call was last published
 
     def live_legs(self) -> list[Leg]:
         return [leg for leg in self.legs.values() if leg.hangup_cause is None]
@@ -92,13 +97,20 @@ class Call:
 
     @property
     def outcome(self) -> str | None:
+        """answered | abandoned (in a queue) | transferred | unanswered, and for a citizen who never reached
+        a queue: entry_abandoned (hung up in the voice entry), emergency (sent to 110/119/120/122 by the
+        voice entry) or self_service (the voice entry ended the call, e.g. a callback registered)."""
         if any(t.get("result") == "success" for t in self.transfers):
             return "transferred"
         if self.answered_at is not None:
             return "answered"
         if self.abandoned:
             return "abandoned"
-        return "unanswered" if self.state == "ended" else None
+        if self.state != "ended":
+            return None
+        if self.direction == "inbound" and self.kind == "citizen" and self.queue is None and self.queued_at is None:
+            return ENTRY_OUTCOMES.get(self.entry_outcome or "", "entry_abandoned")
+        return "unanswered"
 
     def summary(self) -> dict[str, Any]:
         """What a console (and the tickets capability) needs to know about a call."""
@@ -112,6 +124,7 @@ class Call:
             "state": self.state,
             "queue": self.queue,
             "agent_interface": self.agent_interface,
+            "agent_id": self.agent_id,
             "agent_channel": self.agent_channel,
             "citizen_channel": self.citizen_channel,
             "incident_id": self.incident_id,
@@ -136,6 +149,7 @@ class Call:
             "end_reason": self.end_reason,
             "transfers": list(self.transfers),
             "outcome": self.outcome,
+            "updated_at": self.updated_at or self.started_at,
         }
 
 
@@ -172,7 +186,10 @@ class CallModel:
         return call_id in self._ended
 
     def call_of_agent(self, interface: str) -> Call | None:
-        return next((c for c in self.calls.values() if c.agent_interface == interface), None)
+        """The call the agent at ``interface`` is in: its leg is still in the call."""
+        return next(
+            (c for c in self.calls.values() if c.agent_interface == interface and c.agent_channel), None
+        )
 
     def expect_outbound(self, uniqueid: str, **tags: Any) -> None:
         """Operations pick the Uniqueid of an originated channel (Originate ChannelId) and tag it here."""
@@ -592,6 +609,8 @@ class CallModel:
         if leg is None:
             return
         leg.hangup_cause = _int(e.get("Cause")) or 0
+        if leg.role == "citizen":
+            call.entry_outcome = chan_vars(e).get("HOTLINE_ENTRY_OUTCOME") or call.entry_outcome
         if leg.role == "citizen" or call.hangup_cause is None:
             call.hangup_cause = leg.hangup_cause
             call.hangup_text = str(e.get("Cause-txt", "")) or None
@@ -692,9 +711,9 @@ class CallModel:
         call.recording = variables.get("MIXMONITOR_FILENAME") or call.recording
         call.started_at = now - timedelta(seconds=_seconds(row.get("Duration")))
         if row.get("Application") == "Queue":
+            # When it joined is not in the snapshot: queued_at stays unknown rather than made up.
             queue = str(row.get("ApplicationData", "")).split(",")[0] or variables.get("HOTLINE_QUEUE")
             call.queue = queue or call.queue
-            call.queued_at = call.queued_at or call.started_at
             call.state = "queued"
         if row.get("Context") == HOLD_CONTEXT:  # on hold, or resumed after one (AMI Bridge)
             call.queue = call.queue or variables.get("HOTLINE_QUEUE")

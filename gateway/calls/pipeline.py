@@ -75,7 +75,8 @@ class CallPipeline:
                 continue
             try:
                 published = self.model.apply(event)
-                self.agents.apply(event)
+                if (interface := self.agents.apply(event)) is not None:
+                    self._side(self.agents.publish_view(interface), f"agent state {interface}")
                 self.processed += 1
                 for kind, data in published:
                     self.publish(kind, data)
@@ -83,8 +84,13 @@ class CallPipeline:
                 log.exception("could not apply AMI event %s", event.get("Event"))
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
-        if data.get("agent_interface") and "agent_id" not in data:
+        if data.get("agent_interface") and not data.get("agent_id"):
             data["agent_id"] = self.agents._by_interface.get(data["agent_interface"])
+        if (call := self.model.get(str(data.get("call_id", "")))) is not None:
+            # The live call carries what its stored row carries: the agent and when it last changed.
+            if call.agent_interface == data.get("agent_interface") and data.get("agent_id"):
+                call.agent_id = data["agent_id"]
+            call.updated_at = data["updated_at"] = self.model.clock()
         self.bus.publish(kind, **data)  # summaries use "call_kind": "kind" is the bus's own argument
         if self.recorder is not None and kind in SAVED:
             self.recorder.save(data)

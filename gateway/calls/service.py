@@ -45,7 +45,8 @@ async def calls_context(app: web.Application) -> AsyncIterator[None]:
     ami = AmiClient(settings.ami)
     model = CallModel()
     recorder = CallRecorder(sessions)
-    agents = AgentService(ami, sessions, bus, settings.calls)
+    agents = AgentService(ami, sessions, bus, settings.calls, talking_on=lambda interface: (
+        call.call_id if (call := model.call_of_agent(interface)) is not None else None))
     operations = CallOperations(ami, model, agents, sessions, bus, settings.calls, webhooks=lambda: app.get(WEBHOOKS))
     holds = HoldControl(operations)
     pipeline = CallPipeline(ami, model, agents, operations, recorder, bus, holds)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from gateway.calls.kpi import queue_kpis
+from gateway.calls.kpi import centre_kpis, queue_kpis
 from gateway.calls.service import CallsService
 from gateway.tickets.lifecycle import HANDLING
 from gateway.tickets.models import Ticket, Unit
@@ -44,20 +44,6 @@ def waiting_calls(calls: CallsService, now: datetime) -> list[dict[str, Any]]:
     return sorted(waiting, key=lambda w: -w["waiting_seconds"])
 
 
-def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    offered = sum(r["offered"] for r in rows)
-    answered = sum(r["answered"] for r in rows)
-    in_target = sum(r["answered_within_target"] for r in rows)
-    abandoned = sum(r["abandoned"] for r in rows)
-
-    def ratio(part: int) -> float | None:
-        return round(part / offered, 4) if offered else None
-
-    return {"offered": offered, "answered": answered, "answered_within_target": in_target,
-            "abandoned": abandoned, "service_level": ratio(in_target), "connection_rate": ratio(answered),
-            "abandonment_rate": ratio(abandoned)}
-
-
 async def wallboard(calls: CallsService, now: datetime, timezone: str, answer_target: int) -> dict[str, Any]:
     waiting = waiting_calls(calls, now)
     agents = await calls.agents.all()
@@ -76,8 +62,9 @@ async def wallboard(calls: CallsService, now: datetime, timezone: str, answer_ta
         "waiting_calls": waiting,
         "agents_by_state": dict(Counter(a["state"] for a in agents)),
         "agents": agents,
-        "today": {"since": midnight, "queues": today, **_totals(today)},
-        "last_24h": {"since": now - timedelta(hours=24), "queues": last_day, **_totals(last_day)},
+        # Counted from the citizens' arrival: those who hung up in the voice entry are in ("queue": null).
+        "today": {"queues": today, **centre_kpis(today, midnight, now, answer_target)},
+        "last_24h": {"queues": last_day, **centre_kpis(last_day, now - timedelta(hours=24), now, answer_target)},
     }
 
 

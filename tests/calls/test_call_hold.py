@@ -135,7 +135,7 @@ async def test_the_agent_leg_dropping_on_hold_sends_the_citizen_back_to_the_queu
         scenarios.citizen_channel(call_id), "hotline-hold", "requeue"
     )
     agent = await (await env.client.get("/api/v1/agents/1001")).json()
-    assert agent["state"] == "wrapup"  # the agent's part of the call is over
+    assert agent["state"] == "wrap_up"  # the agent's part of the call is over
 
     await env.fake.emit(*scenarios.hold_requeued(call_id))
     await env.settle()

@@ -226,7 +226,7 @@ async def test_wrap_up_after_a_queue_call_then_available_again(env: Env) -> None
     await env.fake.emit(*scenarios.agent_completes(call_id, agent="1001"))
     await env.settle()
     agent = await (await env.client.get("/api/v1/agents/1001")).json()
-    assert (agent["state"], agent["pause_reason"]) == ("wrapup", "wrapup")
+    assert (agent["state"], agent["pause_reason"]) == ("wrap_up", "wrapup")
     await asyncio.sleep(0.4)
     agent = await (await env.client.get("/api/v1/agents/1001")).json()
     assert agent["state"] == "available"

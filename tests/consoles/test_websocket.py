@@ -65,9 +65,9 @@ async def test_a_reconnecting_page_gets_what_it_missed_in_order(gateway: Gateway
     missed = [await again.next(), await again.next()]
     assert [e["data"]["state"] for e in missed] == ["paused", "available"]
     assert missed[0]["seq"] < missed[1]["seq"] <= again.welcome["seq"]
-    gateway.publish("agent.state", agent_id="a1001", state="wrapup", interface="PJSIP/1001")
+    gateway.publish("agent.state", agent_id="a1001", state="wrap_up", interface="PJSIP/1001")
     live = await again.next()
-    assert live["seq"] > again.welcome["seq"] and live["data"]["state"] == "wrapup"
+    assert live["seq"] > again.welcome["seq"] and live["data"]["state"] == "wrap_up"
 
 
 async def test_a_page_that_cannot_catch_up_is_told_to_resync(gateway: Gateway) -> None:

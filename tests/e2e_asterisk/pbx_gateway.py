@@ -1,7 +1,8 @@
 """The gateway itself, on loopback, driving a real Asterisk: what the agent and supervisor consoles do.
 
 ``running_gateway(pbx, tmp_path)`` builds the app with ``create_app`` (AMI pointed at the test Asterisk
-with the gateway user's secret, the calls settings matching asterisk_conf/, the IVR off), serves it on a
+with the gateway user's secret, the calls settings matching asterisk_conf/, the IVR off unless ``ivr=`` turns
+it on), serves it on a
 loopback port, and hands out API tokens: ``admin`` (a supervisor) and one agent token per seat. Every
 domain event the gateway publishes is kept, so tests can wait for "call.connected" and read its data.
 
@@ -129,7 +130,7 @@ async def running_gateway(
             data_dir=data_dir,
             ami=ami | settings.pop("ami", {}),
             calls=calls | settings.pop("calls", {}),
-            ivr={"enabled": False},
+            ivr={"enabled": False} | settings.pop("ivr", {}),
             webhooks={"poll_interval": 0.2},
             **settings,
         )

@@ -86,8 +86,15 @@ async def test_agent_logs_in_through_the_api_and_answers_a_queue_call(scene: Sce
         "citizen",
     )
     live = await gw.ok("GET", f"/calls/{call_id}")
-    assert (live["live"], live["state"]) == (True, "connected")
+    assert (live["live"], live["state"], live["agent_id"]) == (True, "connected", "1001")
     assert await wait_bridged_together(ami, live["citizen_channel"], "PJSIP/1001-") == live["agent_channel"]
+    # Asterisk's truth (issue 15): the agent talking is on_call with the call's id, in the API and on the board.
+    await gw.wait_until(lambda: gw.named("agent.state", agent_id="1001", state="on_call"), what="agent on_call")
+    (agent,) = (await gw.ok("GET", "/agents"))["agents"]
+    assert (agent["state"], agent["call_id"], agent["login_state"]) == ("on_call", call_id, "available")
+    board = await gw.ok("GET", "/console/wallboard")
+    assert board["agents_by_state"] == {"on_call": 1}
+    assert [(a["state"], a["call_id"]) for a in board["agents"]] == [("on_call", call_id)]
 
     await asyncio.sleep(1)
     await ami.action("Hangup", Channel=live["agent_channel"])

@@ -3,7 +3,8 @@ dialplan's FastAGI requests; SIPp plays citizens, an agent and the trunks; digit
 played from pcaps (tests/sip/make_pcap.py).
 
 Prompts are short silent WAV files (what is tested is the flow and Asterisk running it, not the
-voices); the flow is the shipped one with a short description time and a recording directory here.
+voices), except in the time-to-a-seat measurement, which plays the shipped development prompts (espeak-ng);
+the flow is the shipped one with a short description time and a recording directory here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from pbx_ami import chan_vars
+from pbx_gateway import running_gateway
 from pbx_harness import TRUNK_IPS, free_port
 from pbx_scenes import connected, register_seat
 from sqlalchemy import select
@@ -33,7 +35,7 @@ from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.service import TicketService
 from ivr.flow import DEFAULT_FLOW, load_flow
 from ivr.models import IvrSession
-from ivr.prompts import fixed_ids
+from ivr.prompts import fixed_ids, load_texts, render_all, tools_missing
 from ivr.service import required_prompts
 from tests.tickets.support import AGENT, SH, complaint
 
@@ -46,14 +48,15 @@ CITIZEN, CITIZEN_E164 = "13800138000", "+8613800138000"
 
 
 def silent_prompts(directory: Path, ids: set[str]) -> None:
-    """0.2 s of 8 kHz signed-linear silence per prompt: a real file Asterisk plays, quickly."""
+    """0.2 s of 8 kHz signed-linear silence per prompt: a real file Asterisk plays, quickly. The greeting
+    lasts 3 s, as a real one lasts seconds: the keys the SIPp citizens press after 1–1.5 s land in it."""
     directory.mkdir(parents=True)
     for prompt_id in ids:
         with wave.open(str(directory / f"{prompt_id}.wav"), "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(8000)
-            out.writeframes(b"\0\0" * 1600)
+            out.writeframes(b"\0\0" * (24000 if prompt_id == "greeting" else 1600))
 
 
 def short_flow(path: Path, record_dir: Path) -> Path:
@@ -108,10 +111,14 @@ async def start_gateway(tmp_path: Path) -> AsyncIterator[StartGateway]:
     """The gateway app on loopback with the IVR on (extra settings as keyword arguments)."""
     runners: list[web.AppRunner] = []
 
-    async def start(**settings: Any) -> Gateway:
+    async def start(*, voices: bool = False, **settings: Any) -> Gateway:
+        """voices: the shipped development prompts (espeak-ng), else silent ones."""
         sounds, record_dir = tmp_path / "sounds", tmp_path / "recordings"
         flow = short_flow(tmp_path / "flow.toml", record_dir)
-        silent_prompts(sounds, required_prompts(load_flow(flow), load_pack("national")) | fixed_ids())
+        if voices:
+            await asyncio.to_thread(render_all, load_texts(), sounds)
+        else:
+            silent_prompts(sounds, required_prompts(load_flow(flow), load_pack("national")) | fixed_ids())
         record_dir.mkdir()
         port = free_port(socket.SOCK_STREAM)
         app = create_app(load_settings(
@@ -139,7 +146,7 @@ def loudest(path: Path) -> int:
                default=0)
 
 
-async def test_a_citizen_is_greeted_recorded_and_answered_by_an_agent(gateway: Gateway, start_pbx) -> None:
+async def test_a_citizen_is_greeted_and_goes_straight_on_to_an_agent(gateway: Gateway, start_pbx) -> None:
     pbx = await start_pbx(HOTLINE_AGI=gateway.agi)
     async with connected(pbx) as (ami, sipp):
         await register_seat(sipp, ami, "1001")
@@ -152,17 +159,52 @@ async def test_a_citizen_is_greeted_recorded_and_answered_by_an_agent(gateway: G
         assert connect["Linkedid"] == join["Linkedid"]
 
         session = await gateway.session(join["Linkedid"])
-        assert session.path == ["greeting", "describe", "understand", "route", "to_agent"]
+        assert session.path == ["greeting", "route", "to_agent"]  # no description before the queue
         assert (session.script, session.caller, session.outcome, session.queue) == (
             "voice-entry", CITIZEN_E164, "queue", "hotline")
+        assert session.description_file is None
         assert f"Playing '{gateway.sounds}/greeting" in pbx.full_log()
-        recording = Path(session.description_file or "")
-        assert recording.name == f"{join['Linkedid']}-description.wav"
-        assert loudest(recording) > 1000  # the file Asterisk wrote holds the citizen's words, not silence
-        assert session.detail["description_samples"] > 8000  # more than a second of them
+        assert f"Playing '{gateway.sounds}/describe" not in pbx.full_log()
 
         await ami.action("Hangup", Channel=connect["DestChannel"])
         assert await citizen.wait() == 0
+
+
+CALLS, AT_ONCE = 20, 4  # citizens measured, and how many call together (one free seat each)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(tools_missing()), reason="espeak-ng and sox render the shipped prompts")
+async def test_time_from_the_citizens_invite_to_the_first_seat_ringing(start_gateway: StartGateway,
+                                                                       start_pbx) -> None:
+    """A measurement (issue 15 asks p95 ≤ 8 s with the shipped prompts): printed; the bound asserted is
+    generous, only to catch a voice entry that grew back into a monologue."""
+    gateway = await start_gateway(voices=True)
+    pbx = await start_pbx(HOTLINE_AGI=gateway.agi)
+    seats = ("1001", "1002", "1003", "1004")
+    async with connected(pbx) as (ami, sipp):
+        for seat in seats:
+            await register_seat(sipp, ami, seat)
+            await ami.action("QueueAdd", Queue="hotline", Interface=f"PJSIP/{seat}", MemberName=f"Agent {seat}")
+        delays: list[float] = []
+        for batch in range(CALLS // AT_ONCE):
+            callers = [f"139{batch:04d}{n:04d}" for n in range(AT_ONCE)]  # distinct: no repeat-caller rule
+            citizens = [await sipp.citizen("citizen_call.xml", caller) for caller in callers]
+            for caller in callers:
+                arrived = await ami.wait_for("Newchannel", CallerIDNum=caller, within=15,
+                                             where=lambda m: m.get("Channel", "").startswith("PJSIP/carrier-"))
+                rung = await ami.wait_for("AgentCalled", Linkedid=arrived["Linkedid"], within=30)
+                delays.append(float(rung["Timestamp"]) - float(arrived["Timestamp"]))
+                await ami.wait_for("AgentConnect", Linkedid=arrived["Linkedid"], within=15)
+                await ami.action("Hangup", Channel=arrived["Channel"])
+            for citizen in citizens:
+                assert await citizen.wait() == 0
+    delays.sort()
+    p95 = delays[max(0, round(0.95 * len(delays)) - 1)]
+    print(f"INVITE → first seat ringing over {len(delays)} calls: p50 {delays[len(delays) // 2]:.2f} s, "
+          f"p95 {p95:.2f} s, max {delays[-1]:.2f} s (issue 15 target: p95 ≤ 8 s)")
+    assert len(delays) == CALLS
+    assert p95 <= 15
 
 
 async def test_the_emergency_key_goes_to_the_110_trunk_and_logs_an_urgent_ticket(gateway: Gateway,
@@ -267,3 +309,33 @@ async def test_a_voice_survey_answered_with_2_records_satisfied_and_closes_the_t
     assert (survey.status, survey.level, survey.outcome) == ("answered", "satisfied", "closed")
     assert (session.outcome, session.ticket_number, session.detail["level"]) == (
         "answered", ticket.number, "satisfied")
+
+
+async def test_hanging_up_in_the_voice_entry_or_in_the_queue_is_counted_from_arrival(start_pbx, tmp_path: Path) -> None:
+    """The gateway with its call model and its IVR on one real Asterisk: one citizen gives up during the
+    greeting, one in the queue (no agent); both are offered, each abandoned where it happened."""
+    agi_port = free_port(socket.SOCK_STREAM)
+    pbx = await start_pbx(HOTLINE_AGI=f"127.0.0.1:{agi_port}")
+    sounds, flow = tmp_path / "sounds", short_flow(tmp_path / "flow.toml", tmp_path / "recordings")
+    silent_prompts(sounds, required_prompts(load_flow(flow), load_pack("national")) | fixed_ids())
+    ivr = {"enabled": True, "port": agi_port, "sounds_dir": sounds, "flow_file": flow}
+    async with running_gateway(pbx, tmp_path / "gateway", ivr=ivr) as gw, connected(pbx) as (_, sipp):
+        in_greeting = await sipp.citizen("citizen_abandon.xml", "13900139001", "-d", "1500")
+        in_queue = await sipp.citizen("citizen_abandon.xml", "13900139002", "-d", "6000")
+        assert await in_greeting.wait() == 0 and await in_queue.wait(within=30) == 0
+        entry_gone = await gw.wait_event("call.ended", caller="13900139001")
+        queue_gone = await gw.wait_event("call.ended", caller="13900139002")
+        assert (entry_gone["outcome"], entry_gone["queue"]) == ("entry_abandoned", None)
+        assert (queue_gone["outcome"], queue_gone["queue"]) == ("abandoned", "hotline")
+        await gw.settle()
+        kpis = await gw.ok("GET", "/calls/kpi")
+    entry, hotline = kpis["queues"]
+    assert (entry["queue"], entry["offered"], entry["abandoned_in_entry"]) == (None, 1, 1)
+    assert (hotline["queue"], hotline["offered"], hotline["abandoned_in_queue"], hotline["answered"]) == (
+        "hotline", 1, 1, 0)
+    centre = kpis["centre"]
+    assert (centre["offered"], centre["abandoned_in_entry"], centre["abandoned_in_queue"]) == (2, 1, 1)
+    assert centre["connection_rate"] == 0
+    # Time in the voice entry, to the second: ~1.5 s (hung up in the 3 s greeting) and ~3 s (the greeting).
+    assert 1 <= entry["entry_seconds_p50"] <= 2.5
+    assert 2.5 <= hotline["entry_seconds_p50"] <= 4.5

@@ -99,6 +99,17 @@ def test_trunks_are_identified_by_address_only_and_only_they_trust_caller_ids() 
     assert pjsip["global"].count("endpoint_identifier_order = username,ip") == 1
 
 
+def test_no_seat_identity_goes_out_on_a_trunk() -> None:
+    pjsip = sections((CONF_DIR / "pjsip.conf").read_text())
+    trunk = pjsip["trunk(!,endpoint-common)"]
+    for line in ("send_connected_line = no", "send_pai = no", "send_rpid = no", "trust_id_outbound = no"):
+        assert line in trunk
+    for trunk_name in ("carrier", "police110", "subcentre"):
+        assert not any(line.startswith(("send_", "trust_id_outbound")) for line in pjsip[f"{trunk_name}(trunk)"])
+    queue = " ".join(sections((CONF_DIR / "extensions.conf").read_text())["hotline-queue"])
+    assert "Queue(${HOTLINE_QUEUE},tI)" in queue
+
+
 def test_no_dial_string_takes_an_unfiltered_exten_from_a_catch_all_pattern() -> None:
     dialplan = (CONF_DIR / "extensions.conf").read_text()
     # The steps of every extension whose pattern matches any character (`.` or `!`).

@@ -139,9 +139,20 @@ def touch_prompts(directory: Path, ids: set[str]) -> PromptCatalogue:
     return PromptCatalogue(directory)
 
 
+def describing_flow() -> Flow:
+    """The optional describe-before-queue entry (``[entry] describe_before_queue``), with the off-hours
+    line and the "transferring" prompt, as a deployment may configure it; the shipped flow's short
+    entry is tested on ``load_flow()`` (test_short_entry.py)."""
+    data = load_flow().model_dump()
+    data["entry"] |= {"describe_before_queue": True, "to_agent": "to_agent",
+                      "greeting_off_hours": "greeting_off_hours"}
+    data["overflow"] |= {"describe_callback": False}
+    return Flow.model_validate(data)
+
+
 @pytest.fixture
 def flow() -> Flow:
-    return load_flow()
+    return describing_flow()
 
 
 @pytest.fixture

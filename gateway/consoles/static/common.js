@@ -258,7 +258,7 @@ export function fmtTime(iso) {
 export function fmtSeconds(s) {
   if (s === null || s === undefined) return "—";
   const m = Math.floor(s / 60);
-  return m ? `${m}分${String(s % 60).padStart(2, "0")}秒` : `${s}秒`;
+  return m ? `${m}分${String(Math.round(s % 60)).padStart(2, "0")}秒` : `${s}秒`;
 }
 
 export function pct(rate) {
@@ -266,7 +266,7 @@ export function pct(rate) {
 }
 
 export const STATE_ZH = {
-  available: "空闲", paused: "暂停", wrapup: "整理", logged_out: "签出", busy: "通话中",
+  available: "空闲", paused: "暂停", wrap_up: "整理", wrapup: "整理", logged_out: "签出", busy: "通话中", on_call: "通话中",
   new: "新来电", queued: "排队中", ringing: "振铃中", connected: "通话中", held: "保持中", consulting: "咨询专家中",
   conference: "三方通话中", transferred: "已转接", ended: "已结束",
 };

@@ -53,20 +53,24 @@ function onEvent({ kind, data, seq, at }) {
 async function board() {
   const b = await api("GET", "/console/wallboard");
   $("#pbx").textContent = b.pbx === "connected" ? "交换机已连接" : `交换机：${b.pbx}`;
-  const onCall = b.agents.filter((a) => a.call).length;
+  const onCall = (b.agents_by_state.on_call || 0) + (b.agents_by_state.ringing || 0);
   const tile = (label, value, warn) => h("div", { class: `tile${warn ? " warn" : ""}` }, h("b", {}, value), h("span", {}, label));
   const s = b.agents_by_state;
   fill($("#tiles"),
     tile("排队人数", b.waiting, b.waiting > 0), tile("最长等待", fmtSeconds(b.longest_wait_seconds), b.longest_wait_seconds > config.answer_target_seconds),
-    tile("空闲 / 通话", `${s.available || 0} / ${onCall}`), tile("暂停 / 整理 / 签出", `${s.paused || 0} / ${s.wrapup || 0} / ${s.logged_out || 0}`),
-    tile(`今日来电（${config.answer_target_seconds}秒内接通）`, `${b.today.offered}（${b.today.answered_within_target}）`),
-    tile(`今日${config.answer_target_seconds}秒接通率`, pct(b.today.service_level)),
-    tile("今日放弃", `${b.today.abandoned}（${pct(b.today.abandonment_rate)}）`, b.today.abandoned > 0),
+    tile("空闲 / 通话", `${s.available || 0} / ${onCall}`), tile("暂停 / 整理 / 签出", `${s.paused || 0} / ${s.wrap_up || 0} / ${s.logged_out || 0}`),
+    tile(`今日来电（${config.answer_target_seconds}秒内接通，自来电起）`, `${b.today.offered}（${b.today.answered_within_target_of_arrival}）`),
+    tile(`今日${config.answer_target_seconds}秒接通率（自来电起 / 自入队起）`, `${pct(b.today.service_level)} / ${pct(b.today.service_level_of_queue_join)}`),
+    tile("今日放弃（语音导航 / 排队）", `${b.today.abandoned_in_entry} / ${b.today.abandoned_in_queue}`, b.today.abandoned > 0),
     tile("24小时接通率", pct(b.last_24h.connection_rate), b.last_24h.connection_rate !== null && b.last_24h.connection_rate < 0.95),
-    tile("24小时来电", b.last_24h.offered), tile("24小时放弃率", pct(b.last_24h.abandonment_rate)));
-  fill($("#queues"), h("tr", {}, ["队列", "来电", "接通", "限时内接通", "放弃", "转接", "平均等待", "平均通话"].map((t) => h("th", {}, t))),
-    b.today.queues.map((q) => h("tr", {}, [q.queue, q.offered, q.answered, q.answered_within_target, q.abandoned,
-      q.transferred, fmtSeconds(q.avg_hold_seconds), fmtSeconds(q.avg_talk_seconds)].map((v) => h("td", {}, v ?? "—")))));
+    tile("24小时来电", b.last_24h.offered), tile("24小时放弃率", pct(b.last_24h.abandonment_rate)),
+    tile("今日导航时长 p50 / p95", `${fmtSeconds(b.today.entry_seconds_p50)} / ${fmtSeconds(b.today.entry_seconds_p95)}`));
+  fill($("#queues"), h("tr", {}, ["队列", "来电", "接通", `${config.answer_target_seconds}秒内接通（来电起 / 入队起）`, "导航放弃", "排队放弃", "转接",
+    "导航时长 p50 / p95", "平均等待", "平均通话"].map((t) => h("th", {}, t))),
+    b.today.queues.map((q) => h("tr", {}, [q.queue ?? "语音导航", q.offered, q.answered,
+      `${q.answered_within_target_of_arrival} / ${q.answered_within_target_of_queue_join}`, q.abandoned_in_entry, q.abandoned_in_queue,
+      q.transferred, `${fmtSeconds(q.entry_seconds_p50)} / ${fmtSeconds(q.entry_seconds_p95)}`,
+      fmtSeconds(q.avg_hold_seconds), fmtSeconds(q.avg_talk_seconds)].map((v) => h("td", {}, v ?? "—")))));
   fill($("#agents"), h("tr", {}, ["工号", "姓名", "状态", "原因", "自", "当前通话", "插入"].map((t) => h("th", {}, t))),
     b.agents.map((a) => h("tr", { "data-agent": a.agent_id },
       h("td", {}, a.agent_id), h("td", {}, a.name || "—"),
