@@ -27,7 +27,8 @@ ISSUE_20_BODY = {
 async def test_the_issue_20_payload_reaches_neither_ami_nor_a_shell(pbx: Pbx, ami: Ami, tmp_path: Path) -> None:
     async with running_gateway(pbx, tmp_path / "gateway") as gw:
         status, answer = await gw.request("POST", "/calls/outbound", ISSUE_20_BODY, who="1001")
-        assert (status, answer["error_id"]) == (422, "invalid-ticket-id")
+        assert status == 422 and answer["error_id"] in ("invalid-ticket-id", "validation-failed"), answer
+        assert "ticket_id" in str(answer)  # the refusal names the field
         # Below the HTTP edge: the AMI client refuses the list-valued Variable that carried the CR/LF.
         with pytest.raises(UnsafeAmiField):
             await gw.svc.ami.send(

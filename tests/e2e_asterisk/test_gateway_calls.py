@@ -354,9 +354,9 @@ async def test_one_key_transfer_to_110_delivers_the_signed_handoff_record_to_110
             police = await sipp.trunk_far_end("police110")
 
             incomplete = await gw.refused(
-                400, "POST", f"/calls/{call_id}/police", {"summary": "有人打架"}, who="1001"
+                422, "POST", f"/calls/{call_id}/police", {"summary": "有人打架"}, who="1001"
             )
-            assert incomplete["error_id"] == "handoff-incomplete"
+            assert incomplete["error_id"] == "validation-failed" and "location" in incomplete["message"]
             record = {
                 "summary": "市民报称小区内有人持械斗殴",
                 "location": "城关镇幸福路12号",
