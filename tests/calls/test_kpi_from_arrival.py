@@ -35,27 +35,29 @@ def call(call_id: str, arrived: float, *, queued: float | None = None, answered:
                       hold_seconds=hold, abandoned=abandoned, outcome=outcome, transfers=[])
 
 
-CALLS = [
-    call("a", 0, queued=6, answered=14, ended=60, outcome="answered"),  # 14 s from arrival, 8 s from join
-    call("b", 10, queued=16, answered=35, ended=90, outcome="answered"),  # 25 s / 19 s: neither
-    call("c", 20, queued=28, answered=40, ended=99, outcome="answered"),  # 20 s / 12 s: from join only
-    call("d", 100, queued=105, answered=115, ended=150, outcome="answered"),  # exactly 15 s from arrival
-    call("e", 200, queued=206, ended=230, outcome="abandoned", abandoned=True),
-    call("f", 300, queued=305, ended=320, outcome="transferred"),  # one-key transfer out of the queue
-    call("g", 400, ended=403, outcome="entry_abandoned"),  # hung up in the greeting
-    call("h", 500, ended=505, outcome="entry_abandoned"),
-    call("i", 600, ended=700, outcome="emergency"),  # key 9: the voice entry sent it to 110
-    call("j", 650, ended=720, outcome="self_service"),  # a callback registered
-    call("k", 800),  # still in the voice entry
-    call("old", -3600, ended=-3590, outcome="entry_abandoned"),  # before the window
-    call("out", 30, ended=90, outcome="answered", direction="outbound"),  # a callback we made
-]
+def calls() -> list[CallRecord]:
+    """Fresh rows for each store: an ORM instance saved once is not inserted again."""
+    return [
+        call("a", 0, queued=6, answered=14, ended=60, outcome="answered"),  # 14 s from arrival, 8 s from join
+        call("b", 10, queued=16, answered=35, ended=90, outcome="answered"),  # 25 s / 19 s: neither
+        call("c", 20, queued=28, answered=40, ended=99, outcome="answered"),  # 20 s / 12 s: from join only
+        call("d", 100, queued=105, answered=115, ended=150, outcome="answered"),  # exactly 15 s from arrival
+        call("e", 200, queued=206, ended=230, outcome="abandoned", abandoned=True),
+        call("f", 300, queued=305, ended=320, outcome="transferred"),  # one-key transfer out of the queue
+        call("g", 400, ended=403, outcome="entry_abandoned"),  # hung up in the greeting
+        call("h", 500, ended=505, outcome="entry_abandoned"),
+        call("i", 600, ended=700, outcome="emergency"),  # key 9: the voice entry sent it to 110
+        call("j", 650, ended=720, outcome="self_service"),  # a callback registered
+        call("k", 800),  # still in the voice entry
+        call("old", -3600, ended=-3590, outcome="entry_abandoned"),  # before the window
+        call("out", 30, ended=90, outcome="answered", direction="outbound"),  # a callback we made
+    ]
 
 
 async def test_kpis_by_arrival_and_by_queue_join_are_exact_and_add_up(engine: AsyncEngine) -> None:
     sessions = session_factory(engine)
     async with sessions.begin() as session:
-        session.add_all(CALLS)
+        session.add_all(calls())
     kpis = await call_kpis(sessions, since=T0, until=T0 + timedelta(hours=1))
     entry, hotline = kpis["queues"]
     assert (entry["queue"], hotline["queue"]) == (None, "hotline")
