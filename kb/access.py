@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.errors import Forbidden, Unauthenticated
-from gateway.http.api import ACTOR_KEY, RequestActor
+from gateway.http.api import ACTOR_KEY, RequestActor, with_article
 
 ACTOR = ACTOR_KEY  # tests may put a kb Actor here directly
 
@@ -54,7 +54,8 @@ def actor_of(request: web.Request) -> Actor:
         return raw
     if isinstance(raw, RequestActor):
         if raw.kind not in KINDS:
-            raise Forbidden(f"a {raw.kind} token cannot use the knowledge base", error_id="wrong-token-kind")
+            raise Forbidden(f"{with_article(raw.kind)} token cannot use the knowledge base",
+                            error_id="wrong-token-kind")
         if not raw.allows("kb"):
             raise Forbidden("your token lacks the 'kb' scope", error_id="missing-scope")
         return Actor(kind=raw.kind, id=raw.id, unit_id=raw.id if raw.kind == "unit" else None)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from gateway.appkeys import BUS, SESSIONS
 from gateway.errors import Forbidden, InvalidInput
-from gateway.http.api import declare, parse_body, parse_query, validate
+from gateway.http.api import declare, parse_body, parse_query, validate, with_article
 from gateway.http.headers import attachment
 from gateway.http.inputs import path_int
 from gateway.http.jsonio import json_response, loads_object
@@ -58,7 +58,7 @@ def setup(app: web.Application) -> None:
         ("GET", "/changes", list_changes, "Submitted changes (units: their own)", editors,
          {"query": api.ChangesQuery, "response": api.Changes}),
         ("POST", "/changes", submit_change, "Submit a new entry, a change or a withdrawal for review", editors,
-         {"body": api.ChangeBody, "response": api.ChangeOut, "status": 201}),
+         {"body": api.ChangeBody, "response": api.ChangeOut, "status": 201, "errors": (404,)}),
         ("POST", "/changes/{change_id:\\d{1,18}}/approve", approve_change, "Publish a submitted change", platform,
          {"body": api.ReviewBody, "response": api.ChangeOut}),
         ("POST", "/changes/{change_id:\\d{1,18}}/reject", reject_change, "Send a change back with reasons",
@@ -91,7 +91,8 @@ def _checked(handler: Callable[[web.Request], Awaitable[web.StreamResponse]], ki
     async def checked(request: web.Request) -> web.StreamResponse:
         actor = actor_of(request)  # 401 without an identity, 403 without the kb scope
         if actor.kind not in kinds:
-            raise Forbidden(f"this needs a {' or '.join(kinds)} token; yours is a {actor.kind} token",
+            needed, yours = with_article(" or ".join(kinds)), with_article(actor.kind)
+            raise Forbidden(f"this needs {needed} token; yours is {yours} token",
                             error_id="wrong-token-kind")
         if body is not None:
             await parse_body(request, body)

@@ -160,14 +160,15 @@ def actor_of(request: web.Request) -> RequestActor:
     return actor
 
 
-def _a(word: str) -> str:
+def with_article(word: str) -> str:
     return ("an " if word[:1] in "aeio" else "a ") + word  # a unit, an agent, an admin
 
 
 def authorize(request: web.Request, kinds: Sequence[str], scope: str | None) -> RequestActor:
     actor = actor_of(request)
     if actor.kind not in kinds:
-        raise Forbidden(f"this needs {_a(' or '.join(kinds))} token; yours is {_a(actor.kind)} token",
+        needed, yours = with_article(" or ".join(kinds)), with_article(actor.kind)
+        raise Forbidden(f"this needs {needed} token; yours is {yours} token",
                         error_id="wrong-token-kind")
     if not actor.allows(scope):
         raise Forbidden(f"your token lacks the '{scope}' scope", error_id="missing-scope")

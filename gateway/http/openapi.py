@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from gateway.http.api import API_PREFIX, EndpointSpec, add_endpoints, endpoint
 from gateway.http.apidocs import add_asset_routes, docs_page
+from gateway.http.examples import example
 from gateway.http.jsonio import json_response
 
 ERROR_TEXT = {
@@ -76,6 +77,10 @@ def build_document(app: web.Application, title: str = "12345 hotline gateway API
         if spec is None:
             continue
         paths.setdefault(path, {})[method.lower()] = _operation(spec, path, segments, schemas)
+    for operation in (op for ops in paths.values() for op in ops.values()):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None:  # once every schema is known: examples follow references
+            body["example"] = example(body["schema"], schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "1",
