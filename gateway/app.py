@@ -127,8 +127,9 @@ async def database(app: web.Application) -> AsyncIterator[None]:
                            connect_args=connect_args)
     await upgrade(engine)
     app[ENGINE] = engine
-    app[SESSIONS] = session_factory(engine)
-    app[SESSIONS_FOR_IDEMPOTENCY] = app[SESSIONS]
+    sessions = session_factory(engine)
+    app[SESSIONS] = sessions
+    app[SESSIONS_FOR_IDEMPOTENCY] = sessions  # also joins each keyed request's writes into one transaction
     app[TOKENS] = TokenStore(app[SESSIONS])
 
     async def probe() -> str | None:

@@ -5,7 +5,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from gateway.db.unit_of_work import Sessions
 
 
 def create_engine(
@@ -20,6 +22,7 @@ def create_engine(
         engine = create_async_engine(url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0, pool_timeout=60,
                                      connect_args={"timeout": 30, **(connect_args or {})})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
         url, echo=echo, hide_parameters=True, pool_size=pool_size, pool_pre_ping=True, connect_args=connect_args or {}
@@ -50,7 +53,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+    # SQLAlchemy, not the sqlite3 module, says when a transaction begins (see _sqlite_begin): sqlite3's own
+    # implicit BEGIN comes only before DML, so a SAVEPOINT issued first would start (and its RELEASE commit)
+    # the whole transaction, breaking the request-wide transaction of gateway/db/unit_of_work.py.
+    dbapi_conn.isolation_level = None
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def session_factory(engine: AsyncEngine) -> Sessions:
+    return Sessions(engine, expire_on_commit=False)

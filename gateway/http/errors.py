@@ -4,9 +4,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from gateway.errors import Conflict, HotlineError, Unprocessable
+from gateway.errors import Conflict, HotlineError, Unavailable, Unprocessable
 from gateway.http.jsonio import json_response
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,41 @@ def error_response(status: int, error_id: str, message: str, **details: object) 
     return json_response(body, status=status)
 
 
+# How long a client should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER = 5
+_DRIVER_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
+try:  # the PostgreSQL driver is an optional extra
+    import asyncpg
+
+    _ASYNCPG_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+        asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
+        asyncpg.AdminShutdownError)
+except ImportError:  # pragma: no cover - SQLite-only install
+    _ASYNCPG_CONNECTION_ERRORS = ()
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (not: the statement was wrong).
+
+    SQLAlchemy wraps most driver failures (OperationalError, InterfaceError, a DBAPIError it marks as a
+    lost connection, its pool's timeout); asyncpg's own connection errors and a socket error from the
+    pool's connect may surface raw, so an OSError counts only when raised inside a database driver.
+    """
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    if isinstance(exc, _ASYNCPG_CONNECTION_ERRORS):
+        return True
+    if isinstance(exc, OSError):
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_globals.get("__name__", "").startswith(_DRIVER_MODULES):
+                return True
+            tb = tb.tb_next
+    return False
+
+
 def as_hotline_error(exc: Exception) -> HotlineError | None:
     """The client's fault hidden in a lower-level error, or None for a bug.
 
@@ -38,6 +74,10 @@ def as_hotline_error(exc: Exception) -> HotlineError | None:
     """
     if isinstance(exc, HotlineError):
         return exc
+    if database_unavailable(exc):
+        # Each transaction rolled back when its connection failed: nothing half-written to report.
+        return Unavailable("the database is unreachable; retry shortly", error_id="database-unavailable",
+                                  retry_after=DATABASE_RETRY_AFTER)
     if isinstance(exc, IntegrityError):
         text = str(exc.orig).lower()
         if "foreign key" in text or getattr(exc.orig, "sqlstate", None) == "23503":
@@ -76,6 +116,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if error.status >= 500:
             log.warning("%s %s → %s: %s", request.method, request.path, error.error_id, error.message)
         response = error_response(error.status, error.error_id, error.message, **error.details)
-        if error.status == 429 and "retry_after" in error.details:
+        if error.status in (429, 503) and "retry_after" in error.details:
             response.headers["Retry-After"] = str(error.details["retry_after"])
         return response
