@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from gateway.understanding.emergency_model import MAX_CONFIDENCE, EmergencyModel
+from gateway.understanding.emergency_model import MAX_CONFIDENCE, NONE, EmergencyModel
 from gateway.understanding.vocabulary import HomophoneIndex, gapped_pattern, literal_pattern, load
 
 # ASR noise that carries nothing for this decision; punctuation is kept as the clause boundary.
@@ -145,10 +145,21 @@ class EmergencyDetector:
             return None
         hits.sort(key=lambda hit: (-hit.event.priority, -hit.confidence, hit.start))
         best = hits[0]
-        others = tuple(dict.fromkeys(hit.event.service for hit in hits if hit.event.service != best.event.service))
+        service = best.event.service
+        if all(hit.event.weak for hit in hits) and self.model is not None:
+            # Only words that are emergencies in context (流血, 打人, 被困, 冒烟): which service is a
+            # guess the classifier, reading the whole utterance, makes better when it is sure of one.
+            service = self._sure_service(compact) or service
+        others = tuple(dict.fromkeys(hit.event.service for hit in hits if hit.event.service != service))
         start, end = origin[best.start], origin[best.end - 1] + 1
         confidence = min(1.0, best.confidence + (_URGENT_BONUS if urgent else 0.0))
-        return Emergency(best.event.service, text[start:end], start, end, round(confidence, 2), others)
+        return Emergency(service, text[start:end], start, end, round(confidence, 2), others)
+
+    def _sure_service(self, compact: str) -> str | None:
+        assert self.model is not None
+        probabilities, _ = self.model.probabilities(compact)
+        service, probability = max(((c, p) for c, p in probabilities.items() if c != NONE), key=lambda cp: cp[1])
+        return service if probability >= SURE else None
 
     def _model_guess(self, text: str, compact: str, origin: list[int], threshold: float | None) -> Emergency | None:
         assert self.model is not None

@@ -194,6 +194,9 @@ class _Fixed(NgramModel):
         limit = self.threshold if threshold is None else threshold
         return ModelHit(self.label, self.probability, 0, 2) if self.probability > limit else None
 
+    def probabilities(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
+        return {self.label: self.probability, "none": 1 - self.probability}, {}
+
 
 def test_where_the_vocabulary_read_its_words_as_another_phrase_a_sure_classifier_overrules_it() -> None:
     text = "楼道里堆杂物有火灾隐患"  # 火灾隐患 blocks 火灾: a complaint, unless the classifier is sure
@@ -224,3 +227,18 @@ def test_the_shipped_classifier_records_its_training_and_meets_its_recall_target
                          .read_text(encoding="utf-8"))
     assert model.trained_at and weights["trained_on"] > 2000
     assert weights["out_of_fold"][str(model.threshold)]["recall"] >= RECALL_TARGET
+
+
+def test_where_only_words_that_are_emergencies_in_context_were_heard_a_sure_classifier_names_the_service() -> None:
+    text = "他头上流血了"  # 流血: an emergency only in context, 120 by the vocabulary
+    heard = RULES.detect(text)
+    assert heard is not None and heard.service == "120"
+    sure = EmergencyDetector(load("emergency.toml"), _Fixed("122", SURE + 0.1)).detect(text)
+    assert sure is not None and sure.service == "122" and "120" in sure.others
+    unsure = EmergencyDetector(load("emergency.toml"), _Fixed("122", SURE - 0.1)).detect(text)
+    assert unsure is not None and unsure.service == "120"
+
+
+def test_a_sure_classifier_does_not_rename_an_event_the_vocabulary_is_sure_of() -> None:
+    found = EmergencyDetector(load("emergency.toml"), _Fixed("120", 0.99)).detect("楼下着火了")
+    assert found is not None and found.service == "119"
