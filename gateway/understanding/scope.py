@@ -2,7 +2,10 @@
 
 The reasons (涉诉涉法, 纪检监察, 信访, other organs' functions, secrets and privacy, private disputes,
 requests for a verdict, other territories, abuse or no request) and their evidence are data in
-data/scope.toml. Emergencies are not judged here: they take the emergency path (emergency.py).
+data/scope.toml. Where no phrase matches, a character n-gram classifier (emergency_model.py,
+data/scope_model.json) trained on hand-written examples and the ordinary calls of the corpus gives its
+reason, with the reason's own guards (``unless``, ``max_chars``) and a confidence of at most
+``MAX_CONFIDENCE``. Emergencies are not judged here: they take the emergency path (emergency.py).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from gateway.understanding.emergency_model import MAX_CONFIDENCE, NgramModel
 from gateway.understanding.vocabulary import literal_pattern, load
 
 _DROPPED = re.compile(r"[\s嗯呃啊哦唔]")
@@ -47,9 +51,10 @@ def _reason(raw: dict[str, Any]) -> ScopeReason:
 class ScopeJudge:
     """The reasons compiled once; ``judge`` is pure."""
 
-    def __init__(self, vocabulary: dict[str, Any]) -> None:
+    def __init__(self, vocabulary: dict[str, Any], model: NgramModel | None = None) -> None:
         self.reasons = tuple(_reason(raw) for raw in vocabulary["reasons"])
         self.by_id = {reason.id: reason for reason in self.reasons}
+        self.model = model
 
     def judge(self, text: str) -> OutOfScope | None:
         if not text:
@@ -58,9 +63,7 @@ class ScopeJudge:
         compact, origin = "".join(char for _, char in kept), [at for at, _ in kept]
         best: tuple[float, int, OutOfScope] | None = None
         for order, reason in enumerate(self.reasons):
-            if reason.max_chars is not None and len(compact) > reason.max_chars:
-                continue
-            if reason.unless and reason.unless.search(compact):
+            if not _applies(reason, compact):
                 continue
             for pattern in reason.evidence:
                 match = pattern.search(compact)
@@ -71,13 +74,30 @@ class ScopeJudge:
                 if best is None or (found.confidence, -order) > best[:2]:
                     best = (found.confidence, -order, found)
                 break
-        return best[2] if best else None
+        if best is not None:
+            return best[2]
+        return self._model_guess(text, compact, origin)
+
+    def _model_guess(self, text: str, compact: str, origin: list[int]) -> OutOfScope | None:
+        guess = self.model.predict(compact) if self.model is not None else None
+        if guess is None or guess.label not in self.by_id or not _applies(self.by_id[guess.label], compact):
+            return None
+        evidence = text[origin[guess.start]:origin[guess.end - 1] + 1]
+        return OutOfScope(guess.label, evidence, round(MAX_CONFIDENCE * guess.probability, 2))
+
+
+def _applies(reason: ScopeReason, compact: str) -> bool:
+    """A reason's guards: short utterances only (abuse), and the phrases that keep a call in scope."""
+    if reason.max_chars is not None and len(compact) > reason.max_chars:
+        return False
+    return not (reason.unless and reason.unless.search(compact))
 
 
 @cache
 def default_judge() -> ScopeJudge:
-    """The shipped reasons (data/scope.toml), compiled once on first use; immutable."""
-    return ScopeJudge(load("scope.toml"))
+    """The shipped reasons (data/scope.toml) and classifier (data/scope_model.json), compiled once on
+    first use; immutable."""
+    return ScopeJudge(load("scope.toml"), NgramModel.shipped("out_of_scope"))
 
 
 def out_of_scope(text: str) -> OutOfScope | None:

@@ -63,3 +63,17 @@ def test_a_cue_heard_by_sound_still_names_its_matter():
     cues = Cues.load()
     [hit] = [h for h in cues.matters("小区的电题又坏了") if h.label == "SC05"]
     assert hit.text == "电题"
+
+
+def test_no_held_out_safety_text_is_in_the_safety_classifiers_training_lines_nor_a_near_duplicate():
+    # The classifiers train on data/safety_train.jsonl, emergency_eval and hold-outs 1 and 2; hold-out 3,
+    # holdout_recall and the ordinary calls of eval_written.jsonl measure them.
+    safety_train = Path(__file__).parents[2] / "gateway/understanding/data/safety_train.jsonl"
+    training = [_grams(json.loads(line)["text"]) for line in safety_train.read_text("utf-8").splitlines()]
+    held_out = [json.loads(line)["text"]
+                for name in ("emergency_holdout3.jsonl", "holdout_recall.jsonl", "eval_written.jsonl")
+                for line in (DATA / name).read_text("utf-8").splitlines() if line.strip()]
+    assert len(training) >= 300 and len(held_out) >= 600
+    for text in held_out:
+        grams = _grams(text)
+        assert max(len(grams & g) / len(grams | g) for g in training) < 0.5, text

@@ -3,9 +3,16 @@ requests, including ones that mention courts, money or officials, stay in scope.
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+from pathlib import Path
+
 import pytest
 
-from gateway.understanding.scope import describe, out_of_scope
+from gateway.understanding.emergency_model import FALSE_ALARM_CAP, MAX_CONFIDENCE, ModelHit, NgramModel
+from gateway.understanding.scope import ScopeJudge, describe, out_of_scope
+from gateway.understanding.scoring import read
+from gateway.understanding.vocabulary import load
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -44,3 +51,43 @@ def test_abuse_inside_a_real_request_is_still_a_request() -> None:
 def test_each_reason_says_where_to_send_the_caller() -> None:
     assert describe("litigation").label == "涉诉涉法"
     assert "12388" in describe("discipline").redirect
+
+
+# --- the classifier for wording the phrases do not know -----------------------------------------------
+
+class _Fixed(NgramModel):
+    """Stands in for the classifier: sees ``label`` with ``probability`` in any text."""
+
+    def __init__(self, label: str, probability: float) -> None:
+        super().__init__({"classes": [label, "none"], "intercept": [0.0, 0.0], "features": {}})
+        self.label, self.probability = label, probability
+
+    def predict(self, text: str, threshold: float | None = None) -> ModelHit | None:
+        return ModelHit(self.label, self.probability, 0, 2) if self.probability > self.threshold else None
+
+
+def test_where_no_phrase_matches_the_classifier_gives_its_reason_with_a_low_confidence() -> None:
+    judge = ScopeJudge(load("scope.toml"), _Fixed("private_dispute", 0.9))
+    found = judge.judge("他拿了我的东西一直不给")
+    assert found is not None and found.reason == "private_dispute" and found.confidence <= MAX_CONFIDENCE
+    assert found.evidence in "他拿了我的东西一直不给"
+
+
+def test_the_classifier_is_held_to_each_reasons_guards() -> None:
+    assert ScopeJudge(load("scope.toml"), _Fixed("private_dispute", 0.9)).judge("老板拖欠工资三个月了") is None
+    long_request = "我打电话来就是想问一下我们小区门口那条路挖开三个多月了到底什么时候能修好"  # > max_chars
+    assert ScopeJudge(load("scope.toml"), _Fixed("harassment", 0.9)).judge(long_request) is None
+
+
+def test_ordinary_calls_are_rarely_judged_out_of_scope() -> None:
+    # eval_written.jsonl: 432 ordinary calls written apart from every training set.
+    rows = read(Path(__file__).parent / "data" / "eval_written.jsonl")
+    judged = [row["text"] for row in rows if out_of_scope(row["text"]) is not None]
+    assert len(judged) / len(rows) <= 0.03, judged
+
+
+def test_the_shipped_classifier_flags_at_most_its_cap_of_ordinary_calls_out_of_fold() -> None:
+    weights = json.loads(resources.files("gateway.understanding").joinpath("data", "scope_model.json")
+                         .read_text(encoding="utf-8"))
+    assert weights["trained_on"] > 2000
+    assert weights["out_of_fold"][str(weights["threshold"])]["false_alarm_rate"] <= FALSE_ALARM_CAP
