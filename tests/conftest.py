@@ -42,6 +42,13 @@ def _one_understanding_pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path_factor
                         lambda data_dir, timezone: shared_understander(tmp_path_factory))
 
 
+@pytest.fixture
+def understanding(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from gateway.understanding.shared import SharedUnderstanding
+
+    return SharedUnderstanding(lambda: shared_understander(tmp_path_factory))
+
+
 @pytest.fixture(autouse=True)
 def _no_ivr_listener(monkeypatch: pytest.MonkeyPatch) -> None:
     """Apps built by tests do not open the FastAGI port unless a test asks (tests/ivr enable it)."""

@@ -87,7 +87,7 @@ def _levels(u: Understander, text: str, tokens: list[Any]) -> dict[str, str]:
 
 def _named_places(levels: dict[str, str], tokens: list[Any]) -> None:
     """Fill the township and the finest level from LAC's place names where nothing set them yet."""
-    fine = any(levels.get(level) for level in FINE_LEVELS)
+    fine = any(_clean(levels.get(level)) for level in FINE_LEVELS)  # "这边整个小区" is no estate
     for tok in tokens:
         if tok.tag != "LOC":
             continue

@@ -93,8 +93,8 @@ class TicketDuplicates:
         if number:
             clauses.append(Ticket.caller_number == number)
         if mine is not None:
-            clauses.append(exists().where(TicketMatter.ticket_id == Ticket.id,
-                                          TicketMatter.matter_code == mine.matter_code))
+            clauses.append(Ticket.id.in_(select(TicketMatter.ticket_id).where(
+                TicketMatter.matter_code == mine.matter_code)))
         if not clauses:
             return []
         since = self.tickets.clock() - self.window
