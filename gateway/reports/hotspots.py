@@ -204,7 +204,8 @@ async def members_of(session: AsyncSession, warnings: Sequence[HotspotWarning]) 
         for warning_id, number in await session.execute(
                 select(TicketMatter.warning_id, TicketMatter.number)
                 .where(TicketMatter.warning_id.in_(list(found))).order_by(TicketMatter.number)):
-            found[warning_id].append(number)
+            if warning_id is not None:
+                found[warning_id].append(number)
     return {k: sorted(set(v)) for k, v in found.items()}
 
 

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from gateway.bus import DomainEvent, EventBus
+from gateway.bus import DomainEvent
 from gateway.jobs.models import JobCursor
 from gateway.reports.hotspots import HotspotWatcher, members_of
 from gateway.reports.models import HotspotWarning, TicketMatter
-from gateway.reports.periodic import ReportBuilder
 from gateway.tickets.service import TicketService
 from gateway.understanding.shared import SharedUnderstanding
 from tests.tickets.support import AGENT, complaint
