@@ -102,9 +102,10 @@ def _named_places(levels: dict[str, str], tokens: list[Any]) -> None:
 
 def _place(levels: Mapping[str, str]) -> tuple[str | None, str | None, str | None, str | None]:
     township = levels.get("township")
+    areas = tuple(levels[k] for k in ("province", "city", "county") if levels.get(k))
     for level in FINE_LEVELS:
         name = _clean(levels.get(level))
-        if name:
+        if name and not name.startswith(areas):  # "汉阴县城" is the county town, not an estate
             label = name if not township or name.startswith(township) else township + name
             return level, name, label, _with_county(levels, label)
     if township:

@@ -14,6 +14,7 @@ from gateway.bus import DomainEvent
 from gateway.jobs.models import JobCursor
 from gateway.reports.hotspots import HotspotWatcher, members_of
 from gateway.reports.models import HotspotWarning, TicketMatter
+from gateway.reports.periodic import ReportBuilder
 from gateway.tickets.service import TicketService
 from gateway.understanding.shared import SharedUnderstanding
 from tests.tickets.support import AGENT, complaint
@@ -134,3 +135,18 @@ async def test_the_worker_resumes_after_an_outage_without_loss_or_double_countin
     assert rows == 4 and cursor is not None and cursor.position > 0
     [(warning, members)] = await warnings(service)
     assert warning.count == 4 and members == sorted(first + later)
+
+
+async def test_reports_count_topics_as_matters_and_issues_as_matters_in_places(
+        service: TicketService, understanding: SharedUnderstanding) -> None:
+    power = await report(service, "递铺街道翠竹苑", POWER_CUT)
+    await report(service, "递铺街道翠竹苑", LIFT)
+    await report(service, "递铺街道金桂园", ["金桂园整个小区都停电了"], confidential=True)
+    await watcher(service, understanding).drain()
+    builder = ReportBuilder(platform_id="anji", level="county", excluded_categories=[])
+    async with service.sessions() as session:
+        data = await builder.build(session, "week", service.clock().date(), service.clock())
+    assert data["volumes"]["by_topic"] == [("电力供应", 4), ("电梯等特种设备", 2)]
+    assert [(i["topic"], i["count"], i["tickets"]) for i in data["top_issues"]] == [
+        ("递铺街道翠竹苑 电力供应", 3, power), ("递铺街道翠竹苑 电梯等特种设备", 2, data["top_issues"][1]["tickets"])]
+    assert "金桂园" not in str(data)  # a confidential ticket's place is content: counted, never named
