@@ -147,12 +147,10 @@ class HotspotWatcher:
             await session.flush()
         elif not warning.summary and not row.confidential:  # its first ticket that may be summarised
             warning.summary = warning.name or ""
-        for m in cluster:
-            if m.warning_id is None:
-                m.warning_id = warning.id
-        await session.flush()
-        warning.count = await session.scalar(select(func.count()).select_from(TicketMatter).where(
-            TicketMatter.warning_id == warning.id)) or 0
+        joining = [m for m in cluster if m.warning_id is None]  # a row joins one warning, once
+        for m in joining:
+            m.warning_id = warning.id
+        warning.count += len(joining)
         warning.last_at = max(warning.last_at, member.created_at)
         if raised and warning.unit_id:
             await self._notify_unit(session, warning)
