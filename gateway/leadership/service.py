@@ -36,8 +36,16 @@ def new_instance_id() -> str:
 
 class Leadership:
     def __init__(
-        self, scope: str, instance: str, url: str | None, *, lease_seconds: float, renew_interval: float
+        self,
+        scope: str,
+        instance: str,
+        url: str | None,
+        *,
+        lease_seconds: float,
+        renew_interval: float,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``monotonic`` is the local clock the deadline is kept on (tests pass a controllable one)."""
         if renew_interval * 2 > lease_seconds:
             raise ValueError("the lease must outlast at least two renewals")
         self.scope = scope
@@ -45,6 +53,7 @@ class Leadership:
         self.url = url
         self.lease_seconds = lease_seconds
         self.renew_interval = renew_interval
+        self.monotonic = monotonic
         # Stop acting this long before the lease can lapse in the database (clock-rate drift, a slow loop).
         self.margin = min(0.5, lease_seconds / 4)
         self.store: LeaseStore | None = None
@@ -66,7 +75,7 @@ class Leadership:
 
     @property
     def is_leader(self) -> bool:
-        return self._leading and time.monotonic() < self._deadline
+        return self._leading and self.monotonic() < self._deadline
 
     def check(self) -> str | None:
         """The fence, before each leader-only action: None when we may act, else why not."""
@@ -131,20 +140,20 @@ class Leadership:
             # Wake up early enough to depose on time even when the database hangs.
             pause = self.renew_interval
             if self._leading:
-                pause = max(0.0, min(pause, self._deadline - time.monotonic()))
+                pause = max(0.0, min(pause, self._deadline - self.monotonic()))
             await asyncio.sleep(pause)
 
     async def step(self) -> None:
         """One claim: renew, take over, or stay standby; depose when the lease is (or may be) lost."""
         assert self.store is not None
-        started = time.monotonic()
+        started = self.monotonic()
         try:
             async with asyncio.timeout(self.renew_interval):
                 claim = await self.store.claim(
                     self.scope, self.instance, self.url, self.term if self._leading else None
                 )
         except Exception as exc:  # database down or slow: we cannot know; act until the deadline only
-            if self._leading and time.monotonic() >= self._deadline:
+            if self._leading and self.monotonic() >= self._deadline:
                 await self._depose(f"could not renew the lease ({exc.__class__.__name__})")
             elif not self._leading:
                 log.debug("leadership claim failed: %r", exc)
