@@ -205,7 +205,7 @@ async def readyz(request: web.Request) -> web.Response:
     if actor is None or actor.kind != "admin" or not actor.allows(OPERATOR_SCOPE):
         public: dict[str, object] = {"status": status}
         if (leadership := request.app.get(LEADERSHIP)) is not None:  # role and term only, no host names
-            public |= {k: v for k, v in leadership.describe().items() if k in ("role", "term")}
+            public |= {k: v for k, v in leadership.describe().items() if k in ("role", "term", "in_control")}
         return json_response(public, status=503 if critical else 200)
     checks = {name: f"off: {why}" for name, why in request.app[SWITCHED_OFF].items()}
     checks |= {name: problems.get(name, "ok") for name in request.app[READINESS]}

@@ -62,7 +62,7 @@ async def calls_context(app: web.Application) -> AsyncIterator[None]:
         if leadership is None:
             ami.start()
         else:  # active/standby: only the leader connects (gateway/leadership)
-            bind_ami(leadership, ami, model)
+            bind_ami(leadership, ami, model, bus)
 
         async def probe() -> str | None:
             if leadership is not None and not leadership.is_leader:

@@ -29,6 +29,7 @@ from gateway.leadership.service import Leadership, new_instance_id
 from gateway.leadership.single_instance import single_instance_ctx, sqlite_file
 
 if TYPE_CHECKING:  # gateway/calls imports this package: no import back at run time
+    from gateway.bus import EventBus
     from gateway.calls.ami import AmiClient
     from gateway.calls.model import CallModel
 
@@ -101,10 +102,16 @@ async def leadership_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[CLIENT].close()
 
 
-def bind_ami(leadership: Leadership, ami: AmiClient, model: CallModel) -> None:
+def bind_ami(leadership: Leadership, ami: AmiClient, model: CallModel, bus: EventBus) -> None:
     """The leader alone talks to Asterisk: connect on election (LINK_UP → the pipeline's resync), refuse
     every action once the lease may have lapsed, disconnect on deposition and forget the call picture."""
     ami.fence = leadership.check
+    leadership.needs_sync = True
+
+    def caught_up(_event: object) -> None:
+        leadership.synced = True
+
+    bus.subscribe("pbx.resynced", caught_up)
 
     async def elected(term: int) -> None:
         while not ami.events.empty():  # events of an earlier term must not reach the new picture

@@ -45,7 +45,11 @@ def leader_only(path: str) -> bool:
 @web.middleware
 async def leader_forwarding(request: web.Request, handler: Handler) -> web.StreamResponse:
     leadership = request.app.get(LEADERSHIP)
-    if leadership is None or leadership.is_leader or not leader_only(request.path):
+    if leadership is None or not leader_only(request.path):
+        return await handler(request)
+    if leadership.is_leader:
+        if not leadership.in_control:  # elected a moment ago: the calls are known once the resync is done
+            raise NotLeader("this instance has just taken over and is resyncing with Asterisk", retry_after=RETRY_AFTER)
         return await handler(request)
     if request.headers.get(FORWARDED_BY):
         # Two instances each believing the other leads: refuse rather than bounce the request around.

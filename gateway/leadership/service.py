@@ -60,6 +60,10 @@ class Leadership:
         self.term: int | None = None  # ours while we lead; the last term we led otherwise
         self.leader: Holder | None = None  # the holder as last seen (for forwarding)
         self.elections = 0
+        # False from election until the capabilities bound to it report they have caught up (the AMI resync):
+        # until then the new leader answers call control with 503 not-leader rather than "no such call".
+        self.synced = True
+        self.needs_sync = False
         self._deadline = 0.0  # monotonic: act only before this
         self._leading = False
         self._elected: list[Elected] = []
@@ -76,6 +80,11 @@ class Leadership:
     @property
     def is_leader(self) -> bool:
         return self._leading and self.monotonic() < self._deadline
+
+    @property
+    def in_control(self) -> bool:
+        """Leader and caught up with Asterisk: call control can be served here."""
+        return self.is_leader and self.synced
 
     def check(self) -> str | None:
         """The fence, before each leader-only action: None when we may act, else why not."""
@@ -97,6 +106,7 @@ class Leadership:
         holder = self.leader
         return {
             "role": self.role,
+            "in_control": self.in_control,
             "term": self.term if self.is_leader else (holder.term if holder else None),
             "instance": self.instance,
             "scope": self.scope,
@@ -170,6 +180,7 @@ class Leadership:
         if self._leading:  # we lapsed and took it again: a new term, as if another instance had led
             await self._depose("the lease lapsed before it was renewed")
         self.term, self._deadline, self._leading = claim.term, deadline, True
+        self.synced = not self.needs_sync
         self.elections += 1
         log.warning(
             "leadership: this instance (%s) is now the leader of %s, term %d", self.instance, self.scope, claim.term

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.calls.ami import AmiClient, NotSent
+from gateway.bus import EventBus
 from gateway.calls.model import CallModel
 from gateway.db import session_factory
 from gateway.leadership import bind_ami
@@ -49,7 +50,7 @@ async def test_a_deposed_leader_refuses_ami_actions_and_disconnects(engine: Asyn
     leases = LeaseStore(session_factory(engine), 3.0, clock=clock)
     a, b = instance("a", leases, local), instance("b", leases, local)
     ami = AmiClient(fast_ami_settings(fake_ami.port), secret=fake_ami.secret)
-    bind_ami(a, ami, CallModel())
+    bind_ami(a, ami, CallModel(), EventBus())
     try:
         await a.step()
         await ami.wait_connected(5)
