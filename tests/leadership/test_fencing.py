@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.calls.ami import AmiClient, NotSent
 from gateway.bus import EventBus
+from gateway.calls.ami import AmiClient, NotSent
 from gateway.calls.model import CallModel
 from gateway.db import session_factory
 from gateway.leadership import bind_ami
