@@ -139,3 +139,15 @@ def test_a_second_instance_on_the_same_sqlite_file_is_refused(tmp_path: Path) ->
         pass
     with exclusive(database):  # released with the first instance
         pass
+
+
+async def test_a_leader_elected_a_moment_ago_answers_503_until_its_resync_is_done() -> None:
+    app = standby(None)
+    leadership = app[LEADERSHIP]
+    leadership.needs_sync = True
+    leadership._leading, leadership._deadline, leadership.synced = True, float("inf"), False
+    async with TestClient(TestServer(app)) as client:
+        answer = await client.post("/api/v1/calls/1790000000.1/transfer", json={"target": "12315"})
+        body = await answer.json()
+    assert (answer.status, body["error_id"], answer.headers["Retry-After"]) == (503, "not-leader", "1")
+    assert leadership.describe()["in_control"] is False
