@@ -62,17 +62,17 @@ def setup(app: web.Application, registry: CollectorRegistry) -> None:
     settings = app[SETTINGS]
     if sqlite_file(settings.database_url) is not None:
         app.cleanup_ctx.append(single_instance_ctx)
-    if not enabled(settings):
-        return
-    conf = settings.leadership
-    app[LEADERSHIP] = Leadership(
-        scope_of(settings),
-        new_instance_id(),
-        advertised_url(settings),
-        lease_seconds=conf.lease_seconds,
-        renew_interval=conf.renew_interval,
-    )
-    registry.register(LeadershipGauges(app[LEADERSHIP]))
+    leadership = None
+    if enabled(settings):
+        conf = settings.leadership
+        leadership = app[LEADERSHIP] = Leadership(
+            scope_of(settings),
+            new_instance_id(),
+            advertised_url(settings),
+            lease_seconds=conf.lease_seconds,
+            renew_interval=conf.renew_interval,
+        )
+    registry.register(LeadershipGauges(scope_of(settings), leadership))
 
 
 async def leadership_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -129,29 +129,33 @@ def bind_ami(leadership: Leadership, ami: AmiClient, model: CallModel, bus: Even
 
 
 class LeadershipGauges(Collector):
-    """Live (not cached): role and term matter most exactly when they change."""
+    """Live (not cached): role and term matter most exactly when they change. A single instance (SQLite,
+    or leadership switched off) leads by definition: ``hotline_leader`` 1 and no term."""
 
-    def __init__(self, leadership: Leadership) -> None:
+    def __init__(self, scope: str, leadership: Leadership | None) -> None:
+        self.scope = scope
         self.leadership = leadership
 
     def collect(self) -> Iterator[Metric]:
-        scope = self.leadership.scope
+        leadership = self.leadership
         leader = GaugeMetricFamily(
-            "hotline_leader", "1 on the instance that leads (drives Asterisk), 0 on a standby", labels=["scope"]
+            "hotline_leader", "1 on the instance that drives Asterisk, 0 on a standby", labels=["scope"]
         )
-        leader.add_metric([scope], float(self.leadership.is_leader))
+        leader.add_metric([self.scope], 1.0 if leadership is None else float(leadership.is_leader))
         yield leader
-        term = self.leadership.describe()["term"]
-        if term is not None:
+        if leadership is None:
+            return
+        term = leadership.describe()["term"]
+        if isinstance(term, int):
             family = GaugeMetricFamily(
                 "hotline_leader_term",
                 "The leadership term (fencing token) this instance leads, or the last it saw a leader hold",
                 labels=["scope"],
             )
-            family.add_metric([scope], float(term) if isinstance(term, int) else 0.0)
+            family.add_metric([self.scope], float(term))
             yield family
         elections = GaugeMetricFamily(
             "hotline_leader_elections", "Times this instance became the leader", labels=["scope"]
         )
-        elections.add_metric([scope], float(self.leadership.elections))
+        elections.add_metric([self.scope], float(leadership.elections))
         yield elections

@@ -151,3 +151,21 @@ async def test_a_leader_elected_a_moment_ago_answers_503_until_its_resync_is_don
         body = await answer.json()
     assert (answer.status, body["error_id"], answer.headers["Retry-After"]) == (503, "not-leader", "1")
     assert leadership.describe()["in_control"] is False
+
+
+def test_the_deploy_example_for_two_instances_loads_and_leads_per_asterisk() -> None:
+    from gateway.config import load_settings
+    from gateway.leadership import enabled, scope_of
+
+    settings = load_settings(Path(__file__).parents[2] / "deploy" / "hotline-active-standby.toml")
+    assert enabled(settings)
+    assert scope_of(settings) == "ami:pbx.internal:5038"
+
+
+def test_leadership_on_sqlite_is_refused_with_the_reason(tmp_path: Path) -> None:
+    from gateway.config import load_settings
+    from gateway.leadership import enabled
+
+    with pytest.raises(ConfigError, match="single-instance"):
+        enabled(load_settings(data_dir=tmp_path, leadership={"enabled": True}))
+    assert not enabled(load_settings(data_dir=tmp_path))
