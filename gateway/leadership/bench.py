@@ -47,7 +47,7 @@ def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         default=os.environ.get("HOTLINE_TEST_PG_URL"),
         help="PostgreSQL server (a throwaway schema is used); default $HOTLINE_TEST_PG_URL",
     )
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="kill-and-take-over rounds (a fresh schema each)")
     parser.add_argument("--calls", type=int, default=20, help="answered calls up when the leader dies")
     parser.set_defaults(func=run)
 
