@@ -41,6 +41,9 @@ from gateway.http.api import ACTOR_KEY
 from gateway.http.errors import error_middleware, note_response_started
 from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
 from gateway.http.jsonio import json_response
+from gateway.leadership import LEADERSHIP, leadership_ctx
+from gateway.leadership import setup as setup_leadership
+from gateway.leadership.forward import leader_forwarding
 from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
 from gateway.policies import load_pack
 from gateway.reports.wiring import setup as setup_reports
@@ -70,7 +73,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> web.Application:
     """``clock`` is the gateway's notion of now; tests pass a controllable one."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, auth_middleware, idempotency_middleware],
+        middlewares=[metrics_middleware, error_middleware, auth_middleware, leader_forwarding, idempotency_middleware],
         client_max_size=settings.http.max_body_bytes,
     )
     app.on_response_prepare.append(note_response_started)
@@ -90,6 +93,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
 
     app[TIMERS] = Timers(settings.timer_interval)
     app[UNDERSTANDING] = SharedUnderstanding.for_deployment(settings.data_dir, settings.timezone)  # one copy
+    setup_leadership(app, app[METRICS].registry)  # SQLite: the single-instance lock, before the database
+    if (leadership := app.get(LEADERSHIP)) is not None:
+        app[TIMERS].gate = lambda: leadership.is_leader
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(tickets)
     setup_calls(app)
@@ -109,6 +115,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         app.cleanup_ctx.append(ivr_context(settings, app[POLICY]))
     else:
         app[SWITCHED_OFF]["ivr"] = "ivr.enabled = false"
+    app.cleanup_ctx.append(leadership_ctx)  # elects once every capability has registered its callbacks
     app.cleanup_ctx.append(timers_ctx)  # last: its jobs use everything above
     if (advice := calendar_advisory(app[CALENDAR], clock())) is not None:
         log.warning("%s", advice)
@@ -151,8 +158,8 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 async def tickets(app: web.Application) -> AsyncIterator[None]:
     service = app[TICKETS] = TicketService(app[SESSIONS], SlaClock(app[POLICY], app[CALENDAR]), app[BUS],
                                            app[CLOCK])
-    app[TIMERS].add("deem-signed", service.deem_signed_overdue)
-    app[TIMERS].add("sla-escalation", service.escalate_warnings)
+    app[TIMERS].add("deem-signed", service.deem_signed_overdue, leader_only=True)
+    app[TIMERS].add("sla-escalation", service.escalate_warnings, leader_only=True)
     yield
 
 
@@ -198,10 +205,15 @@ async def readyz(request: web.Request) -> web.Response:
     status = "not-ready" if critical else "degraded" if problems else "ready"
     actor = request.get(ACTOR_KEY)
     if actor is None or actor.kind != "admin" or not actor.allows(OPERATOR_SCOPE):
-        return json_response({"status": status}, status=503 if critical else 200)
+        public: dict[str, object] = {"status": status}
+        if (leadership := request.app.get(LEADERSHIP)) is not None:  # role and term only, no host names
+            public |= {k: v for k, v in leadership.describe().items() if k in ("role", "term", "in_control")}
+        return json_response(public, status=503 if critical else 200)
     checks = {name: f"off: {why}" for name, why in request.app[SWITCHED_OFF].items()}
     checks |= {name: problems.get(name, "ok") for name in request.app[READINESS]}
     body: dict[str, object] = {"status": status, "checks": checks}
+    if (leadership := request.app.get(LEADERSHIP)) is not None:
+        body["leadership"] = leadership.describe()  # role (leader/standby), term, which instance leads
     advisories = {name: text for name, check in request.app[ADVISORIES].items() if (text := check())}
     if advisories:
         body["advisories"] = advisories

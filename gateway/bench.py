@@ -15,6 +15,7 @@ BENCH_MODULES = (
     "ivr.bench",
     "gateway.consoles.bench",
     "gateway.understanding.bench",
+    "gateway.leadership.bench",
 )
 
 

@@ -227,6 +227,17 @@ class ConsoleSettings(BaseModel):
     relay_keep_minutes: float = Field(default=60.0, gt=0)  # rows older than this are pruned
 
 
+class LeadershipSettings(BaseModel):
+    """Active/standby instances per Asterisk on one PostgreSQL (gateway/leadership/README.md)."""
+
+    enabled: bool | None = None  # None: on with PostgreSQL, off with SQLite (one instance only)
+    scope: str | None = None  # what is led; None → "ami:<ami.host>:<ami.port>" (one leader per Asterisk)
+    advertise_url: str | None = None  # how peers reach this instance's API; None → http://<http.host>:<port>
+    lease_seconds: float = Field(default=3.0, gt=0)  # a dead leader's lease lapses after this
+    renew_interval: float = Field(default=1.0, gt=0)  # the leader renews, a standby tries, this often
+    forward_timeout: float = Field(default=15.0, gt=0)  # a standby waits this long for the leader's answer
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -251,6 +262,7 @@ class Settings(BaseSettings):
     channels: ChannelSettings = ChannelSettings()
     analysis: AnalysisSettings = AnalysisSettings()
     consoles: ConsoleSettings = ConsoleSettings()
+    leadership: LeadershipSettings = LeadershipSettings()
 
     @property
     def database_url(self) -> str:

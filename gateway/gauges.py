@@ -33,6 +33,7 @@ from gateway.calls.models import AgentRecord
 from gateway.calls.service import CALLS
 from gateway.consoles.boards import waiting_calls
 from gateway.db.base import utcnow
+from gateway.leadership.keys import LEADERSHIP
 from gateway.sms.models import SmsMessage
 from gateway.speech.service import SPEECH
 from gateway.surveys.models import Survey
@@ -165,6 +166,8 @@ class OperatorGauges(Collector):
     async def _pbx(self) -> list[Gauge]:
         if not self.app[SETTINGS].ami.enabled:
             return []  # no PBX configured: no series (an alert on "down" must not fire)
+        if (leadership := self.app.get(LEADERSHIP)) is not None and not leadership.is_leader:
+            return []  # a standby has no AMI link on purpose (hotline_leader says which instance leads)
         return [gauge("hotline_pbx_up", "1 when the AMI link to Asterisk is up",
                       float(self.app[CALLS].ami.problem() is None))]
 

@@ -2,6 +2,8 @@
 
 Each job reads its work from the database, so a restart (or a second gateway instance) loses nothing;
 jobs are idempotent and safe to run on several instances at once (transitions are version-checked).
+Jobs added with ``leader_only`` (clock-driven 督办 and deemed signing) run on the leader alone when
+instances share PostgreSQL (``gate``, set by gateway/leadership): one sweep, one audit trail, no races.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ class Timers:
     def __init__(self, interval: float = 30.0) -> None:
         self.interval = interval
         self.jobs: list[tuple[str, Job]] = []
+        self.leader_only: set[str] = set()
+        self.gate: Callable[[], bool] | None = None  # None: one instance, every job runs here
         self._nudge = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def add(self, name: str, job: Job) -> None:
+    def add(self, name: str, job: Job, *, leader_only: bool = False) -> None:
         self.jobs.append((name, job))
+        if leader_only:
+            self.leader_only.add(name)
 
     def nudge(self) -> None:
         """Run the jobs now rather than at the next tick (e.g. right after a reply is reviewed)."""
@@ -35,7 +41,10 @@ class Timers:
 
     async def run_once(self) -> dict[str, Any]:
         results: dict[str, Any] = {}
+        leading = self.gate is None or self.gate()
         for name, job in self.jobs:
+            if name in self.leader_only and not leading:
+                continue
             try:
                 results[name] = await job()
             except Exception:  # one failing job must not stop the others, nor the loop

@@ -274,10 +274,16 @@ class AmiClient:
         self._keys: OrderedDict[str, _Keyed] = OrderedDict()
         self._problem: str | None = "not connected yet"
         self._down_since = time.time()
+        # Active/standby (gateway/leadership): asked before every action, a reason refuses it (not-leader);
+        # the tag (instance and term) prefixes every ActionID so Asterisk's logs show whose action it was.
+        self.fence: Callable[[], str | None] | None = None
+        self.action_tag: str | None = None
+        self._action_count = 0
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._closing = False  # a leader deposed and elected again starts the same client anew
         if self._supervisor is None:
             self._supervisor = asyncio.create_task(self._supervise(), name="ami-supervisor")
 
@@ -459,6 +465,8 @@ class AmiClient:
     async def _send_checked(
         self, action: str, fields: Mapping[str, Any] | None, reply_within: float | None
     ) -> AmiReply:
+        if self.fence is not None and (refusal := self.fence()) is not None:
+            raise NotSent(f"{action} was not sent: {refusal}", error_id="not-leader", action=action)
         if not self._logged_in or self._protocol is None:
             raise NotSent(f"Asterisk is not connected, {action} was not sent: {self._problem}", action=action)
         try:
@@ -483,6 +491,9 @@ class AmiClient:
         protocol = self._protocol
         if protocol is None or protocol.closed:
             raise ConnectionResetError("not connected")
+        if self.action_tag is not None:
+            self._action_count += 1
+            fields = {**fields, "ActionID": f"{self.action_tag}/{self._action_count}"}
         encode_action(fields)  # refuses an unsafe field before panoramisk registers or writes anything
         action = _Action(fields, as_list=False)
         action.frame = encode_action(action.items())  # the same fields plus the ActionID panoramisk added

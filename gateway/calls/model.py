@@ -176,6 +176,13 @@ class CallModel:
         self._first_role: dict[str, str] = {}  # Uniqueid → role of the leg we originated
         self._alias: dict[str, str] = {}  # Linkedid of an originated party → the call it joined
 
+    def forget(self) -> None:
+        """Drop everything known (a deposed leader): whoever leads next rebuilds it from Asterisk's resync,
+        and a stale picture must never end, on a later resync, calls another leader already recorded."""
+        for state in (self.calls, self.bridges, self._leg_call, self._ended, self._expected, self._first_role,
+                      self._alias):
+            state.clear()
+
     # ---- queries ---------------------------------------------------------------------------------
 
     def get(self, call_id: str) -> Call | None:

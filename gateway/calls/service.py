@@ -19,6 +19,7 @@ from gateway.calls.model import CallModel
 from gateway.calls.operations import CallOperations
 from gateway.calls.pipeline import CallPipeline
 from gateway.calls.recorder import CallRecorder
+from gateway.leadership import LEADERSHIP, bind_ami
 from gateway.timers import TIMERS
 from gateway.webhooks.keys import WEBHOOKS
 
@@ -56,10 +57,16 @@ async def calls_context(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(recorder.run(), name="call-recorder"),
         asyncio.create_task(pipeline.run(), name="call-pipeline"),
     ]
+    leadership = app.get(LEADERSHIP)
     if settings.ami.enabled:
-        ami.start()
+        if leadership is None:
+            ami.start()
+        else:  # active/standby: only the leader connects (gateway/leadership)
+            bind_ami(leadership, ami, model, bus)
 
         async def probe() -> str | None:
+            if leadership is not None and not leadership.is_leader:
+                return None  # a standby has no AMI link on purpose; /readyz shows its role
             return ami.problem()
 
         app[READINESS]["pbx"] = probe

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,9 @@ class BatchWorker:
         self.interval = interval
         self.max_backoff = max_backoff
         self.failures = 0  # consecutive failed steps (0 when healthy)
+        # With several instances on one database (gateway/leadership) only the leader works; the others
+        # would only redo the same reading to lose the race for the cursor (safe, but wasted CPU).
+        self.gate: Callable[[], Any] | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -43,7 +47,8 @@ class BatchWorker:
         while True:
             pause = self.interval
             try:
-                await self.run_until_idle()
+                if self.gate is None or self.gate():
+                    await self.run_until_idle()
                 self.failures = 0
             except Exception:  # nothing is lost: the step's transaction rolled back, the work is retried
                 self.failures += 1

@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.appkeys import BUS, CLOCK, POLICY, SESSIONS, SETTINGS
 from gateway.calls.kpi import platform_call_kpis
 from gateway.federation.keys import FEDERATION
+from gateway.leadership import LEADERSHIP
 from gateway.reports import http
 from gateway.reports.hotspots import HotspotWatcher
 from gateway.reports.keys import REPORTS
@@ -41,6 +42,8 @@ async def reports_context(app: web.Application) -> AsyncIterator[None]:
     reports = app[REPORTS] = Reports(sessions, builder, watcher, clock,
                                      directory=conf.reports_dir or settings.data_dir / "reports",
                                      periods=conf.scheduled_periods, push_up=federation.push_report)
+    if (leadership := app.get(LEADERSHIP)) is not None:
+        watcher.worker.gate = lambda: leadership.is_leader
     watcher.start()  # its own timer: every few seconds, batched, durable (gateway/jobs)
     app[TIMERS].add("reports-scheduled", reports.scheduled)
     yield

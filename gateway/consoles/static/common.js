@@ -40,6 +40,8 @@ export class ApiError extends Error {
   }
 }
 
+const FAILOVER_WAIT_MS = 15000;
+
 // One call to the gateway's API. POSTs carry an Idempotency-Key: a retried click never acts twice.
 export async function api(method, path, body, { query } = {}) {
   const headers = { Authorization: `Bearer ${token()}` };
@@ -51,13 +53,22 @@ export async function api(method, path, body, { query } = {}) {
   if (method === "POST") headers["Idempotency-Key"] = crypto.randomUUID();
   const url = new URL(`/api/v1${path}`, location.origin);
   for (const [k, v] of Object.entries(query || {})) if (v !== undefined && v !== null) url.searchParams.set(k, v);
-  let response;
-  try {
-    response = await fetch(url, init);
-  } catch (err) {
-    throw new ApiError(0, "无法连接网关（网络中断？）", "network");
+  // A gateway failover (the standby taking over, a few seconds) answers 503 not-leader with Retry-After:
+  // resend with the SAME Idempotency-Key, so the action runs exactly once, for up to FAILOVER_WAIT_MS.
+  const giveUpAt = Date.now() + FAILOVER_WAIT_MS;
+  let response, data;
+  for (;;) {
+    try {
+      response = await fetch(url, init);
+    } catch (err) {
+      throw new ApiError(0, "无法连接网关（网络中断？）", "network");
+    }
+    data = await response.json().catch(() => null);
+    if (response.status !== 503 || data?.error_id !== "not-leader" || Date.now() >= giveUpAt) break;
+    say("网关正在主备切换，稍候自动重试…", "busy");
+    const seconds = Number(response.headers.get("Retry-After")) || 1;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 5) * 1000));
   }
-  const data = await response.json().catch(() => null);
   if (!response.ok) {
     throw new ApiError(response.status, data?.message || `HTTP ${response.status}`, data?.error_id);
   }
@@ -77,6 +88,7 @@ const ERRORS_ZH = {
   "asterisk-unavailable": "电话系统（Asterisk）未连接，请稍后再试或改用手工登记",
   "asterisk-refused": "电话系统拒绝了该操作（通话可能已结束或已变化）",
   "action-outcome-unknown": "电话系统未确认该操作是否完成，请查看通话状态后再试",
+  "not-leader": "网关主备切换尚未完成，请稍后再试",
   "speech-not-ready": "语音识别尚未就绪",
   "unknown-agent": "座席未登记，请联系班长登记座席",
 };

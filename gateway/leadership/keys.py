@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.leadership.service import Leadership
+
+LEADERSHIP = web.AppKey("leadership", Leadership)
