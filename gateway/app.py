@@ -57,6 +57,7 @@ from gateway.tickets.notify import UnitNotifier
 from gateway.tickets.service import TicketService
 from gateway.tickets.sla import SlaClock
 from gateway.timers import TIMERS, Timers, timers_ctx
+from gateway.understanding.shared import UNDERSTANDING, SharedUnderstanding
 from gateway.webhooks.keys import WEBHOOKS
 from gateway.webhooks.wiring import setup as setup_webhooks
 from gateway.workcalendar import WorkCalendar
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app[BUS].subscribe("ticket.", app[METRICS].on_event)
 
     app[TIMERS] = Timers(settings.timer_interval)
+    app[UNDERSTANDING] = SharedUnderstanding.for_deployment(settings.data_dir, settings.timezone)  # one copy
     setup_leadership(app, app[METRICS].registry)  # SQLite: the single-instance lock, before the database
     if (leadership := app.get(LEADERSHIP)) is not None:
         app[TIMERS].gate = lambda: leadership.is_leader

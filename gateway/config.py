@@ -213,7 +213,8 @@ class AnalysisSettings(BaseModel):
 
     hotspot_window_minutes: float = Field(default=60.0, gt=0)
     hotspot_threshold: int = Field(default=5, ge=2)
-    hotspot_similarity: float = Field(default=75.0, ge=0, le=100)
+    hotspot_similarity: float = Field(default=75.0, ge=0, le=100)  # unused since hot issues are matters in places
+    hotspot_interval_seconds: float = Field(default=3.0, gt=0)  # how often the worker reads new tickets
     reports_dir: Path | None = None  # scheduled reports are kept here (None → <data_dir>/reports)
     scheduled_periods: list[str] = ["week", "month", "quarter", "year"]
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,6 +19,34 @@ from gateway.tickets.service import TicketService
 from tests.tickets.support import SH, FakeClock, make_service
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG_URL")
+
+
+_PIPELINE: list[Any] = []
+_PIPELINE_LOCK = threading.Lock()
+
+
+def shared_understander(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The understanding pipeline, loaded (and its model trained) once per test session: every gateway a
+    test starts shares it, as one process shares it in production (gateway/understanding/shared.py)."""
+    with _PIPELINE_LOCK:
+        if not _PIPELINE:
+            from gateway.understanding.pipeline import Understander
+
+            _PIPELINE.append(Understander.load(data_dir=tmp_path_factory.mktemp("understanding")))
+        return _PIPELINE[0]
+
+
+@pytest.fixture(autouse=True)
+def _one_understanding_pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    monkeypatch.setattr("gateway.understanding.shared.load_understander",
+                        lambda data_dir, timezone: shared_understander(tmp_path_factory))
+
+
+@pytest.fixture
+def understanding(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from gateway.understanding.shared import SharedUnderstanding
+
+    return SharedUnderstanding(lambda: shared_understander(tmp_path_factory))
 
 
 @pytest.fixture(autouse=True)

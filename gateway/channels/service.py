@@ -47,7 +47,8 @@ class ChannelTicket(NewTicket):
 
 
 def candidates_of(found: list[Any], own: str) -> list[dict[str, Any]]:
-    return [{"ticket": c.ticket_id, "reason": c.reason, "score": round(c.score, 1), "summary": c.summary}
+    return [{"ticket": c.ticket_id, "reason": c.reason, "score": round(c.score, 1), "summary": c.summary,
+             "reasons": list(c.reasons)}
             for c in found if c.ticket_id != own]
 
 

@@ -12,6 +12,7 @@ from gateway.channels.keys import CHANNELS, Channels
 from gateway.channels.service import ChannelIntake, ChannelReplies, ChannelSecrets
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.duplicates import TicketDuplicates
+from gateway.understanding.shared import UNDERSTANDING
 from gateway.webhooks.keys import WEBHOOKS
 
 
@@ -24,7 +25,8 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     tickets = app[TICKETS]
     secrets = ChannelSecrets(settings.channels.secrets_dir or settings.data_dir / "secrets" / "channels")
-    app[CHANNELS] = Channels(ChannelIntake(tickets, TicketDuplicates(tickets), app[CLOCK]), secrets)
+    duplicates = TicketDuplicates(tickets, app.get(UNDERSTANDING))
+    app[CHANNELS] = Channels(ChannelIntake(tickets, duplicates, app[CLOCK]), secrets)
     hook = ChannelReplies(app[WEBHOOKS], settings.channels.reply_channels)
     tickets.hooks.append(hook)
     yield

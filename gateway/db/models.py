@@ -20,6 +20,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.reports.models",
     "gateway.consoles.models",
     "gateway.leadership.models",
+    "gateway.jobs.models",
 )
 
 

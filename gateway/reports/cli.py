@@ -9,12 +9,16 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import exists, func, select
+
 from gateway.config import load_settings
 from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.http.jsonio import dumps
 from gateway.policies import load_pack
+from gateway.reports.models import TicketMatter
 from gateway.reports.periodic import PERIODS, ReportBuilder, last_closed_start
 from gateway.reports.render import render_csv, render_html, render_xlsx
+from gateway.tickets.models import Ticket
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,6 +56,11 @@ async def _run(args: argparse.Namespace) -> int:
         start = args.start or last_closed_start(args.period, utcnow())
         async with session_factory(engine)() as session:
             report = json.loads(dumps(await builder.build(session, args.period, start, utcnow(), args.unit)))
+            unread = await session.scalar(select(func.count()).select_from(Ticket).where(
+                ~exists().where(TicketMatter.ticket_id == Ticket.id)))
+        if unread:  # topics are what the running gateway's hot-issue worker has read
+            print(f"hotline reports build: {unread} ticket(s) not read by the gateway's hot-issue worker yet; "
+                  "their matters are not in the topics", file=sys.stderr)
     finally:
         await engine.dispose()
     if args.format == "xlsx":

@@ -1,165 +1,191 @@
-"""Hot issues (热点) and early warnings (预警): many citizens reporting the same thing in a short time
-(汉滨 Art. 20(4)) raise ONE warning for the cluster — to the supervisor board (bus event
+"""Hot issues (热点) and early warnings (预警): many citizens reporting the same matter in the same place in
+a short time (汉滨 Art. 20(4)) raise ONE warning for the cluster — to the supervisor board (bus event
 ``hotspot.warning`` and the ``hotspot_warnings`` table) and to the responsible unit (signed webhook) —
 however many more tickets then join it.
 
-Similarity reuses the speech drafts' sliding-window detector (rapidfuzz token-set ratio over category +
-place + matter words). The window is rebuilt from the database at start, so a restart forgets nothing.
+Off the write path and durable: creating a ticket writes nothing for hot issues. A batched worker
+(``BatchWorker``, every few seconds) reads the tickets it has not read yet, works out each one's matter and
+place in a thread (the shared understanding pipeline), and in ONE transaction writes a ``ticket_matters``
+row per ticket, folds it into its cluster, queues the unit's webhook and advances its ``job_cursors`` row.
+A crash or an outage rolls that transaction back and the next tick does it again; a ticket already read
+(its row exists) is never counted twice, even by a second instance. Windows are judged by when the
+tickets were created, so a backlog read after an outage clusters as it would have live.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.bus import DomainEvent, EventBus
-from gateway.reports.models import HotspotWarning
-from gateway.reports.topics import cluster_key, matter_words
-from gateway.speech.drafts import HotspotDetector
-from gateway.speech.extract import Segmenter
+from gateway.bus import EventBus
+from gateway.jobs.models import JobCursor, lock_cursor
+from gateway.jobs.worker import BatchWorker
+from gateway.reports.models import HotspotWarning, TicketMatter
+from gateway.reports.topics import Reading, read_ticket
 from gateway.tickets.models import Ticket
-from gateway.tickets.views import Audience, summary_texts, visible_numbers
+from gateway.tickets.views import Audience, visible_numbers
+from gateway.understanding.shared import SharedUnderstanding
 from gateway.webhooks.service import Webhooks
 
 log = logging.getLogger(__name__)
 
-SUMMARY_WORDS = 8
+JOB = "hotspots"
+BATCH = 200
+# The cursor only passes tickets created this long ago: a ticket transaction still open behind a higher,
+# already committed id would otherwise be skipped. Younger tickets are found by "no ticket_matters row".
+SETTLED = timedelta(minutes=2)
+LIVE = ("open", "acknowledged")
 
 
 class HotspotWatcher:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: EventBus, webhooks: Webhooks | None,
-                 clock: Callable[[], datetime], *, window: timedelta, threshold: int, similarity: float,
-                 segmenter: Segmenter | None = None) -> None:
+                 clock: Callable[[], datetime], *, window: timedelta, threshold: int,
+                 understanding: SharedUnderstanding, interval: float = 3.0, batch: int = BATCH) -> None:
         self.sessions = sessions
         self.bus = bus
         self.webhooks = webhooks
         self.clock = clock
         self.window = window
         self.threshold = threshold
-        self.similarity = similarity
-        self.detector = HotspotDetector(window=window, threshold=threshold, similarity=similarity, clock=clock)
-        self._segmenter = segmenter
-        self._lock = asyncio.Lock()  # one observation at a time: two racing tickets must not make two warnings
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.understanding = understanding
+        self.batch = batch
+        self.worker = BatchWorker(JOB, self.step, interval=interval)
 
-    async def segmenter(self) -> Segmenter:
-        if self._segmenter is None:  # loading the dictionary is CPU work: off the event loop
-            self._segmenter = await asyncio.get_running_loop().run_in_executor(None, Segmenter)
-        return self._segmenter
+    def start(self) -> None:
+        self.worker.start()
 
-    async def summary_of(self, members: list[Ticket]) -> str:
-        """What the cluster is about, in words: the commonest matter words of its non-confidential tickets
-        — never a ticket's raw text (names, numbers, addresses) and never a confidential one's words."""
-        seg = await self.segmenter()
-        texts = summary_texts(members)
+    async def stop(self) -> None:
+        await self.worker.stop()
 
-        def count() -> Counter[str]:  # CPU work: off the event loop
-            counter: Counter[str] = Counter()
-            for text in texts:
-                counter.update(matter_words(seg, text, limit=6))
-            return counter
+    async def drain(self) -> int:
+        """Read every ticket not read yet, now (tests, and the CLI). Returns how many were handled."""
+        return await self.worker.run_until_idle()
 
-        words = await asyncio.get_running_loop().run_in_executor(None, count)
-        return "、".join(word for word, _ in words.most_common(SUMMARY_WORDS))
+    # ---- one batch ----------------------------------------------------------------------------------
 
-    async def key_of(self, t: Ticket) -> str:
-        seg = await self.segmenter()
-        words = await asyncio.get_running_loop().run_in_executor(None, matter_words, seg, t.content)
-        return cluster_key(t.category, t.location, words)
+    async def step(self) -> int:
+        return await self.fold_new_tickets() + await self.assign_units()
 
-    # ---- wiring -------------------------------------------------------------------------------------
-
-    def on_event(self, event: DomainEvent) -> None:
-        if event.kind == "ticket.created":
-            self._spawn(self.observe(event.data["number"]))
-        elif event.kind == "ticket.dispatch" and event.data.get("lead_unit"):
-            self._spawn(self.assign_unit(event.data["number"], event.data["lead_unit"]))
-
-    def _spawn(self, job: Any) -> None:
-        task = asyncio.get_running_loop().create_task(job)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def warm_up(self) -> None:
-        """Feed the window with the tickets of the last ``window`` (after a restart)."""
-        since = self.clock() - self.window
+    async def fold_new_tickets(self) -> int:
         async with self.sessions() as session:
-            recent = list(await session.scalars(select(Ticket).where(Ticket.created_at >= since)
-                                                .order_by(Ticket.created_at)))
-        for t in recent:
-            self.detector.observe(t.number, await self.key_of(t))
-
-    # ---- clustering ---------------------------------------------------------------------------------
-
-    async def observe(self, number: str) -> HotspotWarning | None:
-        """Count a new ticket; returns the warning it belongs to, if its cluster is hot."""
-        async with self.sessions() as session:
-            ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
-        if ticket is None or ticket.channel == "upper_platform":  # the parent counts its own tickets
-            return None
-        key = await self.key_of(ticket)
-        async with self._lock:
-            similar = self.detector.observe(number, key)
-            if len(similar) < self.threshold:
-                return None
-            return await self._raise_or_join(ticket, key, similar)
-
-    async def _raise_or_join(self, ticket: Ticket, key: str, similar: list[str]) -> HotspotWarning:
+            position = await session.scalar(select(JobCursor.position).where(JobCursor.name == JOB)) or 0
+            rows = (await session.execute(
+                select(Ticket.id, Ticket.number, Ticket.created_at, Ticket.channel, Ticket.category,
+                       Ticket.title, Ticket.content, Ticket.location, Ticket.elements, Ticket.confidential,
+                       Ticket.lead_unit_id)
+                .where(Ticket.id > position, ~exists().where(TicketMatter.ticket_id == Ticket.id))
+                .order_by(Ticket.id).limit(self.batch))).all()
+        if not rows:
+            return 0
+        understander = await self.understanding.get()
+        read = partial(_read_all, understander, rows)
+        readings = await asyncio.get_running_loop().run_in_executor(None, read)  # CPU: off the event loop
+        raised: list[HotspotWarning] = []
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            open_ = list(await session.scalars(select(HotspotWarning).where(
-                HotspotWarning.status.in_(("open", "acknowledged")), HotspotWarning.last_at >= now - self.window)))
-            warning = next((w for w in open_ if set(w.tickets) & set(similar)
-                            or fuzz.token_set_ratio(w.key, key) >= self.similarity), None)
-            if warning is not None:  # the cluster already has its warning: count, don't warn again
-                warning.tickets = sorted(set(warning.tickets) | set(similar))
-                warning.count, warning.last_at = len(warning.tickets), now
-                return warning
-            members = list(await session.scalars(select(Ticket).where(Ticket.number.in_(similar))))
+            cursor = await lock_cursor(session, JOB, now)
+            taken = set(await session.scalars(select(TicketMatter.ticket_id).where(
+                TicketMatter.ticket_id.in_([r.id for r in rows]))))  # another instance read them meanwhile
+            for row, reading in zip(rows, readings, strict=True):
+                if row.id in taken:
+                    continue
+                member = TicketMatter(
+                    ticket_id=row.id, number=row.number, created_at=row.created_at,
+                    matter_code=reading.matter_code, matter_name=reading.matter_name,
+                    place_level=reading.place_level, place_name=reading.place_name,
+                    place_label=reading.place_label, place_full=reading.place_full,
+                    clustered=reading.key is not None and row.channel != "upper_platform")  # the parent counts its own
+                session.add(member)
+                await session.flush()
+                if member.clustered:
+                    warning = await self._fold(session, member, row, reading, now)
+                    if warning is not None:
+                        raised.append(warning)
+            cursor.position = await _settled_position(session, cursor.position, now - SETTLED)
+            cursor.updated_at = now
+        for warning in raised:
+            self.bus.publish("hotspot.warning", id=warning.id, category=warning.category, place=warning.place,
+                             name=warning.summary, matter=warning.matter_code, count=warning.count,
+                             unit=warning.unit_id, summary=warning.summary)
+            log.info("hotspot warning %d: %s, %d tickets", warning.id, warning.key, warning.count)
+        return len(rows)
+
+    async def _fold(self, session: AsyncSession, member: TicketMatter, row: Row[Any], reading: Reading,
+                    now: datetime) -> HotspotWarning | None:
+        """Count the ticket in its cluster; the warning it raised, if it is the one that made it hot."""
+        since = member.created_at - self.window
+        cluster = list(await session.scalars(select(TicketMatter).where(
+            TicketMatter.matter_code == member.matter_code, TicketMatter.place_level == member.place_level,
+            TicketMatter.place_name == member.place_name, TicketMatter.clustered.is_(True),
+            TicketMatter.created_at >= since, TicketMatter.created_at <= member.created_at)))
+        if len(cluster) < self.threshold:
+            return None
+        key = reading.key
+        warning = await session.scalar(select(HotspotWarning).where(
+            HotspotWarning.key == key, HotspotWarning.status.in_(LIVE), HotspotWarning.last_at >= since)
+            .order_by(HotspotWarning.id.desc()).limit(1))
+        raised = warning is None
+        if warning is None:
+            tickets = {t.id: t for t in await session.execute(select(
+                Ticket.id, Ticket.confidential, Ticket.lead_unit_id, Ticket.dispatched_at).where(
+                Ticket.id.in_([m.ticket_id for m in cluster])))}
+            public = any(not t.confidential for t in tickets.values())
             warning = HotspotWarning(
-                key=key, category=ticket.category, place=ticket.location, summary=await self.summary_of(members),
-                tickets=sorted(similar), count=len(similar), unit_id=_likely_unit(members), status="open",
-                first_at=min(t.created_at for t in members), last_at=now, created_at=now)
+                key=key, matter_code=member.matter_code, name=reading.name, category=row.category,
+                place=member.place_full, summary=reading.name if public else "", tickets=[], count=0,
+                unit_id=_first_unit(tickets.values()), status="open",
+                first_at=min(m.created_at for m in cluster), last_at=member.created_at, created_at=now)
             session.add(warning)
             await session.flush()
-            if warning.unit_id:
-                await self._notify_unit(session, warning)
-        self.bus.publish("hotspot.warning", id=warning.id, category=warning.category, place=warning.place,
-                         count=warning.count, unit=warning.unit_id, summary=warning.summary)
-        log.info("hotspot warning %d: %d similar tickets (%s)", warning.id, warning.count, key)
-        return warning
+        elif not warning.summary and not row.confidential:  # its first ticket that may be summarised
+            warning.summary = warning.name or ""
+        joining = [m for m in cluster if m.warning_id is None]  # a row joins one warning, once
+        for m in joining:
+            m.warning_id = warning.id
+        warning.count += len(joining)
+        warning.last_at = max(warning.last_at, member.created_at)
+        if raised and warning.unit_id:
+            await self._notify_unit(session, warning)
+        return warning if raised else None
 
-    async def assign_unit(self, number: str, unit: str) -> None:
-        """A warning raised before any of its tickets was dispatched reaches the unit at the first dispatch."""
-        async with self._lock, self.sessions() as session, session.begin():
-            for warning in await session.scalars(select(HotspotWarning).where(
-                    HotspotWarning.status == "open", HotspotWarning.unit_id.is_(None))):
-                if number in warning.tickets:
+    async def assign_units(self) -> int:
+        """A warning raised before any of its tickets was dispatched reaches the unit at the first dispatch
+        (read from the tickets, so a dispatch during an outage is not missed)."""
+        async with self.sessions() as session, session.begin():
+            rows = (await session.execute(
+                select(HotspotWarning, Ticket.lead_unit_id)
+                .join(TicketMatter, TicketMatter.warning_id == HotspotWarning.id)
+                .join(Ticket, Ticket.id == TicketMatter.ticket_id)
+                .where(HotspotWarning.status == "open", HotspotWarning.unit_id.is_(None),
+                       Ticket.lead_unit_id.is_not(None))
+                .order_by(HotspotWarning.id, Ticket.dispatched_at))).all()
+            assigned = 0
+            for warning, unit in rows:
+                if warning.unit_id is None:
                     warning.unit_id = unit
                     await self._notify_unit(session, warning)
+                    assigned += 1
+        return assigned
 
     async def _notify_unit(self, session: AsyncSession, warning: HotspotWarning) -> None:
         warning.unit_notified_at = self.clock()
         if self.webhooks is None or warning.unit_id is None:
             return
         # The unit hears of its own tickets in the cluster only: the others' numbers are not its business.
-        own = await visible_numbers(session, Audience("unit", warning.unit_id), warning.tickets)
+        members = (await members_of(session, [warning]))[warning.id]
+        own = await visible_numbers(session, Audience("unit", warning.unit_id), members)
         await self.webhooks.enqueue(session, warning.unit_id, "hotspot.warning", {
             "warning": warning.id, "category": warning.category, "place": warning.place,
-            "count": warning.count, "summary": warning.summary, "tickets": own,
-            "first_at": warning.first_at}, event_id=f"hotspot:{warning.id}")
+            "matter": warning.matter_code, "count": warning.count, "summary": warning.summary,
+            "tickets": own, "first_at": warning.first_at}, event_id=f"hotspot:{warning.id}")
 
     async def acknowledge(self, warning_id: int) -> HotspotWarning | None:
         async with self.sessions() as session, session.begin():
@@ -169,6 +195,34 @@ class HotspotWatcher:
             return warning
 
 
-def _likely_unit(members: list[Ticket]) -> str | None:
-    units = Counter(t.lead_unit_id for t in members if t.lead_unit_id)
-    return units.most_common(1)[0][0] if units else None
+async def members_of(session: AsyncSession, warnings: Sequence[HotspotWarning]) -> dict[int, list[str]]:
+    """Each warning's ticket numbers: its ticket_matters rows (and the list older warnings stored)."""
+    found: dict[int, list[str]] = {w.id: list(w.tickets or []) for w in warnings}
+    if found:
+        for warning_id, number in await session.execute(
+                select(TicketMatter.warning_id, TicketMatter.number)
+                .where(TicketMatter.warning_id.in_(list(found))).order_by(TicketMatter.number)):
+            if warning_id is not None:
+                found[warning_id].append(number)
+    return {k: sorted(set(v)) for k, v in found.items()}
+
+
+def _read_all(understander: Any, rows: Iterable[Row[Any]]) -> list[Reading]:
+    return [read_ticket(understander, content=r.content, title=r.title, location=r.location, elements=r.elements)
+            for r in rows]
+
+
+async def _settled_position(session: AsyncSession, position: int, settled_before: datetime) -> int:
+    """The highest ticket id up to which every ticket is read and no transaction can still be adding one."""
+    settled = await session.scalar(select(func.max(Ticket.id)).where(
+        Ticket.id > position, Ticket.created_at < settled_before))
+    if settled is None:
+        return position
+    unread = await session.scalar(select(func.min(Ticket.id)).where(
+        Ticket.id > position, Ticket.id <= settled, ~exists().where(TicketMatter.ticket_id == Ticket.id)))
+    return settled if unread is None else max(position, unread - 1)
+
+
+def _first_unit(tickets: Iterable[Any]) -> str | None:
+    dispatched = sorted((t for t in tickets if t.lead_unit_id), key=lambda t: t.dispatched_at)
+    return dispatched[0].lead_unit_id if dispatched else None

@@ -14,6 +14,7 @@ from gateway.http.api import actor_of, add_endpoints, endpoint
 from gateway.http.headers import attachment
 from gateway.http.inputs import path_int
 from gateway.http.jsonio import json_response
+from gateway.reports.hotspots import members_of
 from gateway.reports.keys import REPORTS
 from gateway.reports.models import HotspotWarning
 from gateway.reports.periodic import PERIODS, last_closed_start
@@ -72,7 +73,7 @@ async def stored(request: web.Request) -> web.Response:
                                     for r in rows]})
 
 
-@endpoint("GET", "/hotspots/warnings", summary="热点预警: clusters of similar tickets in a short time",
+@endpoint("GET", "/hotspots/warnings", summary="热点预警: one matter in one place, many tickets in a short time",
           query=WarningQuery, scope="stats", tags=("reports",))
 async def warnings(request: web.Request, q: WarningQuery) -> web.Response:
     """A remote seat sees the warnings about its territory's tickets, and only those tickets' numbers."""
@@ -82,14 +83,15 @@ async def warnings(request: web.Request, q: WarningQuery) -> web.Response:
         if q.status:
             query = query.where(HotspotWarning.status == q.status)
         rows = list(await session.scalars(query))
-        seen = set(await visible_numbers(session, audience, [n for w in rows for n in w.tickets]))
+        members = await members_of(session, rows)
+        seen = set(await visible_numbers(session, audience, [n for numbers in members.values() for n in numbers]))
     items = []
     for w in rows:
-        tickets = [n for n in w.tickets if n in seen]
+        tickets = [n for n in members[w.id] if n in seen]
         if tickets:
             items.append({"id": w.id, "category": w.category, "place": w.place, "summary": w.summary,
-                          "count": w.count, "tickets": tickets, "unit": w.unit_id, "status": w.status,
-                          "first_at": w.first_at, "last_at": w.last_at})
+                          "name": w.summary, "matter": w.matter_code, "count": w.count, "tickets": tickets,
+                          "unit": w.unit_id, "status": w.status, "first_at": w.first_at, "last_at": w.last_at})
     return json_response({"items": items})
 
 

@@ -8,7 +8,6 @@ show as "n/a" where no provider is wired — never as an invented figure.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
@@ -20,14 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.errors import InvalidInput
 from gateway.federation.models import MirroredTicket
-from gateway.reports.models import HotspotWarning
-from gateway.reports.topics import matter_words
-from gateway.speech.extract import Segmenter
+from gateway.reports.hotspots import members_of
+from gateway.reports.models import HotspotWarning, TicketMatter
+from gateway.reports.topics import cluster_name
 from gateway.tickets.lifecycle import OPEN
 from gateway.tickets.models import Assignment, Ticket
 from gateway.tickets.statistics import Counter as Rate
 from gateway.tickets.statistics import ticket_statistics
-from gateway.tickets.views import Audience, summary_texts, territory_clause, ticket_filter, visible_numbers
+from gateway.tickets.views import Audience, territory_clause, ticket_filter, visible_numbers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Period = Literal["week", "month", "quarter", "year"]
@@ -109,26 +108,28 @@ def _rates(figures: list[Any]) -> dict[str, Any]:
 
 class ReportBuilder:
     def __init__(self, *, platform_id: str, level: str, excluded_categories: list[str],
-                 call_kpis: CallKpis | None = None, segmenter: Segmenter | None = None) -> None:
+                 call_kpis: CallKpis | None = None) -> None:
         self.platform_id = platform_id
         self.level = level
         self.excluded = excluded_categories
         self.call_kpis = call_kpis
-        self._segmenter = segmenter
 
-    async def _topics(self, texts: list[str]) -> Counter[str]:
-        loop = asyncio.get_running_loop()
-        if self._segmenter is None:
-            self._segmenter = await loop.run_in_executor(None, Segmenter)
-        seg = self._segmenter
-
-        def count() -> Counter[str]:  # CPU work: off the event loop
-            counter: Counter[str] = Counter()
-            for text in texts:
-                counter.update(matter_words(seg, text, limit=6))
-            return counter
-
-        return await loop.run_in_executor(None, count)
+    @staticmethod
+    async def _topics(session: AsyncSession, tickets: list[Ticket]) -> tuple[Counter[str], dict[str, list[str]]]:
+        """热点话题 as matters (counts of every ticket's matter) and the issues as matters in places (named
+        and numbered from non-confidential tickets only: a place is content). What the hot-issue worker
+        read (``ticket_matters``); a ticket it has not read yet (seconds old) is not counted yet."""
+        confidential = {t.id for t in tickets if t.confidential}
+        matters: Counter[str] = Counter()
+        issues: dict[str, list[str]] = {}
+        ids = [t.id for t in tickets]
+        for chunk in range(0, len(ids), 500):
+            for m in await session.scalars(select(TicketMatter).where(
+                    TicketMatter.ticket_id.in_(ids[chunk:chunk + 500]))):
+                matters[m.matter_name] += 1
+                if m.ticket_id not in confidential:
+                    issues.setdefault(cluster_name(m.place_label, m.matter_name), []).append(m.number)
+        return matters, issues
 
     async def _tickets(self, session: AsyncSession, start: datetime, end: datetime,
                        unit: str | None, territory: str | None) -> list[Ticket]:
@@ -149,8 +150,9 @@ class ReportBuilder:
         scope = Audience("unit", unit, territory) if unit else Audience("agent", "report", territory)
         tickets = await self._tickets(session, start, end, unit, territory)
         previous = await self._tickets(session, prev_start, start, unit, territory)
-        topics, previous_topics = await self._topics(summary_texts(tickets)), \
-            await self._topics(summary_texts(previous))
+        topics, issues = await self._topics(session, tickets)
+        _, previous_issues = await self._topics(session, previous)
+        top = sorted(issues.items(), key=lambda item: (-len(item[1]), item[0]))[:10]
 
         daily: Counter[str] = Counter(t.created_at.astimezone(SHANGHAI).strftime("%m-%d") for t in tickets)
         days, day = [], start
@@ -165,9 +167,10 @@ class ReportBuilder:
         overdue = await self._overdue(session, now, unit, territory)
         hotspots = list(await session.scalars(select(HotspotWarning).where(
             HotspotWarning.created_at >= start, HotspotWarning.created_at < end).order_by(HotspotWarning.count.desc())))
+        members = await members_of(session, hotspots)
         if unit or territory:  # a unit's or a seat's report: the warnings about its own tickets only
-            seen = set(await visible_numbers(session, scope, [n for w in hotspots for n in w.tickets]))
-            hotspots = [w for w in hotspots if seen & set(w.tickets)]
+            seen = set(await visible_numbers(session, scope, [n for numbers in members.values() for n in numbers]))
+            hotspots = [w for w in hotspots if seen & set(members[w.id])]
         children = await self._children(session, start, end) if unit is None and territory is None else []
 
         return {
@@ -185,10 +188,12 @@ class ReportBuilder:
             "kpis": {"answer_15s_rate": calls.get("answer_15s_rate"),
                      "connect_24h_rate": calls.get("connect_24h_rate"),
                      "call_kpis_source": "calls" if self.call_kpis else None, **_rates(figures)},
-            "top_issues": [{"topic": word, "count": n, "previous": previous_topics.get(word, 0),
-                            "trend": n - previous_topics.get(word, 0)} for word, n in topics.most_common(10)],
+            "top_issues": [{"topic": name, "count": len(numbers), "previous": len(previous_issues.get(name, [])),
+                            "trend": len(numbers) - len(previous_issues.get(name, [])), "tickets": numbers[:20]}
+                           for name, numbers in top],
             "hotspots": [{"id": w.id, "category": w.category, "place": w.place, "count": w.count,
-                          "summary": w.summary, "unit": w.unit_id, "first_at": w.first_at} for w in hotspots],
+                          "summary": w.summary, "matter": w.matter_code, "unit": w.unit_id,
+                          "first_at": w.first_at} for w in hotspots],
             "overdue": overdue,
             "children": children,
         }

@@ -1,4 +1,4 @@
-"""``setup(app)``: report routes, the hot-issue watcher on the bus, the scheduled reports on the timer."""
+"""``setup(app)``: report routes, the hot-issue worker on its own timer, the scheduled reports on the timer."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from aiohttp import web
 from gateway.appkeys import BUS, CLOCK, POLICY, SESSIONS, SETTINGS
 from gateway.calls.kpi import platform_call_kpis
 from gateway.federation.keys import FEDERATION
+from gateway.leadership import LEADERSHIP
 from gateway.reports import http
 from gateway.reports.hotspots import HotspotWatcher
 from gateway.reports.keys import REPORTS
 from gateway.reports.periodic import ReportBuilder
 from gateway.reports.service import Reports
 from gateway.timers import TIMERS
+from gateway.understanding.shared import UNDERSTANDING
 from gateway.webhooks.keys import WEBHOOKS
 
 
@@ -30,7 +32,8 @@ async def reports_context(app: web.Application) -> AsyncIterator[None]:
     sessions, clock = app[SESSIONS], app[CLOCK]
     watcher = HotspotWatcher(sessions, app[BUS], app[WEBHOOKS], clock,
                              window=timedelta(minutes=conf.hotspot_window_minutes),
-                             threshold=conf.hotspot_threshold, similarity=conf.hotspot_similarity)
+                             threshold=conf.hotspot_threshold, understanding=app[UNDERSTANDING],
+                             interval=conf.hotspot_interval_seconds)
     excluded = [e.category.value for e in app[POLICY].satisfaction_exclusions if e.category is not None]
     federation = app[FEDERATION]
     builder = ReportBuilder(platform_id=federation.platform.id, level=federation.platform.level,
@@ -39,9 +42,9 @@ async def reports_context(app: web.Application) -> AsyncIterator[None]:
     reports = app[REPORTS] = Reports(sessions, builder, watcher, clock,
                                      directory=conf.reports_dir or settings.data_dir / "reports",
                                      periods=conf.scheduled_periods, push_up=federation.push_report)
-    await watcher.warm_up()
-    unsubscribe = app[BUS].subscribe("ticket.", watcher.on_event)
+    if (leadership := app.get(LEADERSHIP)) is not None:
+        watcher.worker.gate = lambda: leadership.is_leader
+    watcher.start()  # its own timer: every few seconds, batched, durable (gateway/jobs)
     app[TIMERS].add("reports-scheduled", reports.scheduled)
     yield
-    unsubscribe()
-    await watcher.drain()
+    await watcher.stop()

@@ -37,6 +37,7 @@ class Candidate:
     reason: str  # "same-caller" | "same-place-and-matter"
     score: float  # 0–100
     summary: str = ""
+    reasons: tuple[str, ...] = ()  # what matched, in words: 同一来电号码, 同一事项：供水, 同一地点：阳光花园
 
 
 class OpenTicketLookup(Protocol):
@@ -158,7 +159,8 @@ class DraftBuilder:
             best = sorted(candidates, key=lambda c: -c.score)
             evidence = draft.place.evidence if draft.place is not None else ()
             draft.flags["duplicate"] = DraftField(
-                [{"ticket_id": c.ticket_id, "reason": c.reason, "score": c.score, "summary": c.summary} for c in best],
+                [{"ticket_id": c.ticket_id, "reason": c.reason, "score": c.score, "summary": c.summary,
+                  "reasons": list(c.reasons)} for c in best],
                 evidence,
             )
 

@@ -14,7 +14,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -238,17 +237,18 @@ async def speech_context(app: web.Application) -> AsyncIterator[None]:
         return
     from gateway.tickets.appkeys import TICKETS
     from gateway.tickets.duplicates import TicketDuplicates
-
-    lookup = TicketDuplicates(app[TICKETS]) if TICKETS in app else None
-    from gateway.understanding.pipeline import Understander
+    from gateway.understanding.shared import UNDERSTANDING, SharedUnderstanding
 
     hotline = app[SETTINGS]
+    # One pipeline per process, shared with hot issues and 并案 candidates.
+    understanding = app.get(UNDERSTANDING) or SharedUnderstanding.for_deployment(hotline.data_dir, hotline.timezone)
+    lookup = TicketDuplicates(app[TICKETS], understanding=understanding) if TICKETS in app else None
     service = SpeechService(
         settings,
         app[BUS],
         app[SESSIONS],
         lookup=lookup,
-        understander_loader=partial(Understander.load, data_dir=hotline.data_dir, timezone=hotline.timezone),
+        understander_loader=understanding.load,
     )
     await service.start()
     app[SPEECH] = service

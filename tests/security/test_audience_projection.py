@@ -83,10 +83,10 @@ N2 = Case("N2", Citizen("15011223344", "上官云飞", "汉阴县银杏巷3号",
           "城关镇幸福路路灯坏了，晚上很黑", ("路灯坏了",), "汉阴县城关镇幸福路", False, False, "power", ())
 C = Case("C", Citizen("13787654321", "司马光明", "汉滨区杏林路9号金桂园8栋1101", ("司马", "杏林路", "金桂园")),
          "举报鼹鼠化工厂夜间偷排废水，翡翠河段发黑发臭，举报人电话13787654321", ("翡翠河段", "鼹鼠化工厂"),
-         "汉滨区江北河堤", True, True, "water", ("roads",))
+         "汉滨区江北街道滨江大道", True, True, "water", ("roads",))
 C2 = Case("C2", Citizen("18655667788", "诸葛青", "汉滨区梧桐里12号", ("诸葛", "梧桐里")),
-          "举报鼹鼠化工厂夜间偷排废水", ("鼹鼠化工厂",), "汉滨区江北河堤", True, False, "power", ())
-CASES = (N, N2, C, C2)
+          "举报鼹鼠化工厂夜间偷排废水", ("鼹鼠化工厂",), "汉滨区江北街道滨江大道", True, False, "power", ())
+CASES = (N, N2, C, C2)  # a hot issue is a matter in a place at least a township (街道) fine
 CONFIDENTIAL_WORDS = ("鼹鼠", "偷排", "翡翠")  # never in a hot issue or a report, for anyone
 
 

@@ -1,0 +1,30 @@
+"""How far each durable job has got (``job_cursors``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db.base import Base
+
+
+class JobCursor(Base):
+    __tablename__ = "job_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)
+    updated_at: Mapped[datetime]
+
+
+async def lock_cursor(session: AsyncSession, name: str, now: datetime) -> JobCursor:
+    """The job's cursor, locked for this transaction (PostgreSQL: FOR UPDATE, so two instances take turns;
+    SQLite has one writer anyway). Created at 0 the first time."""
+    cursor = await session.scalar(select(JobCursor).where(JobCursor.name == name).with_for_update())
+    if cursor is None:
+        cursor = JobCursor(name=name, position=0, updated_at=now)
+        session.add(cursor)
+        await session.flush()
+    return cursor
