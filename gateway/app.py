@@ -35,6 +35,7 @@ from gateway.config import Settings
 from gateway.consoles import setup as setup_consoles
 from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.federation.wiring import setup as setup_federation
+from gateway.forecast import setup as setup_forecast
 from gateway.gauges import OPERATOR_GAUGES, OperatorGauges
 from gateway.http import openapi
 from gateway.http.api import ACTOR_KEY
@@ -98,6 +99,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_federation(app, app[METRICS].registry)
     setup_channels(app)
     setup_reports(app)
+    setup_forecast(app)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)
     if settings.ivr.enabled and settings.speech.model_path is not None:  # live ASR text for the voice entry

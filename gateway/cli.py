@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "ivr.cli",
     "gateway.reports.cli",
     "gateway.federation.cli",
+    "gateway.forecast.cli",
 )
 
 

@@ -19,6 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from gateway.forecast.settings import ForecastSettings
 from gateway.errors import ConfigError
 
 SECRET_KEYS = frozenset({"secret", "password", "signing_key", "token"})
@@ -250,6 +251,7 @@ class Settings(BaseSettings):
     channels: ChannelSettings = ChannelSettings()
     analysis: AnalysisSettings = AnalysisSettings()
     consoles: ConsoleSettings = ConsoleSettings()
+    forecast: ForecastSettings = ForecastSettings()
 
     @property
     def database_url(self) -> str:
