@@ -39,7 +39,7 @@ async def offered_per_slot(session: AsyncSession, first: date, last: date, tz: Z
     query = select(c.started_at).where(
         c.direction == "inbound", c.kind != "spy",
         c.started_at >= local_midnight(first, tz), c.started_at < local_midnight(last + timedelta(days=1), tz))
-    for (started,) in (await session.execute(query.execution_options(yield_per=5000))).all():
+    async for (started,) in await session.stream(query.execution_options(yield_per=5000)):
         day, slot = slot_of(started, first, tz)
         if 0 <= day < days:
             counts[day, slot] += 1

@@ -4,8 +4,8 @@ forecast. Pure CPU work on numpy arrays (days × 48 half hours, local time); cal
 - ``seasonal_naive``: each half hour of a target day = the mean of the same weekday's half hour over the
   last four weeks. The baseline any forecast must beat; blind to holidays.
 - ``calendar_glm``: the day's total from a Poisson GLM (statsmodels) on the day kind (workday, weekend,
-  holiday, 调休 makeup day, first day after a holiday), the weekday, declared events and a linear trend,
-  recent weeks weighted more (half-life eight weeks); days the first fit calls anomalous (a network
+  holiday, 调休 makeup day, first day after a holiday), the weekday of ordinary days, declared events and a linear trend,
+  recent weeks weighted more (half-life four weeks: the level moves with the seasons); days the first fit calls anomalous (a network
   outage, a one-off storm of calls) are left out of the second. The day is spread over its half hours by
   the mean intraday shape of recent days of the same shape class (working day / day off).
 
@@ -25,7 +25,7 @@ from gateway.forecast.days import KINDS, DayInfo
 
 SLOTS = 48  # half hours a day
 METHODS = ("seasonal_naive", "calendar_glm")
-_HALF_LIFE_DAYS = 56.0
+_HALF_LIFE_DAYS = 28.0
 _SHAPE_DAYS = 56  # recent days whose intraday shape is averaged
 _ANOMALY_SIGMAS = 4.0
 
@@ -56,7 +56,9 @@ def _design(infos: list[DayInfo], origin: int, scale: float, learnt_events: bool
     rows = []
     for n, info in enumerate(infos):
         kind = [1.0 if info.kind == k else 0.0 for k in KINDS[1:]]  # workday is the reference
-        weekday = [1.0 if info.weekday == w else 0.0 for w in range(1, 7)]  # Monday is the reference
+        # The weekday shapes ordinary days only: a holiday Monday or a makeup Saturday is its own kind.
+        ordinary = info.kind in ("workday", "weekend")
+        weekday = [1.0 if ordinary and info.weekday == w else 0.0 for w in range(1, 7)]  # Monday: reference
         event = [1.0 if info.event is not None and info.event_factor is None else 0.0] if learnt_events else []
         rows.append([1.0, (origin + n) / scale, *kind, *weekday, *event])
     return np.array(rows)
