@@ -19,8 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from gateway.forecast.settings import ForecastSettings
 from gateway.errors import ConfigError
+from gateway.forecast.settings import ForecastSettings
 
 SECRET_KEYS = frozenset({"secret", "password", "signing_key", "token"})
 

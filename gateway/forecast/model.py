@@ -4,10 +4,11 @@ forecast. Pure CPU work on numpy arrays (days × 48 half hours, local time); cal
 - ``seasonal_naive``: each half hour of a target day = the mean of the same weekday's half hour over the
   last four weeks. The baseline any forecast must beat; blind to holidays.
 - ``calendar_glm``: the day's total from a Poisson GLM (statsmodels) on the day kind (workday, weekend,
-  holiday, 调休 makeup day, first day after a holiday), the weekday of ordinary days, declared events and a linear trend,
-  recent weeks weighted more (half-life four weeks: the level moves with the seasons); days the first fit calls anomalous (a network
-  outage, a one-off storm of calls) are left out of the second. The day is spread over its half hours by
-  the mean intraday shape of recent days of the same shape class (working day / day off).
+  holiday, 调休 makeup day, first day after a holiday), the weekday of ordinary days, declared events and
+  a linear trend, recent weeks weighted more (half-life four weeks: the level moves with the seasons);
+  days the first fit calls anomalous (a network outage, a one-off storm of calls) are left out of the
+  second. The day is spread over its half hours by the mean intraday shape of recent days of the same
+  shape class (working day / day off).
 
 Errors over the held-out weeks, per half hour: WAPE = Σ|actual − forecast| / Σ actual, and MAPE over the
 half hours that had calls (a half hour without calls has no percentage error).

@@ -265,6 +265,7 @@ ROUTES: dict[tuple[str, str], list[Probe]] = {
         "start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00", "by": "unit,category"}, None)],
     ("GET", "/api/v1/reports/{period}"): report_probes(),
     ("GET", "/api/v1/reports"): [("/api/v1/reports", None, None)],
+    ("GET", "/api/v1/forecast"): [("/api/v1/forecast", None, None), ("/api/v1/forecast", {"days": "3"}, None)],
     ("GET", "/api/v1/hotspots/warnings"): [("/api/v1/hotspots/warnings", None, None)],
     ("POST", "/api/v1/hotspots/warnings/{id}/acknowledge"): [("/api/v1/hotspots/warnings/999/acknowledge", None,
                                                               None)],

@@ -2,7 +2,7 @@
 // satisfaction and on-time charts over a chosen period, and the review queue.
 import { $, act, api, debounce, fill, fmtSeconds, fmtTime, h, LiveSocket, pct, say, signIn, signOutButton, STATE_ZH }
   from "/console/static/common.js";
-import { barChart } from "/console/static/charts.js";
+import { barChart, staffingChart } from "/console/static/charts.js";
 
 const EXT_KEY = "hotline.extension";
 const KIND_ZH = { return: "退单", extension: "延期", termination: "终结", reply: "答复" };
@@ -33,7 +33,7 @@ function isoDate(d) {
 
 async function resync() {
   alerts.length = 0;
-  await Promise.all([board(), sla(), reviews(), charts()].map((p) => p.catch((err) => say(err.message, "error"))));
+  await Promise.all([board(), sla(), reviews(), charts(), forecast()].map((p) => p.catch((err) => say(err.message, "error"))));
 }
 
 const boardSoon = debounce(() => board().catch(() => {}), 300);
@@ -125,6 +125,26 @@ async function charts() {
     h("div", { class: "chart" }, barChart("按时办结率 · 按承办单位", rows(byUnit.items, (i) => units[i.unit] || i.unit, "on_time"))),
     h("div", { class: "chart" }, barChart("满意率 · 按诉求分类", rows(byCategory.items, (i) => zh[i.category] || i.category, "satisfied"))),
     h("div", { class: "chart" }, barChart("按时办结率 · 按诉求分类", rows(byCategory.items, (i) => zh[i.category] || i.category, "on_time"))));
+}
+
+// ---- forecast and staffing (GET /forecast) ------------------------------------------------------------------
+
+async function forecast() {
+  let f;
+  try {
+    f = await api("GET", "/forecast", undefined, { query: { days: 7 } });
+  } catch (err) {
+    fill($("#forecast"), h("p", { class: "empty" }, err.message));  // e.g. fewer than two weeks of calls
+    return;
+  }
+  const t = f.tomorrow, used = f.backtest.find((b) => b.method === f.method);
+  fill($("#forecast"),
+    h("p", {}, `明日 ${t.date}：预计来电 ${Math.round(f.days[0].calls)} 个；` +
+      (t.misses.length ? `${t.misses.length} 个半小时按上周同日在线座席将达不到目标：${t.misses.join("、")}` : "按上周同日在线座席各时段均可达标") +
+      (used ? `（模型 ${f.method}，回测 WAPE ${pct(used.wape)}）` : "")),
+    h("div", { class: "chart" }, staffingChart("需在线座席（线）与预计在线座席（柱）", t.slots)),
+    h("p", {}, `建议排班（${f.roster.agent_hours} 人时）：` +
+      f.roster.shifts.map((s) => `${s.start} 起 ${s.hours} 小时 × ${s.agents}`).join("；")));
 }
 
 async function reviews() {
