@@ -44,6 +44,7 @@ from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middl
 from gateway.http.jsonio import json_response
 from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
 from gateway.policies import load_pack
+from gateway.quality import setup as setup_quality
 from gateway.reports.wiring import setup as setup_reports
 from gateway.sms.keys import SMS
 from gateway.sms.wiring import setup as setup_sms
@@ -100,6 +101,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_channels(app)
     setup_reports(app)
     setup_forecast(app)
+    setup_quality(app)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)
     if settings.ivr.enabled and settings.speech.model_path is not None:  # live ASR text for the voice entry

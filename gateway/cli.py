@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "gateway.reports.cli",
     "gateway.federation.cli",
     "gateway.forecast.cli",
+    "gateway.quality.cli",
 )
 
 

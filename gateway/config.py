@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from gateway.errors import ConfigError
 from gateway.forecast.settings import ForecastSettings
+from gateway.quality.settings import QualitySettings
 
 SECRET_KEYS = frozenset({"secret", "password", "signing_key", "token"})
 
@@ -252,6 +253,7 @@ class Settings(BaseSettings):
     analysis: AnalysisSettings = AnalysisSettings()
     consoles: ConsoleSettings = ConsoleSettings()
     forecast: ForecastSettings = ForecastSettings()
+    quality: QualitySettings = QualitySettings()
 
     @property
     def database_url(self) -> str:

@@ -19,6 +19,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.channels.models",
     "gateway.reports.models",
     "gateway.consoles.models",
+    "gateway.quality.models",
 )
 
 

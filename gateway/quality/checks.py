@@ -163,9 +163,10 @@ def _conduct(m: Material, rules: Rules) -> list[Finding]:
     if m.holds > rules.max_holds or m.on_hold_seconds > rules.max_hold_seconds:
         out.append(Finding("holds", "medium", f"保持 {m.holds} 次，共 {m.on_hold_seconds:.0f} 秒"))
     if m.transferred and _said(agent, rules.announce_transfer) is None:
-        last = agent[-1] if agent else None
+        final = agent[-1] if agent else None
         out.append(Finding("transfer_unannounced", "medium", "转接前没有告知市民", "agent",
-                           last.text if last else "", last.start if last else None, last.end if last else None))
+                           final.text if final else "", final.start if final else None,
+                           final.end if final else None))
     return out
 
 
@@ -210,8 +211,8 @@ def _ticket(m: Material, t: TicketFacts, rules: Rules, extract: Extractor | None
             break
     if emergency is not None and not m.emergency_handled:
         s, found = emergency
-        out.append(Finding("emergency_unhandled", "high", f"听到紧急情况（{found.service}：{found.evidence}）但未按紧急处置",
-                           "citizen", s.text, s.start, s.end))
+        message = f"听到紧急情况（{found.service}：{found.evidence}）但未按紧急处置"
+        out.append(Finding("emergency_unhandled", "high", message, "citizen", s.text, s.start, s.end))
     elif not t.urgent and (hit := _said(citizen, rules.urgent_said)) is not None and emergency is None:
         s, word = hit
         out.append(Finding("urgency_lowered", "medium", f"市民说“{word}”，工单未标紧急", "citizen", s.text,
@@ -262,7 +263,8 @@ def _missing(citizen: list[Segment], t: TicketFacts, call_time: datetime, extrac
     return out
 
 
-_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(个工作日|工作日|天|日|小时|个月|月|年|周岁|岁|元|块|万元|%|公里|米|平方米|次|人|份|张)")
+_UNITS = "个工作日|工作日|天|日|小时|个月|月|年|周岁|岁|元|块|万元|%|公里|米|平方米|次|人|份|张"
+_NUMBER = re.compile(rf"(\d+(?:\.\d+)?)\s*({_UNITS})")
 _POLAR = ("需要", "可以", "能", "收费", "允许", "要求")
 _QUOTED, _MARGIN = 40.0, 1.5
 # "一个礼拜", "三天": how long, not when — not a time the ticket must record.
@@ -288,7 +290,7 @@ def _arabic(text: str) -> str:
 
 
 def _polarity(text: str) -> dict[str, bool]:
-    out = {}
+    out: dict[str, bool] = {}
     for word in _POLAR:
         for match in re.finditer(word, text):
             negated = text[max(0, match.start() - 1):match.start()] in ("不", "没", "无", "免")

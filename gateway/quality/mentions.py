@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from gateway.quality.checks import Mentions
 
-
 _WIDE = ("province", "city", "county")
 
 
