@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class QueueQuery(BaseModel):
+class QaQueueQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reviewed: Literal["0", "1", "true", "false"] | None = Field(
@@ -15,39 +15,39 @@ class QueueQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=500)
 
 
-class TrendQuery(BaseModel):
+class QaTrendQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: int = Field(default=56, ge=1, le=366)
     agent_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-class Review(BaseModel):
+class QaReview(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     verdict: Literal["confirmed", "dismissed"]
     note: str | None = Field(default=None, max_length=500)
 
 
-class Open(BaseModel):
+class QaOpen(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class Queue(Open):
+class QaQueue(QaOpen):
     items: list[dict[str, Any]]
 
 
-class Inspection(Open):
+class QaInspectionOut(QaOpen):
     call_id: str
     score: float
     items: list[dict[str, Any]]
 
 
-class FindingOut(Open):
+class QaFindingOut(QaOpen):
     id: int
     check: str
     verdict: str | None
 
 
-class Trend(Open):
+class QaTrend(QaOpen):
     items: list[dict[str, Any]]
