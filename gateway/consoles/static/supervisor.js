@@ -1,6 +1,6 @@
 // 班长监控台: wallboard, agents with listen / whisper / barge, SLA warnings by unit, hotspot alerts,
 // satisfaction and on-time charts over a chosen period, and the review queue.
-import { $, act, api, debounce, fill, fmtSeconds, fmtTime, h, LiveSocket, pct, say, signIn, signOutButton, STATE_ZH }
+import { $, act, api, debounce, fill, fmtSeconds, fmtTime, h, LiveSocket, pct, say, signIn, signOutButton, STATE_ZH, token }
   from "/console/static/common.js";
 import { barChart, staffingChart } from "/console/static/charts.js";
 
@@ -33,7 +33,7 @@ function isoDate(d) {
 
 async function resync() {
   alerts.length = 0;
-  await Promise.all([board(), sla(), reviews(), charts(), forecast()].map((p) => p.catch((err) => say(err.message, "error"))));
+  await Promise.all([board(), sla(), reviews(), charts(), forecast(), qa()].map((p) => p.catch((err) => say(err.message, "error"))));
 }
 
 const boardSoon = debounce(() => board().catch(() => {}), 300);
@@ -145,6 +145,48 @@ async function forecast() {
     h("div", { class: "chart" }, staffingChart("需在线座席（线）与预计在线座席（柱）", t.slots)),
     h("p", {}, `建议排班（${f.roster.agent_hours} 人时）：` +
       f.roster.shifts.map((s) => `${s.start} 起 ${s.hours} 小时 × ${s.agents}`).join("；")));
+}
+
+// ---- quality inspection (GET /qa/queue, /qa/trend) --------------------------------------------------------
+
+const SEVERITY_ZH = { low: "轻", medium: "中", high: "重" };
+
+async function qa() {
+  const [queue, trend] = await Promise.all([api("GET", "/qa/queue"), api("GET", "/qa/trend")]);
+  fill($("#qa-queue"), queue.items.length
+    ? h("tbody", {}, ...queue.items.flatMap((c) => [
+      h("tr", {}, h("th", { colspan: 4 }, `${c.call_id} · 座席 ${c.agent_id || "—"} · 工单 ${c.ticket_number || "—"} · 得分 ${c.score}`)),
+      ...c.items.filter((f) => f.current).map((f) => h("tr", {},
+        h("td", {}, `${SEVERITY_ZH[f.severity] || f.severity} · ${f.message}`),
+        h("td", {}, `${f.speaker === "agent" ? "座席" : f.speaker === "citizen" ? "市民" : ""}：${f.text || ""}`),
+        h("td", {}, f.start_seconds === null ? "" :
+          h("button", { class: "quiet", onclick: () => play(c.call_id, f.start_seconds).catch((err) => say(err.message, "error")) },
+            `▶ ${fmtSeconds(Math.floor(f.start_seconds))}`)),
+        h("td", {}, f.verdict ? (f.verdict === "confirmed" ? "已确认" : "已驳回") :
+          h("span", {},
+            h("button", { onclick: () => act(null, "确认", () => verdict(f.id, "confirmed")) }, "确认"),
+            h("button", { class: "quiet", onclick: () => act(null, "驳回", () => verdict(f.id, "dismissed")) }, "驳回")))))]))
+    : h("tbody", {}, h("tr", {}, h("td", { class: "empty" }, "没有待复核的质检结果"))));
+  fill($("#qa-trend"), h("thead", {}, h("tr", {}, ...["座席", "周", "通话", "平均分", "确认问题", "驳回"].map((t) => h("th", {}, t)))),
+    h("tbody", {}, ...trend.items.map((t) => h("tr", {}, ...[t.agent_id || "—", t.week, t.calls, t.mean_score, t.confirmed, t.dismissed]
+      .map((v) => h("td", {}, String(v)))))));
+}
+
+async function verdict(id, value) {
+  await api("POST", `/qa/findings/${id}/review`, { verdict: value });
+  await qa();
+}
+
+// The recording needs the supervisor's token, so it is fetched, then played from the evidence's time.
+async function play(callId, seconds) {
+  const response = await fetch(`/api/v1/qa/calls/${encodeURIComponent(callId)}/recording`,
+    { headers: { Authorization: `Bearer ${token()}` } });
+  if (!response.ok) throw new Error(response.status === 404 ? "没有这通电话的录音" : `HTTP ${response.status}`);
+  const player = $("#qa-player");
+  if (player.src) URL.revokeObjectURL(player.src);
+  player.src = URL.createObjectURL(await response.blob());
+  player.hidden = false;
+  player.addEventListener("loadedmetadata", () => { player.currentTime = Math.max(0, seconds - 1); player.play(); }, { once: true });
 }
 
 async function reviews() {
