@@ -70,8 +70,11 @@ def summary(r: dict[str, Any]) -> str:
                      + (f"  [{d['event']}]" if d["event"] else ""))
     tomorrow = r["tomorrow"]
     lines.append("")
-    lines.append(f"tomorrow {tomorrow['date']}: {len(tomorrow['misses'])} half hours miss a target with last "
-                 f"week's staffing" + (f": {', '.join(tomorrow['misses'])}" if tomorrow["misses"] else ""))
+    if not tomorrow["slots"]:
+        lines.append(f"tomorrow {tomorrow['date']}: staffing {tomorrow['staffing_basis']}")
+    else:
+        lines.append(f"tomorrow {tomorrow['date']}: {len(tomorrow['misses'])} half hours miss a target with last "
+                     f"week's staffing" + (f": {', '.join(tomorrow['misses'])}" if tomorrow["misses"] else ""))
     roster = r["roster"]
     lines.append(f"roster for tomorrow ({roster['agent_hours']:.0f} agent-hours):")
     lines += [f"  {s['start']}  {s['pattern']:<6} × {s['agents']}" for s in roster["shifts"]]

@@ -82,6 +82,12 @@ async def caller_behaviour(session: AsyncSession, since: datetime, until: dateti
                            measured_aht and measured_patience)
 
 
+async def staffing_recorded(session: AsyncSession, before: datetime) -> bool:
+    """Whether any agent state was recorded before ``before``: without it, staffed seats are unknown, not 0."""
+    s = AgentStateChange
+    return bool(await session.scalar(select(func.count()).select_from(s).where(s.at < before)))
+
+
 async def staffed_per_slot(session: AsyncSession, first: date, last: date, tz: ZoneInfo) -> np.ndarray:
     """Mean number of agents on the phones (logged in and not paused) in each local half hour, from the
     agent state history: each agent's time in an on-phone state, summed per half hour, / 1800 s."""

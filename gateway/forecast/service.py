@@ -30,7 +30,7 @@ class Inputs:
     counts: np.ndarray  # offered calls, history days × 48
     infos: list[DayInfo]  # the history days, then the horizon days
     behaviour: history.CallerBehaviour
-    staffed_last_week: np.ndarray  # agents on the phones, per half hour, on tomorrow's day last week
+    staffed_last_week: np.ndarray | None  # agents on the phones per half hour, tomorrow's day last week
 
 
 class ForecastService:
@@ -65,9 +65,12 @@ class ForecastService:
                 default_aht=self.settings.default_aht_seconds,
                 default_patience=self.settings.default_patience_seconds, min_samples=self.settings.min_samples)
             same_day_last_week = today + timedelta(days=1) - timedelta(weeks=1)
-            staffed = await history.staffed_per_slot(session, same_day_last_week, same_day_last_week, tz)
+            staffed = None
+            if await history.staffing_recorded(session, history.local_midnight(same_day_last_week, tz)
+                                               + timedelta(days=1)):
+                staffed = (await history.staffed_per_slot(session, same_day_last_week, same_day_last_week, tz))[0]
         infos = day_infos(self.calendar, first, today + timedelta(days=horizon), self.settings.events)
-        return Inputs(today, counts, infos, behaviour, staffed[0])
+        return Inputs(today, counts, infos, behaviour, staffed)
 
     def compute(self, inputs: Inputs) -> dict[str, Any]:
         conf = self.settings
@@ -85,8 +88,10 @@ class ForecastService:
         b = inputs.behaviour
         targets = staffing.Targets(self.answer_target, conf.service_level, conf.abandon_rate, conf.shrinkage)
         need = staffing.requirements(forecast, b.aht_seconds, b.patience_seconds, targets)
-        tomorrow = staffing.outlook(forecast[0], inputs.staffed_last_week, need["erlang_a"][0], b.aht_seconds,
-                                    b.patience_seconds, targets)
+        tomorrow = []
+        if inputs.staffed_last_week is not None:
+            tomorrow = staffing.outlook(forecast[0], inputs.staffed_last_week, need["erlang_a"][0], b.aht_seconds,
+                                        b.patience_seconds, targets)
         shifts = staffing.roster(need["rostered"][0], conf.shifts)
         return {
             "generated_for": inputs.today,
@@ -105,7 +110,9 @@ class ForecastService:
                      for i, info in enumerate(horizon)],
             "tomorrow": {
                 "date": horizon[0].day,
-                "staffing_basis": "agents on the phones in the same half hour of the same weekday last week",
+                "staffing_basis": ("agents on the phones in the same half hour of the same weekday last week"
+                                   if inputs.staffed_last_week is not None else
+                                   "unknown: no agent state history yet (recorded from now on)"),
                 "slots": [asdict(s) | {"start": _slot_time(s.slot)} for s in tomorrow],
                 "misses": [_slot_time(s.slot) for s in tomorrow if s.misses],
             },

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.calls.models import AgentStateChange, CallRecord
@@ -120,3 +120,15 @@ async def test_a_short_history_skips_the_back_test(engine: AsyncEngine, calendar
     await seed(engine, calendar, weeks=3)
     result = await service(engine, calendar).run(NOW, horizon_days=3)
     assert (result["backtest"], result["method"], len(result["days"])) == ([], "seasonal_naive", 3)
+
+
+async def test_without_agent_state_history_tomorrows_staffing_is_unknown_not_zero(
+        engine: AsyncEngine, calendar: WorkCalendar) -> None:
+    await seed(engine, calendar, weeks=3)
+    async with session_factory(engine).begin() as session:
+        await session.execute(delete(AgentStateChange))
+    result = await service(engine, calendar).run(NOW, horizon_days=2)
+    tomorrow = result["tomorrow"]
+    assert (tomorrow["slots"], tomorrow["misses"]) == ([], [])
+    assert tomorrow["staffing_basis"].startswith("unknown")
+    assert len(result["days"][0]["required_agents"]) == 48  # what is needed is still forecast

@@ -142,7 +142,8 @@ async function forecast() {
     h("p", {}, `明日 ${t.date}：预计来电 ${Math.round(f.days[0].calls)} 个；` +
       (t.misses.length ? `${t.misses.length} 个半小时按上周同日在线座席将达不到目标：${t.misses.join("、")}` : "按上周同日在线座席各时段均可达标") +
       (used ? `（模型 ${f.method}，回测 WAPE ${pct(used.wape)}）` : "")),
-    h("div", { class: "chart" }, staffingChart("需在线座席（线）与预计在线座席（柱）", t.slots)),
+    t.slots.length ? h("div", { class: "chart" }, staffingChart("需在线座席（线）与预计在线座席（柱）", t.slots))
+      : h("p", { class: "empty" }, "尚无座席状态记录：无法对比在线座席"),
     h("p", {}, `建议排班（${f.roster.agent_hours} 人时）：` +
       f.roster.shifts.map((s) => `${s.start} 起 ${s.hours} 小时 × ${s.agents}`).join("；")));
 }
