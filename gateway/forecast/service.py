@@ -2,6 +2,8 @@
 thread (statsmodels, Erlang A and the integer program are CPU work that must not stall the event loop).
 
 A run reads and computes, it stores nothing: running it twice on the same history gives the same answer.
+An answer is reused for ``REUSE`` (pages reload; the history of the last half hour changes nothing), and
+concurrent requests wait for one computation rather than each starting their own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from gateway.forecast.errors import NotEnoughHistory
 from gateway.forecast.settings import ForecastSettings
 from gateway.workcalendar import WorkCalendar
 
+REUSE = timedelta(minutes=10)
 MIN_DAYS = 14  # two weeks give a weekly shape; below that there is nothing to forecast from
 BACKTEST_MIN_WEEKS = 8  # the back-test needs its held-out weeks and as many again to learn from
 
@@ -41,10 +44,21 @@ class ForecastService:
         self.settings = settings
         self.answer_target = answer_target_seconds
         self.wrapup = wrapup_seconds
+        self._lock = asyncio.Lock()
+        self._answers: dict[int, tuple[datetime, dict[str, Any]]] = {}
 
     async def run(self, now: datetime, *, horizon_days: int | None = None) -> dict[str, Any]:
-        inputs = await self.read(now, horizon_days or self.settings.horizon_days)
-        return await asyncio.to_thread(self.compute, inputs)
+        horizon = horizon_days or self.settings.horizon_days
+        async with self._lock:
+            kept = self._answers.get(horizon)
+            tz = self.calendar.tz
+            if (kept is not None and kept[0] <= now < kept[0] + REUSE
+                    and kept[0].astimezone(tz).date() == now.astimezone(tz).date()):
+                return kept[1]
+            inputs = await self.read(now, horizon)
+            answer = await asyncio.to_thread(self.compute, inputs)
+            self._answers[horizon] = (now, answer)
+            return answer
 
     async def read(self, now: datetime, horizon: int) -> Inputs:
         tz = self.calendar.tz

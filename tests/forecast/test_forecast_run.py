@@ -132,3 +132,15 @@ async def test_without_agent_state_history_tomorrows_staffing_is_unknown_not_zer
     assert (tomorrow["slots"], tomorrow["misses"]) == ([], [])
     assert tomorrow["staffing_basis"].startswith("unknown")
     assert len(result["days"][0]["required_agents"]) == 48  # what is needed is still forecast
+
+
+async def test_an_answer_is_reused_for_ten_minutes_of_the_same_day(engine: AsyncEngine, calendar: WorkCalendar) -> None:
+    await seed(engine, calendar, weeks=3)
+    forecaster = service(engine, calendar)
+    first = await forecaster.run(NOW, horizon_days=2)
+    async with session_factory(engine).begin() as session:  # a new call arrives …
+        extra = calls_from(np.full((1, 48), 1.0), date(2025, 11, 19), seed=9)
+        await session.execute(insert(CallRecord), [row | {"id": f"new-{row['id']}"} for row in extra])
+    assert await forecaster.run(NOW + timedelta(minutes=5), horizon_days=2) is first  # … not re-read yet
+    later = await forecaster.run(NOW + timedelta(minutes=11), horizon_days=2)
+    assert later is not first and later["history_days"] == first["history_days"]
