@@ -15,8 +15,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_array, lil_array
-from scipy.sparse.linalg import expm_multiply
 
 
 def erlang_b(load: float, agents: int) -> float:
@@ -61,6 +59,9 @@ def erlang_a_performance(calls: float, period: float, aht: float, patience: floa
     within ``target`` unless their own patience runs out first: their position falls at rate N·μ + j·θ
     (an agent frees, or one of the j ahead gives up) while they leave at rate θ; the chance of reaching
     an agent within the target is read off that small chain's matrix exponential."""
+    from scipy.sparse import csr_array, lil_array  # slow to import: not at start-up
+    from scipy.sparse.linalg import expm_multiply
+
     if calls <= 0:
         return Performance(agents, 1.0, 0.0, 0.0, 0.0, 0.0)
     lam, mu, theta = calls / period, 1 / aht, 1 / patience

@@ -20,7 +20,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import statsmodels.api as sm
 
 from gateway.forecast.days import KINDS, DayInfo
 
@@ -94,6 +93,8 @@ def calendar_glm(history: np.ndarray, history_days: list[DayInfo], targets: list
 
 
 def _fit(y: np.ndarray, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    import statsmodels.api as sm  # seconds to import: only when a forecast is made, not at start-up
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels' convergence chatter: the result is checked below
         result = sm.GLM(y, x, family=sm.families.Poisson(), var_weights=weights).fit()

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from gateway.forecast.erlang import erlang_a_performance, required_agents, scheduled
 from gateway.forecast.model import SLOTS
@@ -103,6 +102,8 @@ def _starts(pattern: ShiftPattern) -> list[int]:
 def roster(required: np.ndarray, patterns: list[ShiftPattern]) -> list[Shift]:
     """The shifts (pattern, start, agents) covering ``required`` (agents rostered per half hour of one
     day, repeating daily) with the fewest agent-hours."""
+    from scipy.optimize import Bounds, LinearConstraint, milp  # slow to import: not at start-up
+
     columns: list[tuple[ShiftPattern, int, int]] = []
     for pattern in patterns:
         length = round(pattern.hours * 2)
