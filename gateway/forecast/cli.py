@@ -62,6 +62,10 @@ def summary(r: dict[str, Any]) -> str:
     t = r["targets"]
     lines.append(f"targets: {t['service_level']:.0%} answered within {t['answer_seconds']:.0f} s, "
                  f"≤ {t['abandon_rate']:.0%} abandoned, shrinkage {t['shrinkage']:.0%}")
+    if r["calendar_assumed_days"]:
+        lines.append(f"calendar: no holiday data for {r['calendar_assumed_days'][0][:4]}: "
+                     f"{len(r['calendar_assumed_days'])} days assumed Monday–Friday working "
+                     "(add the year to the calendar overrides file)")
     lines.append("")
     lines.append("date        kind           calls  peak seats (Erlang A / C)  rostered agent-half-hours")
     for d in r["days"]:

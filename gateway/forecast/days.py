@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from gateway.forecast.settings import DeclaredEvent
-from gateway.workcalendar import WorkCalendar
+from gateway.workcalendar import CalendarOutOfRange, WorkCalendar
 
 KINDS = ("workday", "weekend", "holiday", "makeup", "after_holiday")
 _RUN = 3  # days off in a row that make a holiday rather than a weekend
@@ -31,6 +31,7 @@ class DayInfo:
     weekday: int
     event: str | None  # the declared event's name
     event_factor: float | None  # the volume multiple the deployment declared for it, if any
+    assumed: bool = False  # a year the calendar has no holiday data for: Monday–Friday assumed working
 
 
 def day_infos(calendar: WorkCalendar, first: date, last: date,
@@ -38,7 +39,18 @@ def day_infos(calendar: WorkCalendar, first: date, last: date,
     """``first``..``last`` inclusive. Looks a week beyond both ends to see whole runs of days off."""
     margin = timedelta(days=10)
     span = [first - margin + timedelta(days=i) for i in range((last - first + 2 * margin).days + 1)]
-    working = {d: calendar.is_working_day(d) for d in span}
+    assumed: set[date] = set()
+
+    def is_working(d: date) -> bool:
+        # A forecast may reach into a year whose State Council schedule is not in the calendar yet (add it
+        # to the overrides file, as the /readyz advisory says); until then, say which days are guessed.
+        try:
+            return calendar.is_working_day(d)
+        except CalendarOutOfRange:
+            assumed.add(d)
+            return d.weekday() < 5
+
+    working = {d: is_working(d) for d in span}
     run_length: dict[date, int] = {}
     i = 0
     while i < len(span):
@@ -65,6 +77,6 @@ def day_infos(calendar: WorkCalendar, first: date, last: date,
             kind = "holiday" if run_length[day] >= _RUN or not weekend else "weekend"
         event = next((e for e in events if e.start <= day <= (e.end or e.start)), None)
         infos.append(DayInfo(day, kind, day.weekday(), event.name if event else None,
-                             event.factor if event else None))
+                             event.factor if event else None, day in assumed))
         day += timedelta(days=1)
     return infos

@@ -115,6 +115,8 @@ class ForecastService:
             "behaviour": asdict(b),
             "targets": {"answer_seconds": self.answer_target, "service_level": conf.service_level,
                         "abandon_rate": conf.abandon_rate, "shrinkage": conf.shrinkage},
+            # Days of a year without holiday data: weekdays assumed working (add the year to the overrides).
+            "calendar_assumed_days": [info.day for info in horizon if info.assumed],
             "days": [{"date": info.day, "kind": info.kind, "event": info.event,
                       "calls": round(float(forecast[i].sum()), 1),
                       "calls_per_slot": [round(float(v), 2) for v in forecast[i]],

@@ -5,6 +5,7 @@ from the working calendar; declared events and anomalies are handled."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -94,3 +95,19 @@ def test_errors_are_per_half_hour_and_skip_empty_ones_for_mape() -> None:
     wape, mape = model.errors(actual, forecast)
     assert wape == pytest.approx((2 + 1 + 3) / 40)
     assert mape == pytest.approx((0.2 + 0.1) / 2)
+
+
+def test_a_year_without_holiday_data_is_assumed_then_taken_from_the_overrides_file(
+        calendar: WorkCalendar, tmp_path: Path) -> None:
+    infos = day_infos(calendar, date(2026, 12, 30), date(2027, 1, 4))
+    assert [(i.day.isoformat(), i.kind, i.assumed) for i in infos] == [
+        ("2026-12-30", "workday", False), ("2026-12-31", "workday", False), ("2027-01-01", "workday", True),
+        ("2027-01-02", "weekend", True), ("2027-01-03", "weekend", True), ("2027-01-04", "workday", True)]
+    overrides = tmp_path / "calendar.toml"
+    overrides.write_text('full_years = [2027]\n[[days]]\ndate = "2027-01-01"\nkind = "holiday"\nname = "元旦"\n',
+                         encoding="utf-8")
+    with_2027 = WorkCalendar.for_pack(load_pack("national"), overrides)
+    infos = day_infos(with_2027, date(2026, 12, 30), date(2027, 1, 4))
+    assert [(i.day.isoformat(), i.kind, i.assumed) for i in infos] == [
+        ("2026-12-30", "workday", False), ("2026-12-31", "workday", False), ("2027-01-01", "holiday", False),
+        ("2027-01-02", "holiday", False), ("2027-01-03", "holiday", False), ("2027-01-04", "after_holiday", False)]
