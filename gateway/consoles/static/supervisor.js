@@ -71,9 +71,9 @@ async function board() {
       `${q.answered_within_target_of_arrival} / ${q.answered_within_target_of_queue_join}`, q.abandoned_in_entry, q.abandoned_in_queue,
       q.transferred, `${fmtSeconds(q.entry_seconds_p50)} / ${fmtSeconds(q.entry_seconds_p95)}`,
       fmtSeconds(q.avg_hold_seconds), fmtSeconds(q.avg_talk_seconds)].map((v) => h("td", {}, v ?? "—")))));
-  fill($("#agents"), h("tr", {}, ["工号", "姓名", "状态", "原因", "自", "当前通话", "插入"].map((t) => h("th", {}, t))),
+  fill($("#agents"), h("tr", {}, ["工号", "姓名", "质检（最近一周均分）", "状态", "原因", "自", "当前通话", "插入"].map((t) => h("th", {}, t))),
     b.agents.map((a) => h("tr", { "data-agent": a.agent_id },
-      h("td", {}, a.agent_id), h("td", {}, a.name || "—"),
+      h("td", {}, a.agent_id), h("td", {}, a.name || "—"), h("td", {}, qualityOf(a.agent_id)),
       h("td", {}, a.call ? `${STATE_ZH[a.state] || a.state} · ${STATE_ZH[a.call.state] || a.call.state}` : STATE_ZH[a.state] || a.state),
       h("td", {}, a.pause_reason || ""), h("td", {}, fmtTime(a.state_since)), h("td", { class: "mono" }, a.call?.call_id || ""),
       h("td", {}, Object.entries(SPY_ZH).map(([mode, label]) => h("button", { disabled: a.state === "logged_out",
@@ -151,9 +151,16 @@ async function forecast() {
 // ---- quality inspection (GET /qa/queue, /qa/trend) --------------------------------------------------------
 
 const SEVERITY_ZH = { low: "轻", medium: "中", high: "重" };
+let latestQuality = {};  // agent → their latest week in the QA trend, shown in the agents table
+
+function qualityOf(agentId) {
+  const t = latestQuality[agentId];
+  return t ? `${t.mean_score}（${t.calls} 通）` : "—";
+}
 
 async function qa() {
   const [queue, trend] = await Promise.all([api("GET", "/qa/queue"), api("GET", "/qa/trend")]);
+  latestQuality = Object.fromEntries(trend.items.map((t) => [t.agent_id, t]));  // weeks ascend: the last wins
   fill($("#qa-queue"), queue.items.length
     ? h("tbody", {}, ...queue.items.flatMap((c) => [
       h("tr", {}, h("th", { colspan: 4 }, `${c.call_id} · 座席 ${c.agent_id || "—"} · 工单 ${c.ticket_number || "—"} · 得分 ${c.score}`)),
