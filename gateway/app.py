@@ -35,6 +35,7 @@ from gateway.config import Settings
 from gateway.consoles import setup as setup_consoles
 from gateway.db import create_engine, session_factory, upgrade, utcnow
 from gateway.federation.wiring import setup as setup_federation
+from gateway.forecast import setup as setup_forecast
 from gateway.gauges import OPERATOR_GAUGES, OperatorGauges
 from gateway.http import openapi
 from gateway.http.api import ACTOR_KEY
@@ -46,6 +47,7 @@ from gateway.leadership import setup as setup_leadership
 from gateway.leadership.forward import leader_forwarding
 from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
 from gateway.policies import load_pack
+from gateway.quality import setup as setup_quality
 from gateway.reports.wiring import setup as setup_reports
 from gateway.sms.keys import SMS
 from gateway.sms.wiring import setup as setup_sms
@@ -106,6 +108,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_federation(app, app[METRICS].registry)
     setup_channels(app)
     setup_reports(app)
+    setup_forecast(app)
+    setup_quality(app)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)
     if settings.ivr.enabled and settings.speech.model_path is not None:  # live ASR text for the voice entry

@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "ivr.cli",
     "gateway.reports.cli",
     "gateway.federation.cli",
+    "gateway.forecast.cli",
+    "gateway.quality.cli",
 )
 
 

@@ -20,6 +20,8 @@ from pydantic_settings import (
 )
 
 from gateway.errors import ConfigError
+from gateway.forecast.settings import ForecastSettings
+from gateway.quality.settings import QualitySettings
 
 SECRET_KEYS = frozenset({"secret", "password", "signing_key", "token"})
 
@@ -263,6 +265,8 @@ class Settings(BaseSettings):
     analysis: AnalysisSettings = AnalysisSettings()
     consoles: ConsoleSettings = ConsoleSettings()
     leadership: LeadershipSettings = LeadershipSettings()
+    forecast: ForecastSettings = ForecastSettings()
+    quality: QualitySettings = QualitySettings()
 
     @property
     def database_url(self) -> str:

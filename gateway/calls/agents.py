@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.bus import EventBus
 from gateway.calls.ami import AmiClient, AsteriskRefused, AsteriskUnavailable
-from gateway.calls.models import AgentRecord
+from gateway.calls.models import AgentRecord, AgentStateChange
 from gateway.config import CallSettings
 from gateway.db.base import utcnow
 from gateway.errors import Conflict, InvalidInput, NotFound
@@ -173,6 +173,7 @@ class AgentService:
             agent.state = state
             agent.pause_reason = reason
             agent.state_since = utcnow()
+            session.add(AgentStateChange(agent_id=agent_id, state=state, pause_reason=reason, at=agent.state_since))
         view = self._view(agent)
         self.bus.publish("agent.state", **view)
         return view

@@ -59,6 +59,19 @@ class AgentRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class AgentStateChange(Base):
+    """Every recorded state an agent entered, kept so that staffed seats (logged in, not paused) can be
+    counted per half hour after the fact (gateway/forecast). Written with the ``agents`` row it mirrors."""
+
+    __tablename__ = "agent_state_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # as AgentRecord.state
+    pause_reason: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 class PoliceHandoff(Base):
     """A 12345→110 handoff record (or a 110→12345 arrival), kept for delivery and audit."""
 

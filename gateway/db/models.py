@@ -21,6 +21,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.consoles.models",
     "gateway.leadership.models",
     "gateway.jobs.models",
+    "gateway.quality.models",
 )
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import select
+
 from gateway.calls.model import conference_room
+from gateway.calls.models import AgentStateChange
 from tests.calls.conftest import Env, answered
 from tests.fakes import scenarios
 
@@ -217,6 +220,13 @@ async def test_agent_login_pause_with_reason_ready_and_logout(env: Env) -> None:
         "available",
         "logged_out",
     ]
+    # Kept as history too: staffed seats per half hour are counted from it (gateway/forecast).
+    async with env.svc.agents.sessions() as session:
+        history = (await session.execute(select(AgentStateChange.state, AgentStateChange.pause_reason)
+                                         .where(AgentStateChange.agent_id == "1001")
+                                         .order_by(AgentStateChange.id))).all()
+    assert [tuple(h) for h in history] == [("available", None), ("paused", "培训"), ("available", None),
+                                           ("logged_out", None)]
 
 
 async def test_wrap_up_after_a_queue_call_then_available_again(env: Env) -> None:

@@ -31,3 +31,26 @@ export function barChart(title, rows, { low = 0.8 } = {}) {
   if (!rows.length) svg.append(el("text", { x: labelWidth + 6, y: top + 14, fill: "#656d76" }, "所选时段没有转派的工单"));
   return svg;
 }
+
+// Tomorrow's half hours: seats needed (outline) against seats expected on the phones (filled; red where a
+// target will be missed). slots: [{start, required, expected_staffed, misses, calls}].
+export function staffingChart(title, slots) {
+  const width = 720, height = 190, left = 30, top = 24, bottom = 30;
+  const peak = Math.max(1, ...slots.map((s) => Math.max(s.required, s.expected_staffed)));
+  const step = (width - left) / Math.max(1, slots.length), scale = (height - top - bottom) / peak;
+  const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
+  svg.append(el("text", { x: 0, y: 16, "font-weight": "bold" }, title));
+  svg.append(el("line", { class: "axis", x1: left, y1: height - bottom, x2: width, y2: height - bottom }));
+  svg.append(el("text", { x: left - 4, y: top + 10, "text-anchor": "end" }, String(peak)));
+  slots.forEach((s, i) => {
+    const x = left + i * step, base = height - bottom;
+    const staffed = el("rect", { class: s.misses ? "bar low" : "bar", x: x + 1, width: Math.max(1, step - 2),
+      y: base - s.expected_staffed * scale, height: s.expected_staffed * scale });
+    staffed.append(el("title", {}, `${s.start} 预计来电 ${s.calls} · 需 ${s.required} 席 · 预计在线 ${s.expected_staffed} 席`));
+    svg.append(staffed);
+    svg.append(el("line", { x1: x + 1, x2: x + step - 1, y1: base - s.required * scale, y2: base - s.required * scale,
+      stroke: "#1f2328", "stroke-width": 2 }));
+    if (i % 4 === 0) svg.append(el("text", { x, y: height - 12, "font-size": 10 }, s.start));
+  });
+  return svg;
+}

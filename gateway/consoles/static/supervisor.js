@@ -1,8 +1,8 @@
 // 班长监控台: wallboard, agents with listen / whisper / barge, SLA warnings by unit, hotspot alerts,
 // satisfaction and on-time charts over a chosen period, and the review queue.
-import { $, act, api, debounce, fill, fmtSeconds, fmtTime, h, LiveSocket, pct, say, signIn, signOutButton, STATE_ZH }
+import { $, act, api, debounce, fill, fmtSeconds, fmtTime, h, LiveSocket, pct, say, signIn, signOutButton, STATE_ZH, token }
   from "/console/static/common.js";
-import { barChart } from "/console/static/charts.js";
+import { barChart, staffingChart } from "/console/static/charts.js";
 
 const EXT_KEY = "hotline.extension";
 const KIND_ZH = { return: "退单", extension: "延期", termination: "终结", reply: "答复" };
@@ -33,7 +33,7 @@ function isoDate(d) {
 
 async function resync() {
   alerts.length = 0;
-  await Promise.all([board(), sla(), reviews(), charts()].map((p) => p.catch((err) => say(err.message, "error"))));
+  await Promise.all([board(), sla(), reviews(), charts(), forecast(), qa()].map((p) => p.catch((err) => say(err.message, "error"))));
 }
 
 const boardSoon = debounce(() => board().catch(() => {}), 300);
@@ -71,9 +71,9 @@ async function board() {
       `${q.answered_within_target_of_arrival} / ${q.answered_within_target_of_queue_join}`, q.abandoned_in_entry, q.abandoned_in_queue,
       q.transferred, `${fmtSeconds(q.entry_seconds_p50)} / ${fmtSeconds(q.entry_seconds_p95)}`,
       fmtSeconds(q.avg_hold_seconds), fmtSeconds(q.avg_talk_seconds)].map((v) => h("td", {}, v ?? "—")))));
-  fill($("#agents"), h("tr", {}, ["工号", "姓名", "状态", "原因", "自", "当前通话", "插入"].map((t) => h("th", {}, t))),
+  fill($("#agents"), h("tr", {}, ["工号", "姓名", "质检（最近一周均分）", "状态", "原因", "自", "当前通话", "插入"].map((t) => h("th", {}, t))),
     b.agents.map((a) => h("tr", { "data-agent": a.agent_id },
-      h("td", {}, a.agent_id), h("td", {}, a.name || "—"),
+      h("td", {}, a.agent_id), h("td", {}, a.name || "—"), h("td", {}, qualityOf(a.agent_id)),
       h("td", {}, a.call ? `${STATE_ZH[a.state] || a.state} · ${STATE_ZH[a.call.state] || a.call.state}` : STATE_ZH[a.state] || a.state),
       h("td", {}, a.pause_reason || ""), h("td", {}, fmtTime(a.state_since)), h("td", { class: "mono" }, a.call?.call_id || ""),
       h("td", {}, Object.entries(SPY_ZH).map(([mode, label]) => h("button", { disabled: a.state === "logged_out",
@@ -125,6 +125,76 @@ async function charts() {
     h("div", { class: "chart" }, barChart("按时办结率 · 按承办单位", rows(byUnit.items, (i) => units[i.unit] || i.unit, "on_time"))),
     h("div", { class: "chart" }, barChart("满意率 · 按诉求分类", rows(byCategory.items, (i) => zh[i.category] || i.category, "satisfied"))),
     h("div", { class: "chart" }, barChart("按时办结率 · 按诉求分类", rows(byCategory.items, (i) => zh[i.category] || i.category, "on_time"))));
+}
+
+// ---- forecast and staffing (GET /forecast) ------------------------------------------------------------------
+
+async function forecast() {
+  let f;
+  try {
+    f = await api("GET", "/forecast", undefined, { query: { days: 7 } });
+  } catch (err) {
+    fill($("#forecast"), h("p", { class: "empty" }, err.message));  // e.g. fewer than two weeks of calls
+    return;
+  }
+  const t = f.tomorrow, used = f.backtest.find((b) => b.method === f.method);
+  fill($("#forecast"),
+    h("p", {}, `明日 ${t.date}：预计来电 ${Math.round(f.days[0].calls)} 个；` +
+      (t.misses.length ? `${t.misses.length} 个半小时按上周同日在线座席将达不到目标：${t.misses.join("、")}` : "按上周同日在线座席各时段均可达标") +
+      (used ? `（模型 ${f.method}，回测 WAPE ${pct(used.wape)}）` : "")),
+    t.slots.length ? h("div", { class: "chart" }, staffingChart("需在线座席（线）与预计在线座席（柱）", t.slots))
+      : h("p", { class: "empty" }, "尚无座席状态记录：无法对比在线座席"),
+    h("p", {}, `建议排班（${f.roster.agent_hours} 人时）：` +
+      f.roster.shifts.map((s) => `${s.start} 起 ${s.hours} 小时 × ${s.agents}`).join("；")));
+}
+
+// ---- quality inspection (GET /qa/queue, /qa/trend) --------------------------------------------------------
+
+const SEVERITY_ZH = { low: "轻", medium: "中", high: "重" };
+let latestQuality = {};  // agent → their latest week in the QA trend, shown in the agents table
+
+function qualityOf(agentId) {
+  const t = latestQuality[agentId];
+  return t ? `${t.mean_score}（${t.calls} 通）` : "—";
+}
+
+async function qa() {
+  const [queue, trend] = await Promise.all([api("GET", "/qa/queue"), api("GET", "/qa/trend")]);
+  latestQuality = Object.fromEntries(trend.items.map((t) => [t.agent_id, t]));  // weeks ascend: the last wins
+  fill($("#qa-queue"), queue.items.length
+    ? h("tbody", {}, ...queue.items.flatMap((c) => [
+      h("tr", {}, h("th", { colspan: 4 }, `${c.call_id} · 座席 ${c.agent_id || "—"} · 工单 ${c.ticket_number || "—"} · 得分 ${c.score}`)),
+      ...c.items.filter((f) => f.current).map((f) => h("tr", {},
+        h("td", {}, `${SEVERITY_ZH[f.severity] || f.severity} · ${f.message}`),
+        h("td", {}, `${f.speaker === "agent" ? "座席" : f.speaker === "citizen" ? "市民" : ""}：${f.text || ""}`),
+        h("td", {}, f.start_seconds === null ? "" :
+          h("button", { class: "quiet", onclick: () => play(c.call_id, f.start_seconds).catch((err) => say(err.message, "error")) },
+            `▶ ${fmtSeconds(Math.floor(f.start_seconds))}`)),
+        h("td", {}, f.verdict ? (f.verdict === "confirmed" ? "已确认" : "已驳回") :
+          h("span", {},
+            h("button", { onclick: () => act(null, "确认", () => verdict(f.id, "confirmed")) }, "确认"),
+            h("button", { class: "quiet", onclick: () => act(null, "驳回", () => verdict(f.id, "dismissed")) }, "驳回")))))]))
+    : h("tbody", {}, h("tr", {}, h("td", { class: "empty" }, "没有待复核的质检结果"))));
+  fill($("#qa-trend"), h("thead", {}, h("tr", {}, ...["座席", "周", "通话", "平均分", "确认问题", "驳回"].map((t) => h("th", {}, t)))),
+    h("tbody", {}, ...trend.items.map((t) => h("tr", {}, ...[t.agent_id || "—", t.week, t.calls, t.mean_score, t.confirmed, t.dismissed]
+      .map((v) => h("td", {}, String(v)))))));
+}
+
+async function verdict(id, value) {
+  await api("POST", `/qa/findings/${id}/review`, { verdict: value });
+  await qa();
+}
+
+// The recording needs the supervisor's token, so it is fetched, then played from the evidence's time.
+async function play(callId, seconds) {
+  const response = await fetch(`/api/v1/qa/calls/${encodeURIComponent(callId)}/recording`,
+    { headers: { Authorization: `Bearer ${token()}` } });
+  if (!response.ok) throw new Error(response.status === 404 ? "没有这通电话的录音" : `HTTP ${response.status}`);
+  const player = $("#qa-player");
+  if (player.src) URL.revokeObjectURL(player.src);
+  player.src = URL.createObjectURL(await response.blob());
+  player.hidden = false;
+  player.addEventListener("loadedmetadata", () => { player.currentTime = Math.max(0, seconds - 1); player.play(); }, { once: true });
 }
 
 async function reviews() {

@@ -1,0 +1,54 @@
+"""Places, times and people in a text, by the understanding layer's own tools (LAC, the place finder
+and the time parser): what the citizen said is compared with what the ticket holds by the same reading."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from gateway.quality.checks import Mentions
+
+_WIDE = ("province", "city", "county")
+
+
+def _most_specific(place: dict[str, object]) -> str:
+    """The narrowest level the finder read well (a road read as "的路" is not one): the part of the place
+    a ticket must carry — the township alone does not say which community or building."""
+    levels = place.get("levels") or {}
+    assert isinstance(levels, dict)
+    named = [str(v) for k, v in levels.items() if k not in _WIDE and len(str(v)) >= 2 and not str(v).startswith("的")]
+    return named[-1] if named else str(place["text"])
+
+
+class MentionFinder:
+    """Loads LAC and the gazetteer on first use (seconds), then is safe to call from worker threads."""
+
+    def __init__(self, timezone: str = "Asia/Shanghai") -> None:
+        self.zone = ZoneInfo(timezone)
+        self._lock = threading.Lock()
+        self._loaded: tuple[object, object] | None = None
+
+    def _tools(self) -> tuple[object, object]:
+        with self._lock:
+            if self._loaded is None:
+                from gateway.understanding.dispatch import ResponsibilityList
+                from gateway.understanding.ner import Tagger
+                from gateway.understanding.places import Gazetteer, PlaceFinder
+                from gateway.understanding.taxonomy import Taxonomy
+
+                duties = ResponsibilityList.load(None, Taxonomy.load(None))
+                self._loaded = (Tagger(), PlaceFinder(Gazetteer(duties.region)))
+            return self._loaded
+
+    def __call__(self, text: str, call_time: datetime) -> Mentions:
+        from gateway.understanding.places import find_times
+
+        tagger, places = self._tools()
+        tokens = tagger.tag(text)  # type: ignore[attr-defined]
+        place = places.find(text, tokens)  # type: ignore[attr-defined]
+        times = find_times(text, tokens, call_time, self.zone)
+        people = [t.word for t in tokens if t.tag == "PER" and len(t.word) >= 2]
+        return Mentions(places=[_most_specific(place.as_dict())] if place is not None else [],
+                        times=[t.text for t in times], people=people,
+                        intervals=[tuple(t.instant) if t.instant else None for t in times])
