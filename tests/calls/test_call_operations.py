@@ -247,7 +247,7 @@ async def test_reconnect_mid_call_resyncs_and_ends_what_ended_meanwhile(env: Env
     assert env.svc.model.get(kept) is not None
     assert env.svc.model.get(gone) is None
     ended = next(e for e in env.published if e.kind == "call.ended")
-    assert (ended.data["call_id"], ended.data["end_reason"]) == (gone, "ended while the PBX link was down")
+    assert (ended.data["call_id"], ended.data["end_reason"]) == (gone, "ended while the gateway was away")
 
 
 async def test_asterisk_restart_reinstates_logged_in_and_paused_agents(env: Env) -> None:
