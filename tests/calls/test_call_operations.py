@@ -233,6 +233,17 @@ async def test_wrap_up_after_a_queue_call_then_available_again(env: Env) -> None
     assert [p["Paused"] for p in env.fake.actions("QueuePause")] == ["true", "false"]
 
 
+async def test_a_keyed_operation_retried_after_a_restart_gets_its_first_outcome_not_a_second_action(
+    env: Env,
+) -> None:
+    call_id = await answered(env)
+    first = await env.post(f"/api/v1/calls/{call_id}/transfer", {"target": "county-subcentre"}, key="t-9")
+    env.svc.operations._results.clear()  # what a restarted (or another) gateway process remembers: nothing
+    again = await env.post(f"/api/v1/calls/{call_id}/transfer", {"target": "county-subcentre"}, key="t-9")
+    assert again == first
+    assert len(env.fake.actions("BlindTransfer")) == 1
+
+
 async def test_reconnect_mid_call_resyncs_and_ends_what_ended_meanwhile(env: Env) -> None:
     kept = await answered(env, "1795346300.10", agent="1001")
     gone = await answered(env, "1795346300.20", agent="1002")

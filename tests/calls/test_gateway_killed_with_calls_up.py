@@ -136,7 +136,8 @@ async def test_calls_that_ended_while_the_gateway_was_dead_are_closed_and_the_re
     for call_id in ended:
         row = after[call_id]
         assert (row.state, row.end_reason, row.outcome) == ("ended", AWAY, "answered"), call_id
-        assert isinstance(row.ended_at, datetime) and row.ended_at >= before[call_id].answered_at
+        answered_at = before[call_id].answered_at
+        assert isinstance(row.ended_at, datetime) and answered_at is not None and row.ended_at >= answered_at
     for call_id in still_up:
         row = after[call_id]
         assert (row.state, row.ended_at, row.end_reason) == ("connected", None, None), call_id
