@@ -136,6 +136,8 @@ class Load:
     acknowledged: int = 0
     writes: list[Write] = field(default_factory=list)
     refused: list[Write] = field(default_factory=list)  # answered other than 2xx (must stay empty)
+    unanswered: int = 0  # attempts that got no answer (the process was killed)
+    unavailable: int = 0  # attempts answered 503 (the database was away)
     progress: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def send(self, http: aiohttp.ClientSession, write: Write) -> tuple[int, Any] | None:
@@ -154,6 +156,10 @@ class Load:
             got = await self.send(http, write)
             if got is not None and got[0] not in RETRYABLE:
                 break
+            if got is None:
+                self.unanswered += 1
+            else:
+                self.unavailable += 1
             await asyncio.sleep(0.2)
         write.outcome = got
         if not 200 <= got[0] < 300:
@@ -254,6 +260,7 @@ async def test_kill_9_three_times_under_load_loses_nothing_and_doubles_nothing(t
     async with database(kind) as db:
         load, data_dir = await run_load(tmp_path, db, kill_three_times)
         await assert_nothing_lost_or_doubled(load, db, data_dir)
+    assert load.unanswered > 0, "requests really were cut off by the kills"
 
 
 def pg_ctl(action: str, options: str = "") -> None:
@@ -291,3 +298,4 @@ async def test_postgresql_stopped_for_20_s_under_load_loses_nothing_and_doubles_
     async with database("postgres") as db:
         load, data_dir = await run_load(tmp_path, db, stop_the_database)
         await assert_nothing_lost_or_doubled(load, db, data_dir)
+    assert load.unavailable > 0, "requests really were answered 503 while the database was away"
