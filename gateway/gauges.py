@@ -41,7 +41,7 @@ from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import HANDLING
 from gateway.tickets.models import Ticket
 from gateway.tickets.sla import SlaClock, SlaState
-from gateway.webhooks.models import WebhookDelivery
+from gateway.webhooks.models import WebhookDelivery, WebhookEndpoint
 from gateway.webhooks.outbox import WAITING, OutboxColumns
 from gateway.workcalendar import WorkCalendar
 
@@ -56,6 +56,17 @@ SLA_COLUMNS = (Ticket.category, Ticket.urgent, Ticket.provincial, Ticket.reopen_
                Ticket.clock_started_at, Ticket.sign_by, Ticket.signed_at, Ticket.due_at, Ticket.max_due_at,
                Ticket.replied_at, Ticket.closed_at)
 CALENDAR_LOOKAHEAD_YEARS = 50  # far beyond any holiday data anyone publishes
+
+
+async def oldest_undelivered_by_endpoint(session: AsyncSession, now: datetime) -> dict[str, float]:
+    """Every active webhook endpoint → age in seconds of its oldest delivery not delivered (0 if none)."""
+    d = WebhookDelivery
+    rows = await session.execute(
+        select(d.endpoint_id, func.min(d.created_at)).where(d.status != d.DONE_STATUS).group_by(d.endpoint_id))
+    oldest = {endpoint: created for endpoint, created in rows}
+    active = await session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True)))
+    return {endpoint: max(0.0, (now - oldest[endpoint]).total_seconds()) if endpoint in oldest else 0.0
+            for endpoint in active}
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,9 +239,13 @@ class OperatorGauges(Collector):
         async with self.app[SESSIONS]() as session:
             webhooks = await oldest_waiting_age(session, WebhookDelivery, now)
             sms = await oldest_waiting_age(session, SmsMessage, now)
+            per_endpoint = await oldest_undelivered_by_endpoint(session, now)
         return [gauge("hotline_webhook_backlog_oldest_seconds",
                       "Age of the oldest webhook delivery not yet delivered (pending or retrying); 0 if none",
                       webhooks),
+                by_label("hotline_webhook_endpoint_oldest_undelivered_seconds",
+                         "Per active endpoint, age of its oldest delivery not yet delivered (pending, retrying or "
+                         "dead: a ticket's later events wait behind it); 0 if none", "endpoint", per_endpoint),
                 gauge("hotline_sms_backlog_oldest_seconds",
                       "Age of the oldest SMS not yet sent (pending or retrying); 0 if none", sms)]
 

@@ -11,7 +11,7 @@ snapshot after a reconnect or an Asterisk restart.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -667,17 +667,27 @@ class CallModel:
         while len(self._ended) > ENDED_MEMORY:
             self._ended.popitem(last=False)
 
-    def resync(self, channels: Iterable[AmiEvent], queue_entries: Iterable[AmiEvent] = ()) -> DomainEvents:
+    def resync(
+        self,
+        channels: Iterable[AmiEvent],
+        queue_entries: Iterable[AmiEvent] = (),
+        stored: Mapping[str, dict[str, Any]] | None = None,
+    ) -> DomainEvents:
         """Reconcile with CoreShowChannels rows (and QueueStatus QueueEntry rows) taken after a reconnect:
-        legs missing from the snapshot hung up while we were away; unknown live channels are adopted."""
+        legs missing from the snapshot hung up while we were away; unknown live channels are adopted.
+
+        ``stored``: the calls the database holds as not ended (summaries by call id), e.g. from before the
+        gateway restarted. One Asterisk no longer has is closed now (``AWAY``); one it still has is adopted
+        with what was stored about it (times, wait, agent, ticket), which the snapshot cannot tell."""
         out: DomainEvents = []
+        stored = stored or {}
         alive = {str(row.get("Uniqueid")): row for row in channels}
         for call in list(self.calls.values()):
             for leg in call.live_legs():
                 if leg.uniqueid not in alive:
                     leg.hangup_cause = 0
             if not call.live_legs():
-                self._end(call, "ended while the PBX link was down", out)
+                self._end(call, AWAY, out)
         known = set(self.calls)
         for row in alive.values():
             adopted = self._call(row)
@@ -699,16 +709,40 @@ class CallModel:
             if not members:
                 del self.bridges[bridge]
         for call_id in set(self.calls) - known:
-            self._adopt(self.calls[call_id], alive, out)
+            self._adopt(self.calls[call_id], alive, out, stored.get(call_id))
+        for call_id, summary in stored.items():
+            if call_id not in self.calls and not self.has_ended(call_id):
+                self._close_stored(summary, out)
         return out
 
-    def _adopt(self, call: Call, rows: dict[str, AmiEvent], out: DomainEvents) -> None:
+    def _close_stored(self, summary: dict[str, Any], out: DomainEvents) -> None:
+        """A call stored as up that Asterisk no longer has: it ended while we were away. When exactly is
+        not known; it is closed now (the latest it can have ended), its agent's part completed."""
+        call = Call(call_id=summary["call_id"])
+        _restore(call, summary)
+        call.answered_at, call.talk_seconds = summary.get("answered_at"), summary.get("talk_seconds")
+        call.agent_id, call.agent_interface = summary.get("agent_id"), summary.get("agent_interface")
+        call.abandoned = bool(summary.get("abandoned"))
+        call.state = "ended"  # for the outcome: a call that was never answered is "unanswered" or abandoned
+        call.ended_at = self.clock()
+        call.end_reason = AWAY
+        if call.agent_interface and call.answered_at is not None and summary.get("state") != "transferred":
+            out.append(("call.agent_completed", {**call.summary(), "reason": "unknown", "reconciled": True}))
+        out.append(("call.ended", {**call.summary(), "reconciled": True}))
+        self._ended[call.call_id] = None
+
+    def _adopt(
+        self, call: Call, rows: dict[str, AmiEvent], out: DomainEvents, stored: dict[str, Any] | None = None
+    ) -> None:
         """A call that began while we were away, as the snapshot shows it: the citizen's leg tells its kind,
         its queue (Application Queue) and a recording already running; a queue agent's leg (AppQueue) in the
-        citizen's bridge means it was answered. Times are bounded by the legs' ages; the wait is unknown."""
+        citizen's bridge means it was answered. Times are bounded by the legs' ages; the wait is unknown —
+        unless ``stored`` (what an earlier run of the gateway saved) knows them: then they are kept."""
         citizen = call.legs.get(call.call_id)
         row = rows.get(call.call_id)
         if citizen is None or row is None or call.direction != "inbound":
+            if stored is not None:
+                _restore(call, stored)
             out.append(("call.adopted", call.summary()))
             return
         now = self.clock()
@@ -739,15 +773,38 @@ class CallModel:
             )
 
         agent = next((leg for leg in call.live_legs() if leg is not citizen and answered_it(leg)), None)
+        if stored is not None:
+            _restore(call, stored)
         out.append(("call.adopted", call.summary()))
         if agent is not None:
             agent.role = "agent"
             call.state = "held" if call.state == "held" else "connected"
             call.agent_channel = agent.channel
             call.agent_interface = agent.interface = agent.channel.rpartition("-")[0]
-            call.answered_at = now - timedelta(seconds=_seconds(rows[agent.uniqueid].get("Duration")))
+            answered_at = (stored or {}).get("answered_at")
+            if answered_at is None:  # the agent's leg is as old as the answer (within a ring)
+                answered_at = now - timedelta(seconds=_seconds(rows[agent.uniqueid].get("Duration")))
+            call.answered_at = answered_at
             agent.talk_from = call.answered_at  # the holds before we came back are not known
             out.append(("call.connected", call.summary()))
+
+
+# What a call that was stored as up, and is not up any more, was closed with after a gap.
+AWAY = "ended while the gateway was away"
+# What the database knows of a call better than a CoreShowChannels snapshot (which has no wait, no ring
+# time, no queue join time, no ticket and only the legs' ages).
+# (Who answers is the snapshot's to say: an adopted call's agent comes from its live legs.)
+RESTORED = ("caller", "caller_name", "kind", "queue", "incident_id", "ticket_id", "recording", "started_at",
+            "queued_at", "hold_seconds", "ring_seconds", "on_hold_seconds", "holds", "transfers")
+
+
+def _restore(call: Call, stored: dict[str, Any]) -> None:
+    for name in RESTORED:
+        value = stored.get("call_kind" if name == "kind" else name)
+        if value is not None and value != "" and value != []:
+            setattr(call, name, list(value) if name == "transfers" else value)
+    if stored.get("direction"):
+        call.direction = str(stored["direction"])
 
 
 def chan_vars(event: AmiEvent) -> dict[str, str]:

@@ -86,3 +86,14 @@ class PoliceHandoff(Base):
     record: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]  # set by the webhook delivery once 110 acknowledged it
+
+
+class CallActionResult(Base):
+    """The outcome of a call operation sent with an idempotency key (transfer, hold, originate …), kept in
+    the database so that a retry after a gateway restart gets the first outcome instead of a second action."""
+
+    __tablename__ = "call_action_results"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # operation:target:Idempotency-Key
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

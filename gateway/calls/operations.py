@@ -5,12 +5,15 @@ not allow the operation), needs the AMI link (503 ``asterisk-unavailable``), and
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,14 +23,16 @@ from gateway.calls.ami import AmiClient, AsteriskUnavailable
 from gateway.calls.handoffs import WebhooksLookup, enqueue_handoff
 from gateway.calls.identifiers import EXTENSION, PHONE_NUMBER, TICKET_ID
 from gateway.calls.model import Call, CallModel, conference_room
-from gateway.calls.models import CallRecord, PoliceHandoff
+from gateway.calls.models import CallActionResult, CallRecord, PoliceHandoff
 from gateway.config import CallSettings
 from gateway.db.base import utcnow
 from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.http.jsonio import dumps
 
 log = logging.getLogger(__name__)
 
 RESULTS_KEPT = 5000
+RESULTS_KEEP = timedelta(days=2)  # stored outcomes of keyed operations (as long as HTTP idempotency records)
 SPY_MODES = {"listen", "whisper", "barge"}
 
 
@@ -74,7 +79,11 @@ class CallOperations:
         while len(self._results) > RESULTS_KEPT:
             self._results.popitem(last=False)
         try:
-            result = await run()
+            # Sent before this process started (a restart, or another instance): the stored outcome.
+            result = await self._stored_result(key)
+            if result is None:
+                result = await run()
+                await self._store_result(key, result)
         except Exception as exc:
             del self._results[key]  # refused or failed: the caller may fix things and retry
             future.set_exception(exc)
@@ -82,6 +91,20 @@ class CallOperations:
             raise
         future.set_result(result)
         return result
+
+    async def _stored_result(self, key: str) -> dict[str, Any] | None:
+        async with self.sessions() as session:
+            row = await session.get(CallActionResult, key)
+            return None if row is None else dict(row.result)
+
+    async def _store_result(self, key: str, result: dict[str, Any]) -> None:
+        """Within an HTTP request this joins the request's transaction, so the outcome commits with the
+        stored response; the action itself is outside any transaction (a crash between the two can repeat
+        it: AMI has no idempotency of its own)."""
+        now = utcnow()
+        async with self.sessions() as session, session.begin():
+            await session.execute(delete(CallActionResult).where(CallActionResult.created_at < now - RESULTS_KEEP))
+            session.add(CallActionResult(key=key, result=json.loads(dumps(result)), created_at=now))
 
     def _require_ami(self) -> None:
         if not self.ami.connected:

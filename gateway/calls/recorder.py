@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.calls.models import CallRecord
@@ -58,6 +59,16 @@ class CallRecorder:
     async def drain(self) -> None:
         """Wait until everything saved so far is in the database (tests, shutdown)."""
         await self.queue.join()
+
+    async def open_calls(self) -> dict[str, dict[str, Any]]:
+        """The calls the database still holds as not ended (as summaries, by call id): what a previous run of
+        the gateway believed was up. The resync compares them with Asterisk's channels."""
+        async with self.sessions() as session:
+            rows = await session.scalars(select(CallRecord).where(CallRecord.ended_at.is_(None),
+                                                                  CallRecord.state != "ended"))
+            return {row.id: {"call_id": row.id, "updated_at": row.updated_at,
+                             **{column: getattr(row, "kind" if column == "call_kind" else column)
+                                for column in COLUMNS}} for row in rows}
 
     async def run(self) -> None:
         while True:

@@ -53,7 +53,10 @@ def database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
         return True
     if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated)
+        # A connect refused while the server shuts down or starts ("the database system is shutting
+        # down", SQLSTATE 57P03) arrives as a plain DBAPIError, not marked as a lost connection: look at
+        # the driver's error under it.
+        return bool(exc.connection_invalidated) or _connection_failure(exc.orig)
     if isinstance(exc, _ASYNCPG_CONNECTION_ERRORS):
         return True
     if isinstance(exc, OSError):
@@ -62,6 +65,19 @@ def database_unavailable(exc: BaseException) -> bool:
             if tb.tb_frame.f_globals.get("__name__", "").startswith(_DRIVER_MODULES):
                 return True
             tb = tb.tb_next
+    return False
+
+
+def _connection_failure(error: BaseException | None) -> bool:
+    """A driver error (or one it was raised from) that means no usable connection: asyncpg's connection
+    errors, or SQLSTATE class 08 (connection exception) / 57P (operator intervention: shutdown)."""
+    for _ in range(5):  # the driver's error, the adapter's, and what they were raised from
+        if error is None:
+            return False
+        sqlstate = str(getattr(error, "sqlstate", "") or "")
+        if isinstance(error, _ASYNCPG_CONNECTION_ERRORS) or sqlstate.startswith(("08", "57P")):
+            return True
+        error = error.__cause__
     return False
 
 

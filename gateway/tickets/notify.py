@@ -67,4 +67,4 @@ class UnitNotifier:
             note = None if seen is None or not seen.content else \
                 change.reason if seen.caller else redact(change.reason, ticket)
             await self.webhooks.enqueue(session, unit, kind, {**payload, "note": note, "unit": unit},
-                                        event_id=f"{ticket.number}:{seq}")
+                                        event_id=f"{ticket.number}:{seq}", stream=ticket.number, seq=seq)

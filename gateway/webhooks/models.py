@@ -6,8 +6,8 @@ import fnmatch
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ColumnElement, ForeignKey, Index, Integer, String, UniqueConstraint, exists, or_
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from gateway.db.base import Base, utcnow
 from gateway.webhooks.outbox import OutboxColumns
@@ -39,6 +39,7 @@ class WebhookDelivery(OutboxColumns, Base):
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_event"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_stream", "endpoint_id", "stream", "stream_seq"),
     )
     DONE_STATUS = "delivered"
 
@@ -48,3 +49,17 @@ class WebhookDelivery(OutboxColumns, Base):
     event_id: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     last_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status of the last attempt
+    # Ordered delivery: the events of one stream (a ticket's number) go to an endpoint one after the other,
+    # in ``stream_seq`` order (the ticket's event sequence number). None: no order to keep.
+    stream: Mapped[str | None] = mapped_column(String(64))
+    stream_seq: Mapped[int | None] = mapped_column(Integer)
+
+    @classmethod
+    def in_turn(cls) -> ColumnElement[bool]:
+        """True for a delivery no earlier delivery of its (endpoint, stream) is still owed before: not yet
+        delivered — pending, retrying, being sent by any instance, or dead (a dead event blocks its stream
+        until it is replayed, rather than letting a later event overtake it)."""
+        earlier = aliased(cls)
+        return or_(cls.stream.is_(None), ~exists().where(
+            earlier.endpoint_id == cls.endpoint_id, earlier.stream == cls.stream,
+            earlier.stream_seq < cls.stream_seq, earlier.status != cls.DONE_STATUS))

@@ -10,6 +10,9 @@ rows are picked ``FOR UPDATE SKIP LOCKED`` so workers never wait on each other; 
 writer, so the UPDATE is atomic by itself. The send happens outside any transaction. A worker that dies
 mid-send leaves a lease that expires, and another worker sends again: delivery is at-least-once, which
 is why receivers get a stable delivery id to deduplicate on.
+
+A table may order its rows (``in_turn``): a row is claimed only once every earlier row of its stream is
+done, so at most one row per stream is in flight across all workers — the check is part of the claim.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any, ClassVar
 
 import tenacity
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from sqlalchemy import Integer, String, Text, and_, func, or_, select, update
+from sqlalchemy import Integer, String, Text, and_, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,6 +49,11 @@ class OutboxColumns:
     """Columns every outbox table has. The table sets ``DONE_STATUS`` ("delivered", "sent")."""
 
     DONE_STATUS: ClassVar[str]
+
+    @classmethod
+    def in_turn(cls) -> Any:
+        """A condition a due row must also meet to be claimed (ordered outboxes: its turn has come)."""
+        return true()
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex, also the receiver's dedup key
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
@@ -203,7 +211,7 @@ class OutboxWorker:
     def _due(self, now: datetime) -> Any:
         m = self.model
         return and_(m.status.in_(WAITING), m.next_attempt_at <= now,
-                    or_(m.locked_until.is_(None), m.locked_until < now))
+                    or_(m.locked_until.is_(None), m.locked_until < now), m.in_turn())
 
     async def _claim(self, token: str) -> list[Any]:
         m = self.model

@@ -34,13 +34,19 @@ async def enqueue(
     payload: dict[str, Any],
     *,
     event_id: str | None = None,
+    stream: str | None = None,
+    seq: int | None = None,
     now: datetime | None = None,
 ) -> list[str]:
     """Queue ``kind`` for every active endpoint of ``owner`` that subscribes to it; returns delivery ids.
 
     Runs inside the caller's transaction and commits with it. With ``event_id``, an event already queued
-    for an endpoint is not queued again.
+    for an endpoint is not queued again. With ``stream`` and ``seq`` (a ticket's number and its event
+    sequence number, assigned in this same transaction), each endpoint gets the stream's events one at a
+    time in ``seq`` order, and the envelope carries both.
     """
+    if (stream is None) != (seq is None):
+        raise ValueError("stream and seq go together")
     now = now or utcnow()
     # Normalise through the API's JSON encoder now (datetimes → ISO 8601), so a payload that cannot be
     # sent fails the caller's transaction rather than the delivery.
@@ -62,6 +68,7 @@ async def enqueue(
         session.add(WebhookDelivery(
             id=delivery_id, endpoint_id=endpoint.id, event_kind=kind, event_id=event_id or delivery_id,
             payload=data, status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
+            stream=stream, stream_seq=seq,
         ))
         ids.append(delivery_id)
     await session.flush()
@@ -70,7 +77,7 @@ async def enqueue(
 
 def render_body(delivery: WebhookDelivery, owner: str) -> bytes:
     """The JSON document a receiver gets: the same bytes on every attempt of a delivery."""
-    envelope = {
+    envelope: dict[str, Any] = {
         "delivery_id": delivery.id,
         "event": delivery.event_kind,
         "event_id": delivery.event_id,
@@ -78,6 +85,8 @@ def render_body(delivery: WebhookDelivery, owner: str) -> bytes:
         "created_at": delivery.created_at,
         "data": delivery.payload,
     }
+    if delivery.stream is not None:  # the receiver's order: seq rises by one per event of the ticket
+        envelope.update(ticket=delivery.stream, seq=delivery.stream_seq)
     return dumps(envelope).encode("utf-8")
 
 
@@ -135,8 +144,10 @@ class Webhooks:
         self.clock = clock
 
     async def enqueue(self, session: AsyncSession, owner: str, kind: str, payload: dict[str, Any],
-                      *, event_id: str | None = None) -> list[str]:
-        ids = await enqueue(session, owner, kind, payload, event_id=event_id, now=self.clock())
+                      *, event_id: str | None = None, stream: str | None = None,
+                      seq: int | None = None) -> list[str]:
+        ids = await enqueue(session, owner, kind, payload, event_id=event_id, stream=stream, seq=seq,
+                            now=self.clock())
         if ids and self.worker is not None:
             event.listen(session.sync_session, "after_commit", lambda _s: self._nudge(), once=True)
         return ids

@@ -138,7 +138,7 @@ def test_resync_ends_calls_that_vanished_and_adopts_live_channels() -> None:
         [{"Queue": "hotline", "Uniqueid": "1795345300.9", "Position": "1"}],
     )
     assert kinds(published) == ["call.ended", "call.adopted"]
-    assert published[0][1]["end_reason"] == "ended while the PBX link was down"
+    assert published[0][1]["end_reason"] == "ended while the gateway was away"
     adopted = model.get("1795345300.9")
     assert adopted is not None and (adopted.state, adopted.queue) == ("queued", "hotline")
     assert model.resync([]) and model.calls == {}  # Asterisk restarted: nothing survives
@@ -167,6 +167,68 @@ def test_resync_adopts_a_call_answered_while_the_link_was_down() -> None:
     assert (call.agent_interface, call.agent_channel) == ("PJSIP/1001", "PJSIP/1001-00000005")
     assert call.recording == "/rec/x.wav"  # already recording: the gateway must not start a second one
     assert call.answered_at is not None and (call.answered_at - call.started_at).total_seconds() == 6
+
+
+def stored_call(call_id: str, **fields: Any) -> dict[str, Any]:
+    """A calls-table row as the recorder reads it back (what a gateway that died had saved)."""
+    at = datetime(2026, 11, 22, 8, 50, tzinfo=UTC)
+    return {"call_id": call_id, "call_kind": "citizen", "direction": "inbound", "state": "connected",
+            "queue": "hotline", "caller": "13800000001", "caller_name": "", "agent_id": "a1001",
+            "agent_interface": "PJSIP/1001", "incident_id": None, "ticket_id": "20261122007", "recording": None,
+            "started_at": at, "queued_at": at + timedelta(seconds=20), "answered_at": at + timedelta(seconds=45),
+            "ended_at": None, "hold_seconds": 25, "ring_seconds": 2, "talk_seconds": None, "on_hold_seconds": 0,
+            "holds": 0, "abandoned": False, "transfers": [], **fields}
+
+
+def test_a_call_stored_as_up_that_asterisk_no_longer_has_is_closed_and_its_agent_completed() -> None:
+    """The gateway died with the call up; it ended while the gateway was away."""
+    clock = Clock()
+    model = CallModel(clock)
+    published = model.resync([], [], {"1795345500.1": stored_call("1795345500.1")})
+    assert kinds(published) == ["call.agent_completed", "call.ended"]
+    completed, ended = published[0][1], published[1][1]
+    assert (completed["agent_interface"], completed["reason"]) == ("PJSIP/1001", "unknown")
+    assert completed["reconciled"] is True  # no wrap-up pause for a call that may have ended long ago
+    assert (ended["state"], ended["end_reason"], ended["outcome"]) == (
+        "ended", "ended while the gateway was away", "answered")
+    assert ended["ended_at"] == clock.now  # closed when found gone: the latest it can have ended
+    assert (ended["ticket_id"], ended["hold_seconds"], ended["agent_id"]) == ("20261122007", 25, "a1001")
+    assert model.calls == {} and model.has_ended("1795345500.1")
+
+
+def test_a_stored_call_never_answered_is_closed_without_an_agent() -> None:
+    model = CallModel(Clock())
+    published = model.resync([], [], {"1795345500.2": stored_call(
+        "1795345500.2", state="queued", agent_id=None, agent_interface=None, answered_at=None)})
+    assert kinds(published) == ["call.ended"]
+    assert published[0][1]["outcome"] == "unanswered"
+
+
+def test_a_stored_call_asterisk_still_has_is_adopted_with_what_was_stored() -> None:
+    """The snapshot has no wait, ring time, queue join or ticket; the stored row does, and they are kept."""
+    model = CallModel(Clock())
+    citizen = scenarios.core_show_channel("PJSIP/citizen-00000001", "1795345600.1", "1795345600.1",
+                                          application="Queue", bridge="b-1")
+    agent = scenarios.core_show_channel("PJSIP/1001-00000002", "1795345600.2", "1795345600.1",
+                                        application="AppQueue", bridge="b-1")
+    stored = stored_call("1795345600.1")
+    published = model.resync([citizen, agent], [], {"1795345600.1": stored})
+    assert kinds(published) == ["call.adopted", "call.connected"]
+    call = model.get("1795345600.1")
+    assert call is not None
+    assert (call.state, call.agent_interface) == ("connected", "PJSIP/1001")
+    assert (call.started_at, call.queued_at, call.answered_at) == (
+        stored["started_at"], stored["queued_at"], stored["answered_at"])
+    assert (call.hold_seconds, call.ring_seconds, call.ticket_id) == (25, 2, "20261122007")
+
+
+def test_a_stored_call_the_model_already_ended_is_not_closed_twice() -> None:
+    model = CallModel(Clock())
+    call_id = "1795346000.10"
+    run(model, scenarios.answered_call(call_id))
+    first = model.resync([])  # the link dropped; the call ended meanwhile
+    assert kinds(first)[-1] == "call.ended"
+    assert model.resync([], [], {call_id: stored_call(call_id)}) == []  # its row was not written yet
 
 
 def test_blind_transfer_and_three_way_conference_scripts() -> None:

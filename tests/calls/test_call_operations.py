@@ -243,6 +243,17 @@ async def test_wrap_up_after_a_queue_call_then_available_again(env: Env) -> None
     assert [p["Paused"] for p in env.fake.actions("QueuePause")] == ["true", "false"]
 
 
+async def test_a_keyed_operation_retried_after_a_restart_gets_its_first_outcome_not_a_second_action(
+    env: Env,
+) -> None:
+    call_id = await answered(env)
+    first = await env.post(f"/api/v1/calls/{call_id}/transfer", {"target": "county-subcentre"}, key="t-9")
+    env.svc.operations._results.clear()  # what a restarted (or another) gateway process remembers: nothing
+    again = await env.post(f"/api/v1/calls/{call_id}/transfer", {"target": "county-subcentre"}, key="t-9")
+    assert again == first
+    assert len(env.fake.actions("BlindTransfer")) == 1
+
+
 async def test_reconnect_mid_call_resyncs_and_ends_what_ended_meanwhile(env: Env) -> None:
     kept = await answered(env, "1795346300.10", agent="1001")
     gone = await answered(env, "1795346300.20", agent="1002")
@@ -257,7 +268,7 @@ async def test_reconnect_mid_call_resyncs_and_ends_what_ended_meanwhile(env: Env
     assert env.svc.model.get(kept) is not None
     assert env.svc.model.get(gone) is None
     ended = next(e for e in env.published if e.kind == "call.ended")
-    assert (ended.data["call_id"], ended.data["end_reason"]) == (gone, "ended while the PBX link was down")
+    assert (ended.data["call_id"], ended.data["end_reason"]) == (gone, "ended while the gateway was away")
 
 
 async def test_asterisk_restart_reinstates_logged_in_and_paused_agents(env: Env) -> None:

@@ -20,6 +20,7 @@ from gateway.gauges import OPERATOR_GAUGES, calendar_days_left
 from gateway.policies import load_pack
 from gateway.sms.models import SmsMessage
 from gateway.surveys.service import SURVEYS
+from gateway.webhooks.models import WebhookDelivery
 from gateway.workcalendar import WorkCalendar
 from tests.api.support import Api, operator_headers, running_gateway
 from tests.tickets.support import SH, FakeClock
@@ -29,6 +30,7 @@ OPERATOR_GAUGES_EXPOSED = {
     "hotline_agents", "hotline_tickets_open", "hotline_surveys_pending", "hotline_webhook_backlog_oldest_seconds",
     "hotline_sms_backlog_oldest_seconds",
 }
+SUPERVISE = {"level": 1, "note": "请尽快处理"}
 NEW = {"category": "投诉", "content": "幸福路23号路灯坏了三天了", "caller_number": "13800138000",
        "location": "城关镇幸福路23号"}
 
@@ -140,6 +142,26 @@ async def test_agents_surveys_and_the_sms_backlog(api: Api, clock: FakeClock) ->
     assert samples[("hotline_surveys_pending", ())] == 1
     assert 600 <= samples[("hotline_sms_backlog_oldest_seconds", ())] < 700
     assert samples[("hotline_webhook_backlog_oldest_seconds", ())] == 0  # no endpoint: nothing queued
+
+
+async def test_the_oldest_undelivered_webhook_age_per_endpoint(api: Api, clock: FakeClock) -> None:
+    for endpoint in ("water-main", "water-audit"):
+        await api.ok("admin", "POST", "/webhooks/endpoints", {"id": endpoint, "owner": "water",
+                                                              "url": "https://water.example.cn/hooks",
+                                                              "generate_secret": True}, status=201)
+    ticket = await dispatch(api)  # a ticket.dispatched for each endpoint, queued (the worker is off)
+    async with api.app[SESSIONS].begin() as session:  # queued ten minutes ago (the outbox runs on wall time)
+        await session.execute(update(WebhookDelivery).values(created_at=utcnow() - timedelta(minutes=10)))
+        await session.execute(update(WebhookDelivery).where(WebhookDelivery.endpoint_id == "water-audit")
+                              .values(status="delivered"))
+    await api.ok("admin", "POST", f"/tickets/{ticket['number']}/supervise", SUPERVISE)
+    clock.advance(minutes=1)
+
+    samples = await scrape(api)
+    assert 600 <= samples[("hotline_webhook_endpoint_oldest_undelivered_seconds",
+                           (("endpoint", "water-main"),))] < 700
+    # The audit endpoint got the dispatch; its reminder is new.
+    assert samples[("hotline_webhook_endpoint_oldest_undelivered_seconds", (("endpoint", "water-audit"),))] < 60
 
 
 async def test_callers_waiting_per_queue(api: Api, clock: FakeClock) -> None:

@@ -78,7 +78,7 @@ async def test_ami_link_down_answers_503_then_reconnects_and_resyncs(
             link.restore()
             await gw.wait_event("pbx.resynced", where=lambda d: d["connects"] == 2, within=10)
             ended = await gw.wait_event("call.ended", call_id=first["call_id"])
-            assert ended["end_reason"] == "ended while the PBX link was down"
+            assert ended["end_reason"] == "ended while the gateway was away"
             adopted = await gw.ok("GET", f"/calls/{second['Linkedid']}")
             assert adopted["live"] is True
             assert (adopted["state"], adopted["caller"], adopted["queue"]) == (
