@@ -1,7 +1,7 @@
 """calls: outcomes of keyed call operations, durable across restarts
 
-Revision ID: calls_0003
-Revises: calls_0002
+Revision ID: calls_0004
+Revises: calls_0003
 Create Date: 2026-12-04
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from gateway.db.base import UtcDateTime
 
-revision = "calls_0003"
-down_revision = "calls_0002"
+revision = "calls_0004"
+down_revision = "calls_0003"
 branch_labels = None
 depends_on = None
 
