@@ -201,6 +201,23 @@ class SpeechService:
         if self.drafts is not None:
             self.drafts.understander = understander
             log.info("understanding pipeline ready: model %s", understander.model.meta.get("trained_at"))
+        await self.refresh_returns(understander)
+        # Each approved 退单 lowers that unit for that matter and place in the next suggestions.
+        self.bus.subscribe("ticket.approve_return", lambda _event: self._spawn(self.refresh_returns(understander)))
+
+    async def refresh_returns(self, understander: Understander) -> None:
+        """The approved 退单 counts from the ticket store; the places are read in the text thread."""
+        from gateway.understanding.history import approved_returns, by_township
+
+        loop = asyncio.get_running_loop()
+        try:
+            async with self.sessions() as session:
+                rows = await approved_returns(session)
+            counts = await loop.run_in_executor(self._text_executor, by_township, rows, understander.township_of)
+        except Exception:  # the feedback is an improvement; drafts go on without it
+            log.exception("could not read approved returns for the dispatch suggestion")
+            return
+        understander.returns = counts
 
     async def _make_draft(self, call_key: str, text: str) -> dict[str, Any] | None:
         if self.drafts is None or not text.strip():

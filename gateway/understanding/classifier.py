@@ -140,7 +140,7 @@ class TemperedSVC(ClassifierMixin, BaseEstimator):
         return _softmax(self.svc_.decision_function(X) / self.temperature_)
 
     def predict(self, X: Any) -> Any:
-        return self.classes_[self.svc_.decision_function(X).argmax(axis=1)]
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]  # also right for two classes (one score column)
 
 
 def _softmax(scores: Any) -> Any:
