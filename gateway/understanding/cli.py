@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="add the ticket store's closed tickets (final category, matter and unit) to the corpus",
     )
+    train.add_argument("--folds", type=int, default=0, help="also report a stratified k-fold cross-validation")
     train.set_defaults(func=train_command)
     draft = verbs.add_parser("draft", help="JSON lines {text} (or plain lines) → one draft per line")
     add_config_argument(draft)
@@ -60,7 +61,7 @@ def train_command(args: argparse.Namespace) -> int:
         history = asyncio.run(_closed_tickets(args.config))
         examples += history.examples
         sources.append(f"{len(history.examples)} closed tickets ({history.skipped} without a matter left out)")
-    model = train(examples, Tagger().tag, source=", ".join(sources))
+    model = train(examples, Tagger().tag, source=", ".join(sources), folds=args.folds)
     model.save(settings.data_dir / MODEL_FILE)
     print(json.dumps(model.meta, ensure_ascii=False, indent=2))
     return 0

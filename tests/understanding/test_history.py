@@ -111,12 +111,13 @@ def test_train_from_tickets_merges_the_corpus_and_writes_the_model_with_its_date
         "\n".join(json.dumps({"text": t, "category": c, "matter": m}, ensure_ascii=False) for t, c, m in rows),
         encoding="utf-8",
     )
-    args = argparse.Namespace(config=None, corpus=[corpus], from_tickets=True)
+    args = argparse.Namespace(config=None, corpus=[corpus], from_tickets=True, folds=2)
     assert train_command(args) == 0
     meta = json.loads(capsys.readouterr().out)
     assert meta["examples"] == len(rows) + 1
     assert "1 closed tickets" in meta["source"]
-    assert meta["trained_at"].startswith(str(datetime.now().year)) and "metrics" in meta
+    assert meta["trained_at"].startswith(str(datetime.now().year))
+    assert {"category_holdout_accuracy", "category_cv2_accuracy", "matter_cv2_accuracy"} <= set(meta["metrics"])
     assert joblib.load(tmp_path / MODEL_FILE)["meta"] == meta
 
 
