@@ -76,6 +76,7 @@ class SpeechService:
         self._lexicon = lexicon
         self._lookup = lookup
         self._understander_loader = understander_loader
+        self._unsubscribe: list[Callable[[], None]] = []
         self.drafts: DraftBuilder | None = None
         self.server = LiveSpeechServer(
             bus.publish,
@@ -139,6 +140,8 @@ class SpeechService:
         self._spawn(self._load())
 
     async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -203,7 +206,9 @@ class SpeechService:
             log.info("understanding pipeline ready: model %s", understander.model.meta.get("trained_at"))
         await self.refresh_returns(understander)
         # Each approved 退单 lowers that unit for that matter and place in the next suggestions.
-        self.bus.subscribe("ticket.approve_return", lambda _event: self._spawn(self.refresh_returns(understander)))
+        self._unsubscribe.append(
+            self.bus.subscribe("ticket.approve_return", lambda _event: self._spawn(self.refresh_returns(understander)))
+        )
 
     async def refresh_returns(self, understander: Understander) -> None:
         """The approved 退单 counts from the ticket store; the places are read in the text thread."""
