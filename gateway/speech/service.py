@@ -75,6 +75,7 @@ class SpeechService:
         self._lexicon = lexicon
         self._lookup = lookup
         self._understander_loader = understander_loader
+        self._unsubscribe: list[Callable[[], None]] = []
         self.drafts: DraftBuilder | None = None
         self.server = LiveSpeechServer(
             bus.publish,
@@ -138,6 +139,8 @@ class SpeechService:
         self._spawn(self._load())
 
     async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -200,6 +203,25 @@ class SpeechService:
         if self.drafts is not None:
             self.drafts.understander = understander
             log.info("understanding pipeline ready: model %s", understander.model.meta.get("trained_at"))
+        await self.refresh_returns(understander)
+        # Each approved 退单 lowers that unit for that matter and place in the next suggestions.
+        self._unsubscribe.append(
+            self.bus.subscribe("ticket.approve_return", lambda _event: self._spawn(self.refresh_returns(understander)))
+        )
+
+    async def refresh_returns(self, understander: Understander) -> None:
+        """The approved 退单 counts from the ticket store; the places are read in the text thread."""
+        from gateway.understanding.history import approved_returns, by_township
+
+        loop = asyncio.get_running_loop()
+        try:
+            async with self.sessions() as session:
+                rows = await approved_returns(session)
+            counts = await loop.run_in_executor(self._text_executor, by_township, rows, understander.township_of)
+        except Exception:  # the feedback is an improvement; drafts go on without it
+            log.exception("could not read approved returns for the dispatch suggestion")
+            return
+        understander.returns = counts
 
     async def _make_draft(self, call_key: str, text: str) -> dict[str, Any] | None:
         if self.drafts is None or not text.strip():

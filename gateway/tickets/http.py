@@ -38,7 +38,7 @@ from gateway.tickets.schemas import (
     normalise_phone,
 )
 from gateway.tickets.service import TicketService
-from gateway.tickets.statistics import ticket_statistics
+from gateway.tickets.statistics import redispatch_statistics, ticket_statistics
 from gateway.tickets.views import Access, Audience, access, request_view, ticket_filter, visible_requests
 
 PLATFORM = ("agent", "admin")
@@ -167,6 +167,13 @@ class StatsQuery(Body):
     start: datetime = Field(description="ISO 8601 with offset")
     end: datetime
     by: str = Field(default="unit", pattern=r"^(unit|category)(,(unit|category))?$")
+    unit: str | None = None
+
+
+class RedispatchQuery(Body):
+    start: datetime = Field(description="ISO 8601 with offset")
+    end: datetime
+    by: str = Field(default="unit", pattern=r"^(unit|matter)(,(unit|matter))?$")
     unit: str | None = None
 
 
@@ -479,6 +486,21 @@ async def stats(request: web.Request, q: StatsQuery) -> web.Response:
     return json_response({"start": q.start, "end": q.end, "by": q.by, "items": [f.as_dict() for f in figures]})
 
 
+@endpoint("GET", "/stats/redispatch", summary="改派率: tickets dispatched more than once, by first unit and matter",
+          kinds=ANY, scope="stats", query=RedispatchQuery, tags=("stats",), response=StatsOut)
+async def redispatch_stats(request: web.Request, q: RedispatchQuery) -> web.Response:
+    service = _service(request)
+    actor = actor_of(request)
+    if q.start.tzinfo is None or q.end.tzinfo is None:
+        raise InvalidInput("start and end need a UTC offset, e.g. 2026-11-01T00:00:00+08:00",
+                           error_id="naive-datetime")
+    unit = actor.id if actor.kind == "unit" else q.unit  # a unit sees its own figures only
+    async with service.sessions() as session:
+        items = await redispatch_statistics(session, q.start, q.end, by=q.by.split(","),  # type: ignore[arg-type]
+                                            unit_id=unit, where=ticket_filter(Audience.of(actor)))
+    return json_response({"start": q.start, "end": q.end, "by": q.by, "items": items})
+
+
 async def _warm_up(app: web.Application) -> None:
     await asyncio.get_running_loop().run_in_executor(None, views.warm_up)
 
@@ -490,6 +512,6 @@ def setup(app: web.Application) -> None:
     add_endpoints(
         app, create_ticket, list_tickets, get_ticket, timeline, ticket_requests, accept, reject, resolve, update,
         dispatch, merge, withdraw, link, pending_reviews, reopen, close, supervise, sign, request_return,
-        request_extension, reply, request_termination, list_units, add_unit, stats,
+        request_extension, reply, request_termination, list_units, add_unit, stats, redispatch_stats,
         *(_review(kind) for kind in ("return", "extension", "reply", "termination")),
     )

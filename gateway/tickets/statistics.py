@@ -9,6 +9,8 @@ Definitions (each rate is numerator / denominator; ``None`` when the denominator
 - 退单率 returned: lead assignments ended by an approved return / lead assignments.
 - 延期率 extended: tickets with an approved extension / tickets dispatched.
 - 重办率 reopened: tickets reopened at least once / tickets that reached the survey.
+- 改派率 redispatched (``redispatch_statistics``): tickets dispatched more than once / tickets dispatched,
+  by first lead unit and matter.
 - 满意率 satisfied: 非常满意 + 满意 + 基本满意 / surveyed tickets, leaving out (甄别) the pack's exclusions:
   excluded categories (e.g. 建议类) and dissatisfied results marked with an exclusion code.
 """
@@ -21,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.tickets.models import Assignment, Ticket, TicketRequest
+from gateway.tickets.models import Assignment, Ticket, TicketEvent, TicketRequest
 from gateway.tickets.schemas import SatisfactionLevel
 
 GroupBy = Literal["unit", "category"]
@@ -136,3 +138,51 @@ async def ticket_statistics(
             elif ticket.satisfaction_excluded is None:
                 fig.satisfied.add(False)
     return sorted(groups.values(), key=lambda f: tuple(str(v) for v in f.key.values()))
+
+
+RedispatchBy = Literal["unit", "matter"]
+
+
+async def redispatch_statistics(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    *,
+    by: Sequence[RedispatchBy] = ("unit",),
+    unit_id: str | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> list[dict[str, object]]:
+    """改派率 (re-dispatch rate): tickets dispatched more than once / tickets first dispatched in [start, end).
+
+    A ticket is dispatched again only after an approved 退单 (the platform takes it back and sends it
+    elsewhere); a reopen (重办) keeps its units and is 重办率's business. ``unit`` is the FIRST lead unit —
+    the one the dispatch got wrong — and ``matter`` the ticket's matter code (``elements["matter"]``, as
+    the agent kept it from the draft; None when it was not kept)."""
+    dispatch = TicketEvent.action == "dispatch"
+    firsts = (select(TicketEvent.ticket_id, func.min(TicketEvent.at).label("at")).where(dispatch)
+              .group_by(TicketEvent.ticket_id).subquery())
+    query = (select(TicketEvent.ticket_id, TicketEvent.data, Ticket.elements)
+             .join(firsts, firsts.c.ticket_id == TicketEvent.ticket_id)
+             .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+             .where(dispatch, firsts.c.at >= start, firsts.c.at < end)
+             .order_by(TicketEvent.ticket_id, TicketEvent.seq))
+    rows = (await session.execute(query if where is None else query.where(where))).all()
+    first: dict[int, tuple[str | None, str | None]] = {}
+    dispatches: dict[int, int] = defaultdict(int)
+    for ticket_id, data, elements in rows:
+        dispatches[ticket_id] += 1
+        if ticket_id not in first:
+            matter = (elements or {}).get("matter")
+            first[ticket_id] = ((data or {}).get("lead_unit"), matter if isinstance(matter, str) else None)
+    groups: dict[tuple[str | None, ...], Counter] = {}
+    for ticket_id, (unit, matter) in first.items():
+        if unit_id is not None and unit != unit_id:
+            continue
+        values = {"unit": unit, "matter": matter}
+        key = tuple(values[b] for b in by)
+        groups.setdefault(key, Counter()).add(dispatches[ticket_id] > 1)
+    return [
+        {**dict(zip(by, key, strict=True)), "dispatched": c.denominator, "redispatched_rate": c.rate,
+         "redispatched_count": [c.numerator, c.denominator]}
+        for key, c in sorted(groups.items(), key=lambda kv: tuple(str(v) for v in kv[0]))
+    ]

@@ -140,7 +140,7 @@ class TemperedSVC(ClassifierMixin, BaseEstimator):
         return _softmax(self.svc_.decision_function(X) / self.temperature_)
 
     def predict(self, X: Any) -> Any:
-        return self.classes_[self.svc_.decision_function(X).argmax(axis=1)]
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]  # also right for two classes (one score column)
 
 
 def _softmax(scores: Any) -> Any:
@@ -223,8 +223,11 @@ def train(
     source: str,
     cues: Cues | None = None,
     holdout: float = 0.2,
+    folds: int = 0,
 ) -> Model:
-    """Fit on all examples; the metrics are from a first fit on (1 - holdout) scored on the rest."""
+    """Fit on all examples; the metrics are from a first fit on (1 - holdout) scored on the rest, and
+    with ``folds`` ≥ 2 a stratified k-fold cross-validation (every example scored once, by a model that
+    never saw it)."""
     if len({e.matter for e in examples}) < 2 or len({e.category for e in examples}) < 2:
         raise ConfigError("training needs at least two categories and two matters")
     cues = cues or Cues.load()
@@ -242,6 +245,8 @@ def train(
             predicted = clf.predict(x_test)
             right = sum(p == getattr(examples[i], name) for p, i in zip(predicted, test_i, strict=True))
             metrics[f"{name}_holdout_accuracy"] = round(right / len(test_i), 4)
+    if folds >= 2:
+        metrics.update(_cross_validate(docs, examples, folds))
     vectoriser = _vectoriser().fit(docs)
     x = vectoriser.transform(docs)
     model = Model(
@@ -258,3 +263,19 @@ def train(
         "metrics": metrics,
     }
     return model
+
+
+def _cross_validate(docs: list[str], examples: list[Example], folds: int) -> dict[str, float]:
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    out = {}
+    for name in ("category", "matter"):
+        y = np.array([getattr(e, name) for e in examples])
+        right = 0
+        for fit_i, test_i in StratifiedKFold(folds, shuffle=True, random_state=0).split(docs, y):
+            vectoriser = _vectoriser().fit([docs[i] for i in fit_i])
+            clf = TemperedSVC().fit(vectoriser.transform([docs[i] for i in fit_i]), y[fit_i])
+            right += int((clf.predict(vectoriser.transform([docs[i] for i in test_i])) == y[test_i]).sum())
+        out[f"{name}_cv{folds}_accuracy"] = round(right / len(examples), 4)
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.understanding.classifier import MODEL_FILE
 
 if TYPE_CHECKING:
+    from gateway.understanding.history import History
     from gateway.understanding.pipeline import Understander
 
 
@@ -22,6 +24,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     train = verbs.add_parser("train", help="train the category/matter model from the shipped corpus")
     add_config_argument(train)
     train.add_argument("--corpus", type=Path, action="append", help="JSON lines {text, category, matter}")
+    train.add_argument(
+        "--from-tickets",
+        action="store_true",
+        help="add the ticket store's closed tickets (final category, matter and unit) to the corpus",
+    )
+    train.add_argument("--folds", type=int, default=0, help="also report a stratified k-fold cross-validation")
     train.set_defaults(func=train_command)
     draft = verbs.add_parser("draft", help="JSON lines {text} (or plain lines) → one draft per line")
     add_config_argument(draft)
@@ -48,10 +56,24 @@ def train_command(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     examples = read_corpus(args.corpus)
-    model = train(examples, Tagger().tag, source=", ".join(map(str, args.corpus or ["shipped corpus"])))
+    sources = [str(p) for p in args.corpus] if args.corpus else ["shipped corpus"]
+    if args.from_tickets:
+        history = asyncio.run(_closed_tickets(args.config))
+        examples += history.examples
+        sources.append(f"{len(history.examples)} closed tickets ({history.skipped} without a matter left out)")
+    model = train(examples, Tagger().tag, source=", ".join(sources), folds=args.folds)
     model.save(settings.data_dir / MODEL_FILE)
     print(json.dumps(model.meta, ensure_ascii=False, indent=2))
     return 0
+
+
+async def _closed_tickets(config: Path | None) -> History:
+    from gateway.db.cli import cli_database
+    from gateway.understanding.history import ticket_examples
+    from gateway.understanding.taxonomy import Taxonomy
+
+    async with cli_database(config) as (_settings, sessions), sessions() as session:
+        return await ticket_examples(session, Taxonomy.load().matters)
 
 
 def draft_command(args: argparse.Namespace) -> int:

@@ -40,6 +40,9 @@ class Understander:
     places: PlaceFinder
     model: Model
     zone: ZoneInfo = CHINA  # the deployment's time zone (settings.timezone): times are said in it
+    # Approved 退单 per (unit, matter, township), from the ticket store (history.approved_returns); replaced
+    # whole when refreshed, so a reader in another thread sees the old or the new mapping, never half.
+    returns: Mapping[tuple[str, str, str | None], int] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def load(
@@ -89,7 +92,7 @@ class Understander:
         scope = out_of_scope(clean)
         township = place.levels.get("township") if place else None
         matters = [(c, p) for c, p in matter.ranked if c in self.taxonomy.matters][:3]
-        units = suggest(self.duties, self.taxonomy, matters, township, returns)
+        units = suggest(self.duties, self.taxonomy, matters, township, self.returns if returns is None else returns)
         the_matter = self.taxonomy.matters.get(matter.label)
         return {
             "text": said,
@@ -115,6 +118,11 @@ class Understander:
             "organisations": _entities(tokens, "ORG"),
             "units": [u.as_dict() for u in units],
         }
+
+    def township_of(self, text: str) -> str | None:
+        """The township a place text names (a ticket's location), for the 退单 feedback's key."""
+        place = self.places.find(text, self.tagger.tag(text))
+        return place.levels.get("township") if place else None
 
 
 def _as_dict(found: Any) -> dict[str, Any] | None:

@@ -92,8 +92,9 @@ class Gazetteer:
         self._town_re = _alternation(self.towns)
         self._community_re = _alternation(self.communities)
 
-    def find(self, text: str) -> tuple[re.Match[str] | None, re.Match[str] | None]:
-        return self._town_re.search(text), self._community_re.search(text)
+    def find(self, text: str) -> tuple[re.Match[str] | None, list[re.Match[str]]]:
+        """The first township named, and every community name heard (the caller picks among them)."""
+        return self._town_re.search(text), list(self._community_re.finditer(text))
 
 
 class PlaceFinder:
@@ -102,7 +103,14 @@ class PlaceFinder:
         self.region = gazetteer.region
 
     def find(self, text: str, tokens: list[Token]) -> Place | None:
-        town, community = self.gazetteer.find(text)
+        town, heard = self.gazetteer.find(text)
+        community = next((m for m in heard if _stands_alone(text, m, town, tokens)), None)
+        elsewhere = self._elsewhere(text, tokens)
+        if elsewhere is not None and elsewhere[0].get("county", self.region.county) != self.region.county:
+            # Another county named first: a same-named village of ours further on is theirs (双河村).
+            first = min((m.start() for m in (town, community) if m is not None), default=len(text))
+            if elsewhere[1][0] < first:
+                town = community = None
         spans: list[tuple[int, int]] = []
         levels: dict[str, str] = {}
         confidence = 0.0
@@ -115,7 +123,6 @@ class PlaceFinder:
             levels["township"] = self.gazetteer.towns[town.group(0)]
             spans.append(town.span())
             confidence = max(confidence, 0.85)
-        elsewhere = self._elsewhere(text, tokens)
         if levels:
             levels.update(province=self.region.province, city=self.region.city, county=self.region.county)
             county_said = text.find(self.region.county[:-1]) if self.region.county[:-1] else -1
@@ -125,10 +132,17 @@ class PlaceFinder:
             levels.update(elsewhere[0])
             spans.append(elsewhere[1])
             confidence = 0.7
-        # The estate, road or building after (or without) the named area.
-        after = max((e for _, e in spans), default=0)
+        # The estate, road or building after (or without) the named area: after the last level's words
+        # (a LOC run may have swallowed the estate: 八步乡怡景苑).
+        after = _after_levels(text, levels, spans)
+        if "township" in levels and "community" not in levels:
+            village = VILLAGE_RE.match(text, after)
+            if village is not None:
+                levels["community"] = village.group(1)
+                spans.append(village.span(1))
+                after = village.end(1)
         estate = ESTATE_RE.search(text, after) or (ESTATE_RE.search(text) if not spans else None)
-        estate_span = _trim(estate.span(), tokens) if estate is not None else None
+        estate_span = _trim(_past_divisions(text, estate.span()), tokens) if estate is not None else None
         if estate_span is not None:
             levels["building"] = text[estate_span[0] : estate_span[1]]
             spans.append(estate_span)
@@ -165,6 +179,45 @@ class PlaceFinder:
 
 
 _FUNCTION = ("v", "r", "d", "p", "u", "c", "m", "q", "a", "f", "xc", "TIME", "PER")
+# A village or community named right after its township: 章村镇河垓村, 海口街道中平社区 (lazy: 茅山村村口
+# stops at the first 村). No function characters inside a name ("那边的村" is not one); 新村 ends estates.
+VILLAGE_RE = re.compile(r"((?:(?![的了在是那这里边个我你他有和也就都])[\u4e00-\u9fa5]){1,5}?(?:(?<!新)村|社区))")
+_DIVISION_END = re.compile(r"(?:街道|镇|乡|县|区|市)")
+
+
+def _stands_alone(text: str, match: re.Match[str], town: re.Match[str] | None, tokens: list[Token]) -> bool:
+    """A community name heard as a word of its own: not inside the township's name (章村 in 章村镇) nor the
+    tail of a longer word (新村 in 玉兰新村)."""
+    if town is not None and match.start() < town.end() and town.start() < match.end():
+        return False
+    at = match.start()
+    if at == 0 or (town is not None and town.end() == at) or text[at - 1] in "镇乡县区市道":
+        return True
+    return not any(t.start < at < t.end for t in tokens)
+
+
+def _after_levels(text: str, levels: dict[str, str], spans: list[tuple[int, int]]) -> int:
+    """Where the administrative words end: the end of the last level name said (full or without its
+    suffix), else the end of the spans found."""
+    ends = [e for _, e in spans]
+    if not ends:
+        return 0
+    start = min(s for s, _ in spans)
+    said_ends = []
+    for key in ("county", "township", "community"):
+        name = levels.get(key)
+        for form in (name, _short(name, (*_TOWN_SUFFIXES, "县", "区", "市")) if name else None):
+            if form and len(form) >= 2 and (at := text.find(form, start)) != -1:
+                said_ends.append(at + len(form))
+                break
+    return max(said_ends) if said_ends else max(ends)
+
+
+def _past_divisions(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """An estate name does not run over a division's name: 双阳街道香樟苑 → 香樟苑."""
+    start, end = span
+    cut = [m.end() for m in _DIVISION_END.finditer(text, start, end) if m.end() < end - 1]
+    return (max(cut), end) if cut else span
 
 
 def _trim(span: tuple[int, int], tokens: list[Token]) -> tuple[int, int] | None:

@@ -195,6 +195,26 @@ async def test_statistics_endpoint(api: Api, clock: FakeClock) -> None:
     assert bad.status == 422
 
 
+async def test_redispatch_rate_by_first_unit_and_matter(api: Api) -> None:
+    month = {"start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00", "by": "unit,matter"}
+    wrong = await dispatched(api, elements={"matter": "CJ03"})
+    await dispatched(api, elements={"matter": "CJ03"})
+    await dispatched(api, elements={"matter": "CJ01"})
+    await api.ok("water", "POST", f"/tickets/{wrong}/return", {"reason": "不属于本单位职责", "basis": "职责清单"})
+    await api.ok("admin", "POST", f"/tickets/{wrong}/return/review", {"approve": True, "note": "同意"})
+    await api.ok("agent", "POST", f"/tickets/{wrong}/dispatch", {"lead_unit": "roads"})
+
+    stats = await api.ok("agent", "GET", "/stats/redispatch", params=month)
+    assert [(r["unit"], r["matter"], r["dispatched"], r["redispatched_rate"]) for r in stats["items"]] == [
+        ("water", "CJ01", 1, 0.0), ("water", "CJ03", 2, 0.5)]
+    by_unit = await api.ok("agent", "GET", "/stats/redispatch", params={**month, "by": "unit"})
+    assert by_unit["items"] == [{"unit": "water", "dispatched": 3, "redispatched_rate": 1 / 3,
+                                 "redispatched_count": [1, 3]}]
+    assert (await api.ok("roads", "GET", "/stats/redispatch", params=month))["items"] == []  # not its first
+    bad = await api.call("agent", "GET", "/stats/redispatch", params={**month, "by": "caller"})
+    assert bad.status == 422
+
+
 async def test_metrics_and_probes(api: Api) -> None:
     await dispatched(api)
     assert (await api.client.get("/metrics")).status == 401

@@ -148,6 +148,37 @@ async def test_agent_holds_resumes_and_hangs_up_from_the_console(gateway: Gatewa
     assert len(gateway.fake.actions("Redirect")) == 1
 
 
+@pytest.fixture(scope="module")
+def understood_drafts(tmp_path_factory: pytest.TempPathFactory) -> DraftBuilder:
+    """Drafts overlaid with the trained understanding pipeline (trained here from the shipped corpus)."""
+    from gateway.understanding.pipeline import Understander
+
+    understander = Understander.load(data_dir=tmp_path_factory.mktemp("understanding"))
+    return DraftBuilder(lexicon=Lexicon.load(), duties=ResponsibilityList.load(None), segmenter=Segmenter(),
+                        understander=understander)
+
+
+async def test_agent_console_shows_each_fields_evidence_confidence_and_the_top_3_units_with_reasons(
+        gateway: Gateway, browser: Browser, understood_drafts: DraftBuilder) -> None:
+    await browser.sign_in(gateway.url, gateway.tokens["agent"], "agent")
+    call_id = "1795346000.55"
+    await gateway.fake.emit(*scenarios.answered_call(call_id, citizen="13800000005", agent="1001"))
+    await gateway.settle()
+    spoken = ["喂 我住在递铺街道阳光花园", "小区门口那个路灯坏了快一个月了 晚上黑乎乎的"]
+    await speak(gateway, understood_drafts, call_id, spoken)
+
+    line = "document.querySelector('#draft-panel .evidence[data-for=%s]').innerText"
+    await browser.until(f"{line % 'unit'}.includes('建议单位')")
+    category = await browser.text("#draft-panel .evidence[data-for=category]")
+    assert "依据：" in category and "置信度" in category and "事项：城乡建设/路灯照明" in category
+    assert "置信度" in await browser.text("#draft-panel .evidence[data-for=place]")
+    assert "置信度" in await browser.text("#draft-panel .evidence[data-for=urgency]")
+    units = (await browser.text("#draft-panel .evidence[data-for=unit]")).partition("建议单位：")[2]
+    assert units.count("职责清单：") == 3  # three units, each with its reasons
+    assert units.count("%：") == 3  # and its score
+    await browser.screenshot("agent-console-understood")
+
+
 async def test_expert_page_shows_the_draft_and_the_agents_note_before_the_citizen_is_connected(
         gateway: Gateway, browser: Browser, drafts: DraftBuilder) -> None:
     await browser.sign_in(gateway.url, gateway.tokens["expert"], "expert")
@@ -212,7 +243,7 @@ async def test_supervisor_wallboard_counts_the_call_and_reviews_a_return(gateway
     gateway.publish("hotspot.warning", call_keys=["x", "y", "z"], category="求助", place="人民路",
                     unit="县自来水公司")
     await browser.until("document.querySelector('#alerts').innerText.includes('人民路')")
-    await browser.until("document.querySelectorAll('#charts svg').length === 4")
+    await browser.until("document.querySelectorAll('#charts svg').length === 5")
     assert await browser.js("return document.querySelectorAll('#charts rect.bar').length") >= 2
 
     row = "#reviews tr[data-request] td:first-child"

@@ -263,6 +263,8 @@ ROUTES: dict[tuple[str, str], list[Probe]] = {
     ("POST", "/api/v1/units"): [("/api/v1/units", None, BAD)],
     ("GET", "/api/v1/stats/tickets"): [("/api/v1/stats/tickets", {
         "start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00", "by": "unit,category"}, None)],
+    ("GET", "/api/v1/stats/redispatch"): [("/api/v1/stats/redispatch", {
+        "start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00", "by": "unit,matter"}, None)],
     ("GET", "/api/v1/reports/{period}"): report_probes(),
     ("GET", "/api/v1/reports"): [("/api/v1/reports", None, None)],
     ("GET", "/api/v1/forecast"): [("/api/v1/forecast", None, None), ("/api/v1/forecast", {"days": "3"}, None)],

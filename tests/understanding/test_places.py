@@ -54,6 +54,30 @@ def test_a_place_in_another_province_is_resolved_by_the_national_dictionary(tagg
     assert levels["building"] == "阳光小区"
 
 
+def test_a_village_or_community_said_after_its_township_is_the_community_level(tagger, finder):
+    text = "我家在绍兴市柯桥区安昌街道白洋社区 停水了"
+    levels = finder.find(text, tagger.tag(text)).levels
+    assert (levels["county"], levels["township"], levels["community"]) == ("柯桥区", "安昌街道", "白洋社区")
+
+
+def test_a_community_name_inside_an_estate_name_is_the_estate_not_the_community(tagger, finder):
+    for text, estate in [("我是孝丰镇的 就住在玉兰新村", "玉兰新村"), ("我在递铺街道阳光新村三幢这边", "阳光新村三幢")]:
+        levels = finder.find(text, tagger.tag(text)).levels
+        assert "community" not in levels and levels["building"] == estate, text
+
+
+def test_an_estate_swallowed_by_the_place_entity_is_still_the_building_and_stops_at_the_street(tagger, finder):
+    text = "住在南京市江宁区秣陵街道翠屏城十二栋"
+    levels = finder.find(text, tagger.tag(text)).levels
+    assert (levels["township"], levels["building"]) == ("秣陵街道", "翠屏城十二栋")
+
+
+def test_another_county_named_first_wins_over_a_same_named_village_of_the_deployment(tagger, finder):
+    text = "我在名山区蒙阳镇双河村这边 路灯坏了"
+    levels = finder.find(text, tagger.tag(text)).levels
+    assert (levels["county"], levels["township"], levels["community"]) == ("名山区", "蒙阳镇", "双河村")
+
+
 def test_no_place_is_invented_from_a_phrase_that_only_ends_like_one(tagger, finder):
     text = "到处都是广场舞的声音吵死了"
     assert finder.find(text, tagger.tag(text)) is None

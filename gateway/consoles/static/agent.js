@@ -242,6 +242,8 @@ function ticketFields() {
   const elements = {};
   if (f.time.value.trim()) elements.time = f.time.value.trim();
   if (f.unit.value) elements.suggested_unit = f.unit.value;
+  // The matter code: closed tickets carry it to `hotline understanding train --from-tickets` and 退单 feedback.
+  if (state.draft?.matter?.value?.code) elements.matter = state.draft.matter.value.code;
   if (state.draft?.flags && Object.keys(state.draft.flags).length) elements.draft_flags = Object.keys(state.draft.flags);
   return { category: f.category.value, urgent: f.urgent.checked, title: f.title.value.trim(),
            content: f.content.value.trim(), location: f.location.value.trim() || null, elements };

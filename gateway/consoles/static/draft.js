@@ -43,7 +43,7 @@ function describeFlag(name, value) {
 
 export function flagItems(draft) {
   const flags = Object.entries(draft?.flags || {});
-  return flags.map(([name, flag]) => h("p", { class: `flag flag-${name}` }, describeFlag(name, flag.value),
+  return flags.map(([name, flag]) => h("p", { class: `flag flag-${name}` }, describeFlag(name, flag.value) + confidenceOf([flag]),
     (flag.evidence || []).length ? h("span", { class: "evidence" }, ` 依据：${flag.evidence.map((e) => `「${e.text}」`).join(" ")}`) : null));
 }
 

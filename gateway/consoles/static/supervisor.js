@@ -113,9 +113,10 @@ async function charts() {
   const end = new Date(`${f.end.value}T00:00:00`);
   end.setDate(end.getDate() + 1);
   const query = (by) => ({ start: start.toISOString(), end: end.toISOString(), by });
-  const [byUnit, byCategory] = await Promise.all([
+  const [byUnit, byCategory, redispatch] = await Promise.all([
     api("GET", "/stats/tickets", undefined, { query: query("unit") }),
-    api("GET", "/stats/tickets", undefined, { query: query("category") })]);
+    api("GET", "/stats/tickets", undefined, { query: query("category") }),
+    api("GET", "/stats/redispatch", undefined, { query: query("unit") })]);
   const units = Object.fromEntries((await api("GET", "/units")).items.map((u) => [u.id, u.name]));
   const zh = Object.fromEntries(config.policy.categories.map((c) => [c.code, c.zh]));
   const rows = (items, label, rate) => items.map((i) => ({ label: label(i), rate: i[`${rate}_rate`],
@@ -124,7 +125,8 @@ async function charts() {
     h("div", { class: "chart" }, barChart("满意率 · 按承办单位", rows(byUnit.items, (i) => units[i.unit] || i.unit, "satisfied"))),
     h("div", { class: "chart" }, barChart("按时办结率 · 按承办单位", rows(byUnit.items, (i) => units[i.unit] || i.unit, "on_time"))),
     h("div", { class: "chart" }, barChart("满意率 · 按诉求分类", rows(byCategory.items, (i) => zh[i.category] || i.category, "satisfied"))),
-    h("div", { class: "chart" }, barChart("按时办结率 · 按诉求分类", rows(byCategory.items, (i) => zh[i.category] || i.category, "on_time"))));
+    h("div", { class: "chart" }, barChart("按时办结率 · 按诉求分类", rows(byCategory.items, (i) => zh[i.category] || i.category, "on_time"))),
+    h("div", { class: "chart" }, barChart("改派率 · 按首派单位", rows(redispatch.items, (i) => units[i.unit] || i.unit, "redispatched"))));
 }
 
 // ---- forecast and staffing (GET /forecast) ------------------------------------------------------------------
