@@ -29,6 +29,9 @@ from kb.segment import is_cjk, normalize
 CANDIDATES = 40  # how many term-scored entries the fuzzy re-ranking looks at
 COMMON_SHARE = 0.25  # a term found in more than this share of entries is too common to retrieve by
 NEVER = math.inf
+# Separators of a term's packed postings ("id FIELD weight RECORD id FIELD weight …"): ASCII unit and
+# record separators, never part of an entry id.
+FIELD, RECORD = "\x1f", "\x1e"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +100,19 @@ class MemoryIndex:
         if revision is not None:
             self.revision = revision
 
-    def add_terms(self, rows: Iterable[tuple[str, str, float]]) -> None:
-        """Postings from (term, entry id, weight) rows of entries already applied (the bulk load)."""
+    def add_packed(self, rows: Iterable[tuple[str, str]]) -> None:
+        """Postings of entries already applied, from (term, packed postings) rows (the bulk load)."""
         positions = self.positions
-        for term, entry_id, weight in rows:
-            position = positions.get(entry_id)
-            if position is not None:
-                self._post(term, position, weight)
+        for term, packed in rows:
+            where, weights = array("i"), array("f")
+            for posting in packed.split(RECORD):
+                entry_id, _, weight = posting.partition(FIELD)
+                position = positions.get(entry_id)
+                if position is not None:
+                    where.append(position)
+                    weights.append(float(weight))
+            if where:
+                self.postings[term] = (where, weights)
 
     def _post(self, term: str, position: int, weight: float) -> None:
         posting = self.postings.get(term)

@@ -25,11 +25,11 @@ from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.db.base import utcnow
-from kb.index import CANDIDATES, COMMON_SHARE, IndexedEntry, MemoryIndex, phrasings_of
+from kb.index import CANDIDATES, COMMON_SHARE, FIELD, RECORD, IndexedEntry, MemoryIndex, phrasings_of
 from kb.models import KbEntry, KbSearchTerm
 from kb.segment import Segmenter, is_cjk, normalize
 from kb.store import content_of, current_revision
@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 TERM_SHARE = 0.65  # final score = TERM_SHARE × term score (0–1) + (1 − TERM_SHARE) × fuzzy similarity (0–1)
 CHECK_EVERY = 1.0  # seconds: how stale another instance's writes may be in this instance's results
 REBUILD_SHARE = 0.1  # catching up on more than this share of the entries rebuilds the index instead
-LOAD_PARTITION = 100_000  # term rows handed to the worker thread at a time while building
+ENTRY_PAGE = 1000  # entries read per query while building
+TERM_PAGE = 2000  # terms (with all their postings) read per query while building
 SNIPPET = 120  # characters of the answer shown around the first match
 TRANSCRIPT_TAIL = 160  # characters of live transcript the suggestion looks at (~40 s of speech)
 RECENT_TAIL = 24  # the latest ~6 s of speech: its words count double, callers move on to the real matter
@@ -177,15 +178,27 @@ class SearchEngine:
         return self._index
 
     async def _build(self) -> None:
+        """Read the index page by page (the event loop only awaits; one page is a few ms of its time)
+        and build it in a worker thread. Each term's postings come as one string (entry id and weight
+        per posting), so the loop decodes one value per term instead of three per (term, entry) row."""
         started = time.perf_counter()
         index = MemoryIndex()
         async with self.sessions() as session:
             index.revision = await current_revision(session)
-            rows = (await session.execute(select(*ENTRY_COLUMNS).where(KbEntry.status == "published"))).all()
-            await asyncio.to_thread(index.apply, [indexed(row, {}) for row in rows])
-            result = await session.stream(select(KbSearchTerm.term, KbSearchTerm.entry_id, KbSearchTerm.weight))
-            async for part in result.partitions(LOAD_PARTITION):
-                await asyncio.to_thread(index.add_terms, part)
+            last = ""
+            while rows := (await session.execute(
+                    select(*ENTRY_COLUMNS).where(KbEntry.status == "published", KbEntry.id > last)
+                    .order_by(KbEntry.id).limit(ENTRY_PAGE))).all():
+                await asyncio.to_thread(lambda rows=rows: index.apply([indexed(row, {}) for row in rows]))
+                last = rows[-1].id
+            postings = func.aggregate_strings(
+                KbSearchTerm.entry_id + FIELD + cast(KbSearchTerm.weight, String), RECORD)
+            last = ""
+            while rows := (await session.execute(
+                    select(KbSearchTerm.term, postings).where(KbSearchTerm.term > last)
+                    .group_by(KbSearchTerm.term).order_by(KbSearchTerm.term).limit(TERM_PAGE))).all():
+                await asyncio.to_thread(index.add_packed, rows)
+                last = rows[-1][0]
         self._index = index
         self._checked = time.monotonic()
         log.info("knowledge-base search index: %d entries at revision %d, built in %.1f s",

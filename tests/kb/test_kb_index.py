@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.db import session_factory
 from kb.evaluate import eval_questions
-from kb.search import SearchEngine, SearchFilters
+from kb.search import Hit, SearchEngine, SearchFilters
 from kb.seed import seed
 from kb.segment import Segmenter
 from kb.service import KnowledgeBase
@@ -25,6 +25,16 @@ async def ids(engine: SearchEngine, query: str, **filters: object) -> list[str]:
     return [h.entry.id for h in await engine.search(query, filters=SearchFilters(**filters))]  # type: ignore[arg-type]
 
 
+def ranking(hits: list[Hit]) -> list[tuple[float, list[str]]]:
+    """Scores (as shown: 4 decimals) in order, each with its entries. Entries whose scores differ only in
+    the last float bits may come in either order (the database sums in its own order); the last group
+    is dropped, as the limit may cut it anywhere."""
+    groups: dict[float, list[str]] = {}
+    for hit in hits:
+        groups.setdefault(round(hit.score, 4), []).append(hit.entry.id)
+    return [(score, sorted(ids)) for score, ids in groups.items()][:-1]
+
+
 async def test_the_index_ranks_every_held_out_question_as_sql_does(
         kb: KnowledgeBase, engine: AsyncEngine, segmenter: Segmenter, clock: Clock) -> None:
     await seed(kb)
@@ -33,8 +43,7 @@ async def test_the_index_ranks_every_held_out_question_as_sql_does(
         for regions in [(), (item["region"],)]:
             memory = await kb.search.search(item["q"], filters=SearchFilters(regions=regions))
             sql = await in_sql.search(item["q"], filters=SearchFilters(regions=regions))
-            assert [(h.entry.id, round(h.score, 4)) for h in memory] == \
-                [(h.entry.id, round(h.score, 4)) for h in sql], item["q"]
+            assert ranking(memory) == ranking(sql), item["q"]
     for query in ["热线", "工单", "延", "12345", "单"]:  # short and common terms, ties broken by id
         assert await ids(kb.search, query) == await ids(in_sql, query), query
 
