@@ -32,8 +32,8 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.db import create_engine, session_factory, upgrade
-from kb.deadline import WeekdayClock, default_question_limit
 from kb.benchdata import Probe, realistic_entries
+from kb.deadline import WeekdayClock, default_question_limit
 from kb.evaluate import Recall, eval_questions, measure
 from kb.models import KbEntry, KbEntryVersion, KbSearchTerm
 from kb.schemas import EntryContent

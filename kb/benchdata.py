@@ -24,9 +24,19 @@ from kb.schemas import EntryContent
 from kb.seed import seed_rows
 
 # Policy wording differs between places: each pair may be swapped either way in a re-issued entry.
-SYNONYMS = [("多久", "多长时间"), ("怎么", "如何"), ("承办单位", "责任单位"), ("时限", "期限"),
-            ("工单", "工单件"), ("办结", "办理完毕"), ("诉求人", "来电人"), ("受理", "接收"),
-            ("哪些", "什么"), ("退回", "回退"), ("回访", "电话回访")]
+SYNONYMS = [
+    ("多久", "多长时间"),
+    ("怎么", "如何"),
+    ("承办单位", "责任单位"),
+    ("时限", "期限"),
+    ("工单", "工单件"),
+    ("办结", "办理完毕"),
+    ("诉求人", "来电人"),
+    ("受理", "接收"),
+    ("哪些", "什么"),
+    ("退回", "回退"),
+    ("回访", "电话回访"),
+]
 NUMBER = re.compile(r"(\d+)(?=个?(?:工作日|小时|天|日|次|分钟))")
 SUFFIXES = "省市州区县盟旗"
 
@@ -67,8 +77,7 @@ def short_name(region: str) -> str:
     return region[:-1] if len(region) > 2 and region[-1] in SUFFIXES else region
 
 
-def reword(text: str, home: Place, place: Place, swaps: list[tuple[str, str]],
-           numbers: dict[str, str]) -> str:
+def reword(text: str, home: Place, place: Place, swaps: list[tuple[str, str]], numbers: dict[str, str]) -> str:
     text = text.replace(home.name, place.name).replace(home.alias, place.alias)
     for old, new in swaps:
         text = text.replace(old, new)
@@ -101,9 +110,13 @@ def realistic_entries(count: int, seed_value: int = 12345) -> tuple[list[tuple[s
                 answer=reword(row["answer"], home, place, swaps, numbers),
                 alternatives=[reword(a, home, place, swaps, numbers) for a in row["alternatives"]],
                 basis_document=reword(row["basis_document"], home, place, [], {}),
-                basis_article=row["basis_article"], unit_id=f"{place.alias}-12345", region=place.name,
-                is_public=rng.random() < 0.9, tags=list(row["tags"]),
-                effective_at=datetime(2025, 1, 1, tzinfo=UTC))
+                basis_article=row["basis_article"],
+                unit_id=f"{place.alias}-12345",
+                region=place.name,
+                is_public=rng.random() < 0.9,
+                tags=list(row["tags"]),
+                effective_at=datetime(2025, 1, 1, tzinfo=UTC),
+            )
             entries.append((entry_id, content))
             if row["id"] in held_out:
                 probes.append(Probe(held_out[row["id"]].replace(home.alias, place.alias), entry_id, place.name))

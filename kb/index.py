@@ -130,8 +130,9 @@ class MemoryIndex:
         self.region = np.concatenate([self.region, np.array([self._code(e.region) for e in entries], np.int32)])
         self.unit = np.concatenate([self.unit, np.array([self._code(e.unit_id) for e in entries], np.int32)])
         self.effective = np.concatenate([self.effective, np.array([epoch(e.effective_at) for e in entries])])
-        self.expires = np.concatenate([self.expires, np.array(
-            [NEVER if e.expires_at is None else epoch(e.expires_at) for e in entries])])
+        self.expires = np.concatenate(
+            [self.expires, np.array([NEVER if e.expires_at is None else epoch(e.expires_at) for e in entries])]
+        )
 
     # ---- reading --------------------------------------------------------------------------------
 
@@ -164,8 +165,13 @@ class MemoryIndex:
         return Query(weights, total)
 
     def candidates(
-        self, weights: dict[str, float], at: datetime, *, unit_id: str | None = None,
-        regions: tuple[str, ...] = (), public_only: bool = False,
+        self,
+        weights: dict[str, float],
+        at: datetime,
+        *,
+        unit_id: str | None = None,
+        regions: tuple[str, ...] = (),
+        public_only: bool = False,
     ) -> list[tuple[int, float]]:
         """The CANDIDATES best (position, term score) among entries in force at ``at`` that pass the
         filters; ties broken by entry id, as the SQL path does."""

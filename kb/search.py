@@ -186,19 +186,19 @@ class SearchEngine:
         async with self.sessions() as session:
             index.revision = await current_revision(session)
             last = ""
-            while rows := (await session.execute(
+            while entries := (await session.execute(
                     select(*ENTRY_COLUMNS).where(KbEntry.status == "published", KbEntry.id > last)
                     .order_by(KbEntry.id).limit(ENTRY_PAGE))).all():
-                await asyncio.to_thread(lambda rows=rows: index.apply([indexed(row, {}) for row in rows]))
-                last = rows[-1].id
+                await asyncio.to_thread(index.apply, [indexed(row, {}) for row in entries])
+                last = entries[-1].id
             postings = func.aggregate_strings(
                 KbSearchTerm.entry_id + FIELD + cast(KbSearchTerm.weight, String), RECORD)
             last = ""
-            while rows := (await session.execute(
+            while terms := (await session.execute(
                     select(KbSearchTerm.term, postings).where(KbSearchTerm.term > last)
                     .group_by(KbSearchTerm.term).order_by(KbSearchTerm.term).limit(TERM_PAGE))).all():
-                await asyncio.to_thread(index.add_packed, rows)
-                last = rows[-1][0]
+                await asyncio.to_thread(index.add_packed, terms)
+                last = terms[-1][0]
         self._index = index
         self._checked = time.monotonic()
         log.info("knowledge-base search index: %d entries at revision %d, built in %.1f s",

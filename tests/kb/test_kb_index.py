@@ -36,7 +36,8 @@ def ranking(hits: list[Hit]) -> list[tuple[float, list[str]]]:
 
 
 async def test_the_index_ranks_every_held_out_question_as_sql_does(
-        kb: KnowledgeBase, engine: AsyncEngine, segmenter: Segmenter, clock: Clock) -> None:
+    kb: KnowledgeBase, engine: AsyncEngine, segmenter: Segmenter, clock: Clock
+) -> None:
     await seed(kb)
     in_sql = SearchEngine(kb.sessions, segmenter, clock, in_memory=False)
     for item in eval_questions():
@@ -60,7 +61,8 @@ async def test_this_instances_writes_are_searchable_at_once(kb: KnowledgeBase) -
 
 
 async def test_another_instance_catches_up_at_its_revision_check(
-        kb: KnowledgeBase, engine: AsyncEngine, segmenter: Segmenter, clock: Clock) -> None:
+    kb: KnowledgeBase, engine: AsyncEngine, segmenter: Segmenter, clock: Clock
+) -> None:
     lagging = instance(engine, segmenter, clock, check_every=3600)
     checking = instance(engine, segmenter, clock, check_every=0)
     await lagging.search.warm()
@@ -71,16 +73,20 @@ async def test_another_instance_catches_up_at_its_revision_check(
     lagging.search.check_every = 0
     assert await ids(lagging.search, "停水") == ["water"]
 
-    await kb.submit(ADMIN, "update", entry_id="water", publish=True,
-                    content=content(question="家里没有自来水了怎么办?", alternatives=[], tags=[]))
+    await kb.submit(
+        ADMIN,
+        "update",
+        entry_id="water",
+        publish=True,
+        content=content(question="家里没有自来水了怎么办?", alternatives=[], tags=[]),
+    )
     assert await ids(checking.search, "自来水") == ["water"]
     assert await ids(checking.search, "小区") == []  # the old version's terms are gone
     await kb.submit(ADMIN, "retire", entry_id="water", publish=True)
     assert await ids(checking.search, "自来水") == []
 
 
-async def test_an_entry_leaves_results_when_it_expires_without_any_write(
-        kb: KnowledgeBase, clock: Clock) -> None:
+async def test_an_entry_leaves_results_when_it_expires_without_any_write(kb: KnowledgeBase, clock: Clock) -> None:
     await publish(kb, "water", question="小区停水了找哪个单位?", expires_at="2026-11-21T00:00:00+08:00")
     assert await ids(kb.search, "停水") == ["water"]
     clock.advance(days=2)
@@ -88,7 +94,8 @@ async def test_an_entry_leaves_results_when_it_expires_without_any_write(
 
 
 async def test_searches_run_in_sql_until_the_index_is_built(
-        kb: KnowledgeBase, engine: AsyncEngine, segmenter: Segmenter, clock: Clock) -> None:
+    kb: KnowledgeBase, engine: AsyncEngine, segmenter: Segmenter, clock: Clock
+) -> None:
     await publish(kb, "water", question="小区停水了找哪个单位?")
     cold = instance(engine, segmenter, clock, check_every=3600)
     assert await ids(cold.search, "停水") == ["water"]  # answered by SQL while the build starts
