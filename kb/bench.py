@@ -76,6 +76,13 @@ async def bulk_load(engine: AsyncEngine, items: list[tuple[str, EntryContent]],
         await conn.execute(text("ANALYZE"))  # fresh statistics, as a long-running database would have
 
 
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
@@ -140,12 +147,12 @@ async def bench_engine(name: str, engine: AsyncEngine, segmenter: Segmenter,
     for in_memory in (False, True):
         kb = instance(in_memory)
         shipped = await measure_shipped(kb, segmenter)
-        started = time.perf_counter()
+        started, rss = time.perf_counter(), rss_mib()
         if in_memory:
             await kb.search.warm()  # what a starting instance does in the background
-        build_s = time.perf_counter() - started
+        build_s, index_mib = time.perf_counter() - started, rss_mib() - rss
         rows.append({"engine": name, "scoring": "memory" if in_memory else "SQL", "entries": await kb.count(),
-                     "load_s": load_s, "build_s": build_s, "shipped": shipped,
+                     "load_s": load_s, "build_s": build_s, "index_mib": index_mib, "shipped": shipped,
                      **await quality_and_speed(kb, probes, mix)})
     ids = [i for i, _ in random.Random(3).choices(items, k=queries)]
 
@@ -219,7 +226,7 @@ async def run(*, entries: int, queries: int, pg_url: str | None, probes: int = 3
     print(f"held-out questions: {len(eval_questions())} (shipped KB alone, then among the bench entries, "
           f"region-filtered 'reg' and all regions 'mix'); probes: {len(asked)} questions on re-issued "
           f"entries (region-filtered); timed queries per engine: {queries}\n")
-    print(f"{'engine':<11}{'scoring':>8}{'entries':>8}{'index s':>8}{'shipped R@1/R@5 reg':>21}{'mix':>12}"
+    print(f"{'engine':<11}{'scoring':>8}{'entries':>8}{'index':>11}{'shipped R@1/R@5 reg':>21}{'mix':>12}"
           f"{'held-out R@1/R@5 reg':>22}{'mix':>12}{'probes R@1/R@5':>16}"
           f"{'search p50/p99 ms':>20}{'pk lookup p50/p99 ms':>23}{'ratio p99':>11}")
     for r in results:
@@ -228,11 +235,11 @@ async def run(*, entries: int, queries: int, pg_url: str | None, probes: int = 3
         cells = [*r["shipped"], *r["held_out"]]
         reg, mix, hreg, hmix = (f"{c.recall1:.3f}/{c.recall5:.3f}" for c in cells)
         probed = f"{r['probes'].recall1:.3f}/{r['probes'].recall5:.3f}"
-        built = f"{r['build_s']:.1f}" if r["scoring"] == "memory" else "-"
-        print(f"{r['engine']:<11}{r['scoring']:>8}{r['entries']:>8}{built:>8}{reg:>21}{mix:>12}{hreg:>22}"
+        built = f"{r['build_s']:.1f}s {r['index_mib']:.0f}M" if r["scoring"] == "memory" else "-"
+        print(f"{r['engine']:<11}{r['scoring']:>8}{r['entries']:>8}{built:>11}{reg:>21}{mix:>12}{hreg:>22}"
               f"{hmix:>12}{probed:>16}{f'{s50:.2f} / {s99:.2f}':>20}{f'{l50:.3f} / {l99:.3f}':>23}"
               f"{s99 / l99:>10.1f}x")
     print("\nscoring: SQL = the same scoring done by the database (the baseline, and what serves while an "
-          "instance builds its index); memory = the per-instance index (kb/index.py). 'index s' = building "
-          "it from the database. Target: search p99 ≤ 20 ms at 50k entries on both engines.")
+          "instance builds its index); memory = the per-instance index (kb/index.py). 'index' = building it "
+          "from the database: seconds, RSS growth. Target: search p99 ≤ 20 ms at 50k entries on both engines.")
     return 0

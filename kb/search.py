@@ -15,6 +15,7 @@ seen by a one-row check at most every ``check_every`` seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import math
@@ -103,11 +104,22 @@ class SearchEngine:
         """This instance committed a write to entries: the next search catches up before it scores."""
         self._stale = True
 
+    def start_building(self) -> asyncio.Task[None]:
+        """Build the in-memory index in the background (start-up); searches use SQL meanwhile. A build
+        that failed (database away) is started again by the next search."""
+        if self._building is None or (self._building.done() and self._index is None):
+            self._building = asyncio.create_task(self._build_logged(), name="kb-index-build")
+        return self._building
+
     async def warm(self) -> None:
-        """Build the in-memory index now (start-up, benchmarks) rather than on first use."""
-        if self._building is None:
-            self._building = asyncio.create_task(self._build(), name="kb-index-build")
-        await asyncio.shield(self._building)
+        """Build the in-memory index now (benchmarks, tests) rather than in the background."""
+        await asyncio.shield(self.start_building())
+
+    async def aclose(self) -> None:
+        if self._building is not None and not self._building.done():
+            self._building.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._building
 
     async def search(
         self, query: str, *, filters: SearchFilters = SearchFilters(), at: datetime | None = None,
@@ -163,8 +175,7 @@ class SearchEngine:
         if not self.in_memory:
             return None
         if index is None:
-            if self._building is None:
-                self._building = asyncio.create_task(self._build(), name="kb-index-build")
+            self.start_building()
             return None
         if not self._stale and time.monotonic() - self._checked < self.check_every:
             return index
@@ -176,6 +187,12 @@ class SearchEngine:
                 self._checked = time.monotonic()
                 await self._catch_up(index)
         return self._index
+
+    async def _build_logged(self) -> None:
+        try:
+            await self._build()
+        except Exception:  # searches go on in SQL; the next one starts another build
+            log.exception("building the knowledge-base search index failed")
 
     async def _build(self) -> None:
         """Read the index page by page (the event loop only awaits; one page is a few ms of its time)
