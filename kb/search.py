@@ -232,7 +232,7 @@ class SearchEngine:
             if len(rows) > max(1000, REBUILD_SHARE * index.size):
                 await self._build()
                 return
-            published = [row for row in rows if row.status == "published"]
+            published = sorted((row for row in rows if row.status == "published"), key=lambda row: row.id)
             terms: dict[str, dict[str, float]] = {row.id: {} for row in published}
             if published:
                 for term, entry_id, weight in await session.execute(
