@@ -112,8 +112,10 @@ async def knowledge_base(app: web.Application) -> AsyncIterator[None]:
     kb = KnowledgeBase(app[SESSIONS], segmenter, question_clock=clock, bus=app[BUS], reminders=policy)
     await seed(kb, only_if_empty=True)
     app[KB] = kb
+    kb.search.start_building()  # the in-memory search index; searches run in SQL until it is ready
     scanner = asyncio.create_task(_scan_reminders(kb, defaults["reminders"]["scan_interval_seconds"]))
     yield
+    await kb.search.aclose()
     scanner.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await scanner

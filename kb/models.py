@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, utcnow
@@ -37,8 +37,21 @@ class KbEntry(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The write's number in ``kb_revision`` order: search indexes load what is newer than they hold.
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
 
     __table_args__ = (Index("ix_kb_entries_status_expires", "status", "expires_at"),)
+
+
+class KbRevision(Base):
+    """One row counting writes to entries. A writing transaction takes the next value (and holds the
+    row until it commits), so revisions become visible in order and an index that has seen revision
+    R has seen every write up to R."""
+
+    __tablename__ = "kb_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class KbEntryVersion(Base):

@@ -1,33 +1,47 @@
-"""Chinese search over entries in force: segmented terms in SQL, then fuzzy re-ranking (rapidfuzz).
+"""Chinese search over entries in force: segmented terms scored in memory, then fuzzy re-ranking (rapidfuzz).
 
 Why a term table rather than FTS5/tsvector: one ``kb_search_terms`` table of (term, entry, weight),
 filled from rjieba words plus the single characters of the short fields, answers 1–2 character queries
-(FTS5 trigram cannot) and behaves the same on SQLite and PostgreSQL. Candidates are scored in SQL
-(field weight × BM25 idf, filtered to entries in force), the best few are re-ranked with rapidfuzz
-against the question and its alternative phrasings, and matches are highlighted with ``<mark>``.
+(FTS5 trigram cannot) and behaves the same on SQLite and PostgreSQL. Candidates are scored (field
+weight × BM25 idf, filtered to entries in force), the best few are re-ranked with rapidfuzz against the
+question and its alternative phrasings, and matches are highlighted with ``<mark>``.
+
+Scoring runs on each instance's in-memory copy of that table (kb/index.py), built in the background
+on first use; until it is ready the same scoring runs in SQL. The copy stays current by revision:
+this instance's writes mark it stale (the next search catches up first), other instances' writes are
+seen by a one-row check at most every ``check_every`` seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
+import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.db.base import utcnow
+from kb.index import CANDIDATES, COMMON_SHARE, FIELD, RECORD, IndexedEntry, MemoryIndex, phrasings_of
 from kb.models import KbEntry, KbSearchTerm
 from kb.segment import Segmenter, is_cjk, normalize
-from kb.store import content_of
+from kb.store import content_of, current_revision
 
-CANDIDATES = 40  # how many SQL-scored entries the fuzzy re-ranking looks at
+log = logging.getLogger(__name__)
+
 TERM_SHARE = 0.65  # final score = TERM_SHARE × term score (0–1) + (1 − TERM_SHARE) × fuzzy similarity (0–1)
-COMMON_SHARE = 0.25  # a term found in more than this share of entries is too common to retrieve by
+CHECK_EVERY = 1.0  # seconds: how stale another instance's writes may be in this instance's results
+REBUILD_SHARE = 0.1  # catching up on more than this share of the entries rebuilds the index instead
+ENTRY_PAGE = 1000  # entries read per query while building
+TERM_PAGE = 2000  # terms (with all their postings) read per query while building
 SNIPPET = 120  # characters of the answer shown around the first match
 TRANSCRIPT_TAIL = 160  # characters of live transcript the suggestion looks at (~40 s of speech)
 RECENT_TAIL = 24  # the latest ~6 s of speech: its words count double, callers move on to the real matter
@@ -72,10 +86,40 @@ class Hit:
 
 class SearchEngine:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], segmenter: Segmenter,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, *, check_every: float = CHECK_EVERY,
+                 in_memory: bool = True) -> None:
+        """``in_memory=False`` scores every search in SQL (the benchmark's baseline)."""
         self.sessions = sessions
         self.segmenter = segmenter
         self.now = clock
+        self.check_every = check_every
+        self.in_memory = in_memory
+        self._index: MemoryIndex | None = None
+        self._building: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._stale = False
+        self._checked = -math.inf
+
+    def changed(self) -> None:
+        """This instance committed a write to entries: the next search catches up before it scores."""
+        self._stale = True
+
+    def start_building(self) -> asyncio.Task[None]:
+        """Build the in-memory index in the background (start-up); searches use SQL meanwhile. A build
+        that failed (database away) is started again by the next search."""
+        if self._building is None or (self._building.done() and self._index is None):
+            self._building = asyncio.create_task(self._build_logged(), name="kb-index-build")
+        return self._building
+
+    async def warm(self) -> None:
+        """Build the in-memory index now (benchmarks, tests) rather than in the background."""
+        await asyncio.shield(self.start_building())
+
+    async def aclose(self) -> None:
+        if self._building is not None and not self._building.done():
+            self._building.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._building
 
     async def search(
         self, query: str, *, filters: SearchFilters = SearchFilters(), at: datetime | None = None,
@@ -101,6 +145,108 @@ class SearchEngine:
     ) -> list[Hit]:
         if not terms or limit <= 0:
             return []
+        index = await self._current()
+        if index is None:
+            return await self._ranked_in_sql(query, terms, filters, at, limit, boosts)
+        weights = index.query(terms, boosts).weights
+        if not weights:
+            return []
+        scored = index.candidates(weights, at, unit_id=filters.unit_id, regions=filters.regions,
+                                  public_only=filters.public_only)
+        if not scored:
+            return []
+        best = scored[0][1]
+        needle = normalize(query)
+        ranked = sorted(
+            ((index.ids[p], TERM_SHARE * score / best
+              + (1 - TERM_SHARE) * max(fuzz.WRatio(needle, text) for text in index.phrasings[p]) / 100)
+             for p, score in scored),
+            key=lambda hit: (-hit[1], hit[0]))[:limit]
+        async with self.sessions() as session:
+            entries = {e.id: e for e in (await session.execute(
+                select(KbEntry).where(KbEntry.id.in_([entry_id for entry_id, _ in ranked])))).scalars()}
+        # An entry changed since the index saw it is shown as it is now, and only if it still qualifies.
+        return [Hit(entries[entry_id], score, list(weights)) for entry_id, score in ranked
+                if entry_id in entries and qualifies(entries[entry_id], at, filters)]
+
+    async def _current(self) -> MemoryIndex | None:
+        """The in-memory index, caught up if due; None while it is first built (search runs in SQL)."""
+        index = self._index
+        if not self.in_memory:
+            return None
+        if index is None:
+            self.start_building()
+            return None
+        if not self._stale and time.monotonic() - self._checked < self.check_every:
+            return index
+        if self._lock.locked() and not self._stale:
+            return index  # another search is catching up; this one may be a second behind
+        async with self._lock:
+            if self._stale or time.monotonic() - self._checked >= self.check_every:
+                self._stale = False  # before awaiting: a write committed meanwhile marks it again
+                self._checked = time.monotonic()
+                await self._catch_up(index)
+        return self._index
+
+    async def _build_logged(self) -> None:
+        try:
+            await self._build()
+        except Exception:  # searches go on in SQL; the next one starts another build
+            log.exception("building the knowledge-base search index failed")
+
+    async def _build(self) -> None:
+        """Read the index page by page (the event loop only awaits; one page is a few ms of its time)
+        and build it in a worker thread. Each term's postings come as one string (entry id and weight
+        per posting), so the loop decodes one value per term instead of three per (term, entry) row."""
+        started = time.perf_counter()
+        index = MemoryIndex()
+        async with self.sessions() as session:
+            index.revision = await current_revision(session)
+            last = ""
+            while entries := (await session.execute(
+                    select(*ENTRY_COLUMNS).where(KbEntry.status == "published", KbEntry.id > last)
+                    .order_by(KbEntry.id).limit(ENTRY_PAGE))).all():
+                await asyncio.to_thread(index.apply, [indexed(row, {}) for row in entries])
+                last = entries[-1].id
+            postings = func.aggregate_strings(
+                KbSearchTerm.entry_id + FIELD + cast(KbSearchTerm.weight, String), RECORD)
+            last = ""
+            while terms := (await session.execute(
+                    select(KbSearchTerm.term, postings).where(KbSearchTerm.term > last)
+                    .group_by(KbSearchTerm.term).order_by(KbSearchTerm.term).limit(TERM_PAGE))).all():
+                await asyncio.to_thread(index.add_packed, terms)
+                last = terms[-1][0]
+        self._index = index
+        self._checked = time.monotonic()
+        log.info("knowledge-base search index: %d entries at revision %d, built in %.1f s",
+                 index.size, index.revision, time.perf_counter() - started)
+
+    async def _catch_up(self, index: MemoryIndex) -> None:
+        """Load the entries written since the index's revision; many of them → rebuild instead."""
+        async with self.sessions() as session:
+            revision = await current_revision(session)
+            if revision == index.revision:
+                return
+            rows = (await session.execute(select(*ENTRY_COLUMNS, KbEntry.status).where(
+                KbEntry.revision > index.revision, KbEntry.revision <= revision))).all()
+            if len(rows) > max(1000, REBUILD_SHARE * index.size):
+                await self._build()
+                return
+            published = sorted((row for row in rows if row.status == "published"), key=lambda row: row.id)
+            terms: dict[str, dict[str, float]] = {row.id: {} for row in published}
+            if published:
+                for term, entry_id, weight in await session.execute(
+                        select(KbSearchTerm.term, KbSearchTerm.entry_id, KbSearchTerm.weight)
+                        .where(KbSearchTerm.entry_id.in_(list(terms)))):
+                    terms[entry_id][term] = weight
+        index.apply([indexed(row, terms[row.id]) for row in published],
+                    gone=[row.id for row in rows if row.status != "published"], revision=revision)
+
+    async def _ranked_in_sql(
+        self, query: str, terms: list[str], filters: SearchFilters, at: datetime, limit: int,
+        boosts: dict[str, float] | None = None,
+    ) -> list[Hit]:
+        """The same scoring done by the database: serves while the in-memory index is first built."""
         async with self.sessions() as session:
             weights = await self._term_weights(session, terms)
             for term, boost in (boosts or {}).items():
@@ -180,6 +326,24 @@ async def document_frequencies(session: AsyncSession, terms: list[str]) -> dict[
     query = (select(KbSearchTerm.term, func.count()).where(KbSearchTerm.term.in_(terms))
              .group_by(KbSearchTerm.term))
     return dict((await session.execute(query)).all())
+
+
+ENTRY_COLUMNS = (KbEntry.id, KbEntry.unit_id, KbEntry.region, KbEntry.is_public, KbEntry.effective_at,
+                 KbEntry.expires_at, KbEntry.question, KbEntry.alternatives)
+
+
+def indexed(row: Any, terms: dict[str, float]) -> IndexedEntry:
+    return IndexedEntry(row.id, row.unit_id, row.region, row.is_public, row.effective_at, row.expires_at,
+                        phrasings_of(row.question, row.alternatives), terms)
+
+
+def qualifies(entry: KbEntry, at: datetime, filters: SearchFilters) -> bool:
+    """The Python twin of ``in_force`` and ``filter_clauses``."""
+    return (entry.status == "published" and entry.effective_at <= at
+            and (entry.expires_at is None or entry.expires_at > at)
+            and (not filters.unit_id or entry.unit_id == filters.unit_id)
+            and (not filters.regions or entry.region in filters.regions)
+            and (not filters.public_only or entry.is_public))
 
 
 def in_force(at: datetime) -> list[Any]:

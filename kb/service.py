@@ -124,6 +124,7 @@ class KnowledgeBase:
                 await self._apply(session, change, actor, note="")
         self._publish("kb.change.submitted", change_id=change.id, entry_id=change.entry_id, unit_id=unit_id)
         if publish:
+            self.search.changed()
             self._publish("kb.entry.published", entry_id=change.entry_id, change=change.kind)
         return change
 
@@ -132,6 +133,7 @@ class KnowledgeBase:
         async with self.sessions.begin() as session:
             change = await self._pending_change(session, change_id)
             await self._apply(session, change, actor, note)
+        self.search.changed()
         self._publish("kb.entry.published", entry_id=change.entry_id, change=change.kind)
         return change
 
@@ -346,6 +348,8 @@ class KnowledgeBase:
                     await self._apply(session, change, actor, note=f"import row {row.row}",
                                       terms=terms[row.row])
         ids = [v.entry_id for v in checked.valid if v.entry_id not in unchanged]
+        if publish:
+            self.search.changed()
         self._publish("kb.imported", by=actor.label, count=len(ids), published=publish)
         return ImportReport(ids, [r.as_dict() for r in checked.rejected], strict, publish, unchanged)
 

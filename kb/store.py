@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kb.models import KbEntry, KbEntryVersion, KbSearchTerm
+from kb.models import KbEntry, KbEntryVersion, KbRevision, KbSearchTerm
 from kb.schemas import CONTENT_FIELDS, EntryContent
 from kb.segment import Segmenter, cjk_chars
 
@@ -61,6 +61,23 @@ def search_terms(segmenter: Segmenter, content: EntryContent) -> dict[str, float
     return weights
 
 
+async def next_revision(session: AsyncSession) -> int:
+    """This transaction's revision: the counter is bumped once per transaction (a 50k-row import is
+    one revision) and its row stays locked until commit, which orders revisions as commits."""
+    transaction = id(session.sync_session.get_transaction())
+    cached = session.info.get("kb_revision")
+    if cached is not None and cached[0] == transaction:
+        return int(cached[1])
+    await session.execute(update(KbRevision).where(KbRevision.id == 1).values(value=KbRevision.value + 1))
+    value = (await session.execute(select(KbRevision.value).where(KbRevision.id == 1))).scalar_one()
+    session.info["kb_revision"] = (transaction, value)
+    return int(value)
+
+
+async def current_revision(session: AsyncSession) -> int:
+    return int((await session.execute(select(KbRevision.value).where(KbRevision.id == 1))).scalar_one())
+
+
 async def load_entry(session: AsyncSession, entry_id: str, *, for_update: bool = False) -> KbEntry | None:
     query = select(KbEntry).where(KbEntry.id == entry_id)
     if for_update:
@@ -82,7 +99,7 @@ async def write_entry(
     """Create or replace an entry's content as a new version. ``terms`` may be precomputed (bulk import
     segments in a thread)."""
     entry = await load_entry(session, entry_id, for_update=True)
-    values = content.model_dump()
+    values = {**content.model_dump(), "revision": await next_revision(session)}
     if entry is None:
         entry = KbEntry(id=entry_id, version=1, status="published", created_at=now, updated_at=now, **values)
         session.add(entry)
@@ -108,6 +125,7 @@ async def retire_entry(
 ) -> KbEntry:
     """Withdraw an entry from search for good; the row and its history stay for audit."""
     entry.status = "retired"
+    entry.revision = await next_revision(session)
     entry.version += 1
     entry.updated_at = now
     session.add(KbEntryVersion(entry_id=entry.id, version=entry.version, content=content_of(entry).as_json(),

