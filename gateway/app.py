@@ -7,6 +7,8 @@ here and handed to the capabilities through ``web.AppKey`` entries. Start/stop o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -39,7 +41,11 @@ from gateway.gauges import OPERATOR_GAUGES, OperatorGauges
 from gateway.http import openapi
 from gateway.http.api import ACTOR_KEY
 from gateway.http.errors import error_middleware, note_response_started
-from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
+from gateway.http.idempotency import (
+    SESSIONS_FOR_IDEMPOTENCY,
+    forget_old_idempotency_records,
+    idempotency_middleware,
+)
 from gateway.http.jsonio import json_response
 from gateway.metrics import METRICS, Metrics, metrics_handler, metrics_middleware
 from gateway.policies import load_pack
@@ -130,7 +136,11 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     sessions = session_factory(engine)
     app[SESSIONS] = sessions
     app[SESSIONS_FOR_IDEMPOTENCY] = sessions  # also joins each keyed request's writes into one transaction
-    app[TOKENS] = TokenStore(app[SESSIONS])
+    tokens = app[TOKENS] = TokenStore(app[SESSIONS])
+    app[TIMERS].add("token-last-used", tokens.flush_last_used)
+    app[TIMERS].add("idempotency-forget", lambda: forget_old_idempotency_records(sessions))
+    listener = (asyncio.create_task(tokens.listen_for_revocations(engine), name="token-revocations")
+                if engine.dialect.name == "postgresql" else None)
 
     async def probe() -> str | None:
         try:
@@ -143,6 +153,11 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     app[READINESS]["database"] = probe
     log.info("database ready (%s)", engine.url.render_as_string(hide_password=True))
     yield
+    if listener is not None:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+    with contextlib.suppress(Exception):  # the last uses are bookkeeping: never block a shutdown on them
+        await tokens.flush_last_used()
     await engine.dispose()
 
 

@@ -9,6 +9,7 @@ import importlib
 BENCH_MODULES = (
     "gateway.tickets.bench",
     "gateway.tickets.bench_api",
+    "gateway.http.bench_roundtrips",
     "gateway.speech.cli:register_bench",
     "kb.cli:register_bench",
     "gateway.calls.bench",

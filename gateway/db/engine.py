@@ -24,8 +24,14 @@ def create_engine(
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
+    # No pool_pre_ping: it cost a round trip at every checkout (several per request). A connection that
+    # died while pooled fails its first statement instead; SQLAlchemy then invalidates the pool and the
+    # request is tried once more on a fresh connection (gateway/http/errors.py), or answers 503.
+    # asyncpg prepares each statement once per connection and keeps it (the LRU below), so the ORM's
+    # repeated statements skip parsing and planning.
     return create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_size=pool_size, pool_pre_ping=True, connect_args=connect_args or {}
+        url, echo=echo, hide_parameters=True, pool_size=pool_size,
+        connect_args={"prepared_statement_cache_size": 500, **(connect_args or {})},
     )
 
 
