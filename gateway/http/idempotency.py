@@ -111,9 +111,10 @@ async def _run_once(request: web.Request, handler: Handler, sessions: Sessions, 
                     record.content_type = response.content_type
                 else:  # a stream has no body to store: keep its effects, not the key
                     await session.delete(record)
+                stored = await bus.store_held(session, events)  # outbox rows commit with the effect
         except _ServerError as failed:  # rolled back: nothing happened, the key is free
             return failed.response
-    bus.deliver(events)
+    bus.deliver(events, stored)
     return response
 
 
