@@ -39,6 +39,10 @@ class HttpSettings(BaseModel):
     # Ticket listing/search budget per API token (token bucket): a sustained rate and a burst.
     listing_rate_per_second: float = Field(default=2.0, gt=0)
     listing_burst: int = Field(default=60, ge=1)
+    # Access log (gateway/logs.py): every failed (4xx/5xx) and slow request, plus this fraction of the others
+    # (1.0 = every request, the old behaviour; it halved /healthz throughput and costs every API request).
+    access_log_sample: float = Field(default=0.0, ge=0.0, le=1.0)
+    access_log_slow_ms: float = Field(default=500.0, ge=0.0)
 
 
 class AmiSettings(BaseModel):
