@@ -36,11 +36,13 @@ from gateway.channels.wiring import setup as setup_channels
 from gateway.config import Settings
 from gateway.consoles import setup as setup_consoles
 from gateway.db import create_engine, session_factory, upgrade, utcnow
+from gateway.db.engine import create_read_engine
+from gateway.db.unit_of_work import Sessions
 from gateway.federation.wiring import setup as setup_federation
 from gateway.gauges import OPERATOR_GAUGES, OperatorGauges
 from gateway.http import openapi
-from gateway.http.api import ACTOR_KEY
-from gateway.http.errors import error_middleware, note_response_started
+from gateway.http.api import ACTOR_KEY, API_PREFIX
+from gateway.http.errors import Handler, error_middleware, note_response_started
 from gateway.http.idempotency import (
     SESSIONS_FOR_IDEMPOTENCY,
     forget_old_idempotency_records,
@@ -71,11 +73,14 @@ from kb.http import setup as setup_kb
 
 log = logging.getLogger(__name__)
 
+WS_PATH = "/api/v1/ws"
+
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> web.Application:
     """``clock`` is the gateway's notion of now; tests pass a controllable one."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, auth_middleware, idempotency_middleware],
+        middlewares=[metrics_middleware, error_middleware, auth_middleware, idempotency_middleware,
+                     read_pool_middleware],
         client_max_size=settings.http.max_body_bytes,
     )
     app.on_response_prepare.append(note_response_started)
@@ -133,7 +138,8 @@ async def database(app: web.Application) -> AsyncIterator[None]:
                            connect_args=connect_args)
     await upgrade(engine)
     app[ENGINE] = engine
-    sessions = session_factory(engine)
+    reader = create_read_engine(settings.database_url)  # after the upgrade: it reads the schema as it is now
+    sessions = session_factory(engine, reader)
     app[SESSIONS] = sessions
     app[SESSIONS_FOR_IDEMPOTENCY] = sessions  # also joins each keyed request's writes into one transaction
     tokens = app[TOKENS] = TokenStore(app[SESSIONS])
@@ -158,6 +164,8 @@ async def database(app: web.Application) -> AsyncIterator[None]:
         await asyncio.gather(listener, return_exceptions=True)
     with contextlib.suppress(Exception):  # the last uses are bookkeeping: never block a shutdown on them
         await tokens.flush_last_used()
+    if reader is not None:
+        await reader.dispose()
     await engine.dispose()
 
 
@@ -184,6 +192,19 @@ async def follow_up(app: web.Application) -> AsyncIterator[None]:
     yield
     for stop in unsubscribe:
         stop()
+
+
+@web.middleware
+async def read_pool_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A GET under /api reads from SQLite's read pool (gateway/db/engine.py:create_read_engine), beside the
+    one writer; the console websocket (also a GET) lives long and writes, so it keeps the writer."""
+    if request.method not in ("GET", "HEAD") or not request.path.startswith(API_PREFIX) or request.path == WS_PATH:
+        return await handler(request)
+    sessions = request.app[SESSIONS]
+    if not isinstance(sessions, Sessions):
+        return await handler(request)
+    with sessions.reading():
+        return await handler(request)
 
 
 async def to_consoles(request: web.Request) -> web.Response:

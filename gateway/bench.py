@@ -10,6 +10,7 @@ BENCH_MODULES = (
     "gateway.tickets.bench",
     "gateway.tickets.bench_api",
     "gateway.http.bench_roundtrips",
+    "gateway.http.bench_http",
     "gateway.speech.cli:register_bench",
     "kb.cli:register_bench",
     "gateway.calls.bench",

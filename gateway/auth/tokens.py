@@ -121,7 +121,7 @@ class TokenStore:
             if row is None:
                 raise NotFound(f"no token {token_id}", error_id="token-not-found")
             row.revoked_at = row.revoked_at or at or utcnow()
-            if session.bind.dialect.name == "postgresql":  # delivered at commit, to every instance
+            if session.get_bind().dialect.name == "postgresql":  # delivered at commit, to every instance
                 await session.execute(text("SELECT pg_notify(:channel, :id)"), {"channel": CHANNEL, "id": token_id})
         self.forget(token_id)
         return row
@@ -133,12 +133,8 @@ class TokenStore:
             try:
                 async with engine.connect() as conn:
                     raw = (await conn.get_raw_connection()).driver_connection
-                    closed = asyncio.Event()
                     await raw.add_listener(CHANNEL, lambda *args: self.forget(str(args[-1])))
-                    raw.add_termination_listener(lambda *_args: closed.set())
-                    while not closed.is_set() and not raw.is_closed():
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(closed.wait(), 10)
+                    await _until_closed(raw)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -151,3 +147,11 @@ class TokenStore:
             if not include_revoked:
                 query = query.where(ApiToken.revoked_at.is_(None))
             return list(await session.scalars(query))
+
+
+async def _until_closed(raw: Any) -> None:
+    closed = asyncio.Event()
+    raw.add_termination_listener(lambda *_args: closed.set())
+    while not closed.is_set() and not raw.is_closed():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(closed.wait(), 10)

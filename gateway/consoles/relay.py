@@ -4,10 +4,10 @@ instances, each driving its own Asterisk; the store is shared, and so is what th
 Every console event published on this instance's bus is written to ``console_events``: those of a request
 that runs in one transaction (``Idempotency-Key``, gateway/http/idempotency.py) in that transaction itself,
 an outbox (``store``, with one ``NOTIFY hotline_console`` delivered at its commit: no commit of their own);
-the others (the PBX's, timers') by one writer task in batches, each batch one transaction ending in NOTIFY. Every instance LISTENs on that
-channel and feeds the rows of the *other* instances into its hub, where they get local sequence numbers
-like any local event: a supervisor's page sees the whole centre, an agent's page the ticket a unit answered
-through another instance, whichever instance the page is connected to.
+the others (the PBX's, timers') by one writer task in batches, each batch one transaction ending in NOTIFY.
+Every instance LISTENs on that channel and feeds the rows of the *other* instances into its hub, where they
+get local sequence numbers like any local event: a supervisor's page sees the whole centre, an agent's page
+the ticket a unit answered through another instance, whichever instance the page is connected to.
 
 - Exactly once, in order: each row carries its transaction id, and the reader takes the rows of the
   transactions below the database's current snapshot xmin (all finished) that it has not taken yet.

@@ -19,10 +19,11 @@ import aiohttp
 from sqlalchemy import event
 
 from gateway.app import create_app
-from gateway.appkeys import ENGINE
+from gateway.appkeys import ENGINE, SESSIONS
 from gateway.auth.middleware import TOKENS
 from gateway.config import load_settings
 from gateway.db.scratch import scratch_schema
+from gateway.db.unit_of_work import Sessions
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor
 from gateway.tickets.schemas import ActorRef, NewTicket
@@ -87,9 +88,12 @@ async def _measure(settings: dict[str, Any]) -> list[tuple[str, Counts]]:
         def checkout(*_a: Any) -> None:
             counts.checkouts += 1
 
-        event.listen(engine, "before_cursor_execute", statement)
-        event.listen(engine, "commit", commit)
-        event.listen(engine.pool, "checkout", checkout)
+        sessions = app[SESSIONS]
+        reader = sessions.reader if isinstance(sessions, Sessions) else None  # SQLite's read pool (GETs)
+        for one in (engine, reader.sync_engine) if reader is not None else (engine,):
+            event.listen(one, "before_cursor_execute", statement)
+            event.listen(one, "commit", commit)
+            event.listen(one.pool, "checkout", checkout)
         service = app[TICKETS]
         await service.add_unit("bench-unit", "压测单位")
         _, agent = await app[TOKENS].create("agent", "bench")
@@ -128,6 +132,7 @@ async def _measure(settings: dict[str, Any]) -> list[tuple[str, Counts]]:
                 ("GET /api/v1/tickets?limit=20", get("/api/v1/tickets?limit=20", agent)),
                 ("GET /healthz", get("/healthz", None)),
             ]
+            await asyncio.sleep(1.0)  # start-up jobs (reports, pruning) finish before counting
             await paths[3][1]()  # warm: the first request of a token may load it
             for label, request in paths:
                 counts.reset()
