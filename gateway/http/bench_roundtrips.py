@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def measure(pg_url: str | None) -> list[tuple[str, Counts]]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings: dict[str, Any] = {"data_dir": Path(tmp), "policy": "qingyang", "timer_interval": 3600}
+        settings: dict[str, Any] = {"data_dir": Path(tmp), "policy": "qingyang", "timer_interval": 3600,
+                                "ivr": {"enabled": False}}
         if pg_url is None:
             return await _measure(settings)
         async with scratch_schema(pg_url, "bench") as schema:
