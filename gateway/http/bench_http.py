@@ -46,7 +46,7 @@ Request = Callable[[aiohttp.ClientSession], Awaitable[int]]
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("http", help="POST ticket, GET list, /healthz over HTTP vs same-work baselines")
     p.add_argument("--requests", type=int, default=1000, help="requests per path")
-    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--concurrency", type=int, default=8, help="requests in flight at once")
     p.add_argument("--pg-url", help="PostgreSQL URL (default: $HOTLINE_TEST_PG_URL; skipped if unset)")
     p.set_defaults(func=run)
 
