@@ -135,10 +135,11 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     connect_args = {"server_settings": {"search_path": settings.db.search_path}} if settings.db.search_path else None
     engine = create_engine(settings.database_url, echo=settings.db.echo, pool_size=settings.db.pool_size,
-                           connect_args=connect_args)
+                           connect_args=connect_args, sqlite_on_loop=settings.db.sqlite_statements_on_loop)
     await upgrade(engine)
     app[ENGINE] = engine
-    reader = create_read_engine(settings.database_url)  # after the upgrade: it reads the schema as it is now
+    # After the upgrade: it reads the schema as it is now.
+    reader = create_read_engine(settings.database_url, pool_size=settings.db.sqlite_read_pool)
     sessions = session_factory(engine, reader)
     app[SESSIONS] = sessions
     app[SESSIONS_FOR_IDEMPOTENCY] = sessions  # also joins each keyed request's writes into one transaction

@@ -30,6 +30,10 @@ class DatabaseSettings(BaseModel):
     echo: bool = False
     pool_size: int = 10
     search_path: str | None = None  # PostgreSQL schema, when the database is shared
+    # SQLite: the one writer connection runs its statements on the event loop (no thread hop each); false
+    # puts them back on aiosqlite's thread. GET requests read from `sqlite_read_pool` read-only connections.
+    sqlite_statements_on_loop: bool = True
+    sqlite_read_pool: int = Field(default=4, ge=0)  # 0: GET requests read through the writer connection
 
 
 class HttpSettings(BaseModel):

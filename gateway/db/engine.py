@@ -61,7 +61,7 @@ def create_read_engine(url: str, *, pool_size: int = 4) -> AsyncEngine | None:
     nor the event loop. WAL readers never wait for the writer (no busy-handler sleeps: the lesson of
     docs/DEVELOPING.md "One SQLite connection" holds, writes still have exactly one connection). None for
     PostgreSQL (its pool serves reads already) and for an in-memory database (private to one connection)."""
-    if not url.startswith("sqlite"):
+    if not url.startswith("sqlite") or pool_size < 1:
         return None
     database = make_url(url).database
     if not database or database == ":memory:" or "mode=memory" in database:
