@@ -7,6 +7,8 @@ here and handed to the capabilities through ``web.AppKey`` entries. Start/stop o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -34,13 +36,19 @@ from gateway.channels.wiring import setup as setup_channels
 from gateway.config import Settings
 from gateway.consoles import setup as setup_consoles
 from gateway.db import create_engine, session_factory, upgrade, utcnow
+from gateway.db.engine import create_read_engine
+from gateway.db.unit_of_work import Sessions
 from gateway.federation.wiring import setup as setup_federation
 from gateway.forecast import setup as setup_forecast
 from gateway.gauges import OPERATOR_GAUGES, OperatorGauges
 from gateway.http import openapi
-from gateway.http.api import ACTOR_KEY
-from gateway.http.errors import error_middleware, note_response_started
-from gateway.http.idempotency import SESSIONS_FOR_IDEMPOTENCY, idempotency_middleware
+from gateway.http.api import ACTOR_KEY, API_PREFIX
+from gateway.http.errors import Handler, error_middleware, note_response_started
+from gateway.http.idempotency import (
+    SESSIONS_FOR_IDEMPOTENCY,
+    forget_old_idempotency_records,
+    idempotency_middleware,
+)
 from gateway.http.jsonio import json_response
 from gateway.leadership import LEADERSHIP, leadership_ctx
 from gateway.leadership import setup as setup_leadership
@@ -71,11 +79,14 @@ from kb.http import setup as setup_kb
 
 log = logging.getLogger(__name__)
 
+WS_PATH = "/api/v1/ws"
+
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> web.Application:
     """``clock`` is the gateway's notion of now; tests pass a controllable one."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, auth_middleware, leader_forwarding, idempotency_middleware],
+        middlewares=[metrics_middleware, error_middleware, auth_middleware, leader_forwarding,
+                     idempotency_middleware, read_pool_middleware],
         client_max_size=settings.http.max_body_bytes,
     )
     app.on_response_prepare.append(note_response_started)
@@ -137,13 +148,19 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     connect_args = {"server_settings": {"search_path": settings.db.search_path}} if settings.db.search_path else None
     engine = create_engine(settings.database_url, echo=settings.db.echo, pool_size=settings.db.pool_size,
-                           connect_args=connect_args)
+                           connect_args=connect_args, sqlite_on_loop=settings.db.sqlite_statements_on_loop)
     await upgrade(engine)
     app[ENGINE] = engine
-    sessions = session_factory(engine)
+    # After the upgrade: it reads the schema as it is now.
+    reader = create_read_engine(settings.database_url, pool_size=settings.db.sqlite_read_pool)
+    sessions = session_factory(engine, reader)
     app[SESSIONS] = sessions
     app[SESSIONS_FOR_IDEMPOTENCY] = sessions  # also joins each keyed request's writes into one transaction
-    app[TOKENS] = TokenStore(app[SESSIONS])
+    tokens = app[TOKENS] = TokenStore(app[SESSIONS])
+    app[TIMERS].add("token-last-used", tokens.flush_last_used)
+    app[TIMERS].add("idempotency-forget", lambda: forget_old_idempotency_records(sessions))
+    listener = (asyncio.create_task(tokens.listen_for_revocations(engine), name="token-revocations")
+                if engine.dialect.name == "postgresql" else None)
 
     async def probe() -> str | None:
         try:
@@ -156,6 +173,13 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     app[READINESS]["database"] = probe
     log.info("database ready (%s)", engine.url.render_as_string(hide_password=True))
     yield
+    if listener is not None:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+    with contextlib.suppress(Exception):  # the last uses are bookkeeping: never block a shutdown on them
+        await tokens.flush_last_used()
+    if reader is not None:
+        await reader.dispose()
     await engine.dispose()
 
 
@@ -182,6 +206,19 @@ async def follow_up(app: web.Application) -> AsyncIterator[None]:
     yield
     for stop in unsubscribe:
         stop()
+
+
+@web.middleware
+async def read_pool_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A GET under /api reads from SQLite's read pool (gateway/db/engine.py:create_read_engine), beside the
+    one writer; the console websocket (also a GET) lives long and writes, so it keeps the writer."""
+    if request.method not in ("GET", "HEAD") or not request.path.startswith(API_PREFIX) or request.path == WS_PATH:
+        return await handler(request)
+    sessions = request.app[SESSIONS]
+    if not isinstance(sessions, Sessions):
+        return await handler(request)
+    with sessions.reading():
+        return await handler(request)
 
 
 async def to_consoles(request: web.Request) -> web.Response:

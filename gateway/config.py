@@ -32,6 +32,10 @@ class DatabaseSettings(BaseModel):
     echo: bool = False
     pool_size: int = 10
     search_path: str | None = None  # PostgreSQL schema, when the database is shared
+    # SQLite: the one writer connection runs its statements on the event loop (no thread hop each); false
+    # puts them back on aiosqlite's thread. GET requests read from `sqlite_read_pool` read-only connections.
+    sqlite_statements_on_loop: bool = True
+    sqlite_read_pool: int = Field(default=4, ge=0)  # 0: GET requests read through the writer connection
 
 
 class HttpSettings(BaseModel):
@@ -41,6 +45,10 @@ class HttpSettings(BaseModel):
     # Ticket listing/search budget per API token (token bucket): a sustained rate and a burst.
     listing_rate_per_second: float = Field(default=2.0, gt=0)
     listing_burst: int = Field(default=60, ge=1)
+    # Access log (gateway/logs.py): every failed (4xx/5xx) and slow request, plus this fraction of the others
+    # (1.0 = every request, the old behaviour; it halved /healthz throughput and costs every API request).
+    access_log_sample: float = Field(default=0.0, ge=0.0, le=1.0)
+    access_log_slow_ms: float = Field(default=500.0, ge=0.0)
 
 
 class AmiSettings(BaseModel):

@@ -8,6 +8,7 @@ defence in depth for the message, its arguments and the traceback text, whoever 
 from __future__ import annotations
 
 import logging
+import random
 import re
 
 from aiohttp import web
@@ -45,8 +46,21 @@ def install_redaction(logger: logging.Logger | None = None) -> None:
 
 
 class AccessLogger(AbstractAccessLogger):
-    """``remote "METHOD /path" status bytes seconds``: no query string, no headers."""
+    """``remote "METHOD /path" status bytes seconds``: no query string, no headers. Every request."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info('%s "%s %s" %d %d %.3f', request.remote, request.method, request.path, response.status,
                          response.body_length, time)
+
+
+def access_logger(sample: float, slow_seconds: float) -> type[AccessLogger]:
+    """The access log off the hot path: a failed (4xx/5xx) or slow request is always written, the others
+    only as a random ``sample`` (0 = none, 1 = all). Formatting and the redaction filter run only for the
+    lines written; the metrics (``/metrics``) still count every request."""
+
+    class SampledAccessLogger(AccessLogger):
+        def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+            if response.status >= 400 or time >= slow_seconds or (sample > 0 and random.random() < sample):
+                super().log(request, response, time)
+
+    return SampledAccessLogger

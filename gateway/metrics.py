@@ -51,8 +51,13 @@ class Metrics:
 METRICS = web.AppKey("metrics", Metrics)
 
 
+UNCOUNTED = frozenset({"/healthz"})  # liveness probes: frequent, uninteresting, and meant to cost nothing
+
+
 @web.middleware
 async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path in UNCOUNTED:
+        return await handler(request)
     started = time.perf_counter()
     status = 500
     try:

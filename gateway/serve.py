@@ -14,7 +14,7 @@ from gateway.app import create_app
 from gateway.calls.site_check import check_deployment
 from gateway.config import Settings, load_settings
 from gateway.listening import bind_errors
-from gateway.logs import AccessLogger, install_redaction
+from gateway.logs import access_logger, install_redaction
 
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 10.0
@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(settings: Settings) -> None:
     """Start everything, then listen, then say where: the URLs are logged only once they answer."""
-    runner = web.AppRunner(create_app(settings), shutdown_timeout=SHUTDOWN_TIMEOUT, access_log_class=AccessLogger)
+    logger = access_logger(settings.http.access_log_sample, settings.http.access_log_slow_ms / 1000)
+    runner = web.AppRunner(create_app(settings), shutdown_timeout=SHUTDOWN_TIMEOUT, access_log_class=logger)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

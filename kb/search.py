@@ -365,29 +365,34 @@ def filter_clauses(filters: SearchFilters) -> list[Any]:
 
 def highlight(text: str, terms: list[str], *, snippet: int | None = None) -> str:
     """HTML-escaped ``text`` with each occurrence of ``terms`` wrapped in ``<mark>``; with ``snippet``,
-    only a window of that many characters around the first match."""
+    only a window of that many characters around the first match. Escapes whole runs, not characters."""
     lowered = text.lower()
-    marked = [False] * len(text)
-    for term in sorted(terms, key=len, reverse=True):
-        start = lowered.find(term)
-        while term and start >= 0:
-            for i in range(start, start + len(term)):
-                marked[i] = True
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        start = lowered.find(term) if term else -1
+        while start >= 0:
+            spans.append((start, min(start + len(term), len(text))))
             start = lowered.find(term, start + len(term))
+    merged: list[list[int]] = []  # overlapping or touching matches make one mark
+    for start, stop in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
     begin, end = 0, len(text)
     if snippet and len(text) > snippet:
-        first = marked.index(True) if True in marked else 0
+        first = merged[0][0] if merged else 0
         begin = max(0, min(first - snippet // 4, len(text) - snippet))
         end = begin + snippet
     out = ["…"] if begin > 0 else []
-    inside = False
-    for i in range(begin, end):
-        if marked[i] != inside:
-            out.append("<mark>" if marked[i] else "</mark>")
-            inside = marked[i]
-        out.append(html.escape(text[i]))
-    if inside:
-        out.append("</mark>")
+    at = begin
+    for start, stop in merged:
+        start, stop = max(start, begin), min(stop, end)
+        if start >= stop:
+            continue
+        out += [html.escape(text[at:start]), "<mark>", html.escape(text[start:stop]), "</mark>"]
+        at = stop
+    out.append(html.escape(text[at:end]))
     if end < len(text):
         out.append("…")
     return "".join(out)

@@ -41,7 +41,7 @@ async def hub_context(app: web.Application) -> AsyncIterator[None]:
     if settings.relay and engine.dialect.name == "postgresql":  # several instances share PostgreSQL
         relay = app[RELAY] = ConsoleRelay(engine, hub, settings)
         await relay.start()
-        stops.append(app[BUS].subscribe("", relay.on_event))
+        stops.append(app[BUS].add_outbox(relay.store, relay.on_event))
         app[TIMERS].add("console-relay-prune", relay.prune)
     yield
     for stop in stops:

@@ -1,11 +1,13 @@
 """Console events between gateway instances that share one PostgreSQL (ARCHITECTURE.md: several
 instances, each driving its own Asterisk; the store is shared, and so is what the consoles show).
 
-Every console event published on this instance's bus is written to ``console_events`` by one writer task,
-in batches, each batch one transaction ending in ``NOTIFY hotline_console``. Every instance LISTENs on that
-channel and feeds the rows of the *other* instances into its hub, where they get local sequence numbers
-like any local event: a supervisor's page sees the whole centre, an agent's page the ticket a unit answered
-through another instance, whichever instance the page is connected to.
+Every console event published on this instance's bus is written to ``console_events``: those of a request
+that runs in one transaction (``Idempotency-Key``, gateway/http/idempotency.py) in that transaction itself,
+an outbox (``store``, with one ``NOTIFY hotline_console`` delivered at its commit: no commit of their own);
+the others (the PBX's, timers') by one writer task in batches, each batch one transaction ending in NOTIFY.
+Every instance LISTENs on that channel and feeds the rows of the *other* instances into its hub, where they
+get local sequence numbers like any local event: a supervisor's page sees the whole centre, an agent's page
+the ticket a unit answered through another instance, whichever instance the page is connected to.
 
 - Exactly once, in order: each row carries its transaction id, and the reader takes the rows of the
   transactions below the database's current snapshot xmin (all finished) that it has not taken yet.
@@ -69,9 +71,27 @@ class ConsoleRelay:
 
     # ---- out: this instance's events ------------------------------------------------------------------
 
+    @staticmethod
+    def forwarded(event: DomainEvent) -> bool:
+        return event.kind.startswith(FORWARDED) and not event.kind.startswith(LOCAL_ONLY)
+
+    def _row(self, event: DomainEvent) -> dict[str, Any]:
+        return {"origin": self.origin, "kind": event.kind, "at": event.at, "data": dumps(event.data)}
+
+    async def store(self, session: Any, events: list[DomainEvent]) -> list[DomainEvent]:
+        """Outbox (``EventBus.add_outbox``): a request's console events go into the request's own transaction,
+        with one NOTIFY, delivered by PostgreSQL at that commit: no commit of their own."""
+        chosen = [event for event in events if self.forwarded(event)]
+        if chosen:
+            await session.execute(insert(Row).values(txid=CURRENT_TXID), [self._row(e) for e in chosen])
+            await session.execute(text(f"NOTIFY {CHANNEL}"))
+            self.written += len(chosen)
+        return chosen
+
     def on_event(self, event: DomainEvent) -> None:
-        """Bus subscriber (synchronous, never blocks)."""
-        if not event.kind.startswith(FORWARDED) or event.kind.startswith(LOCAL_ONLY):
+        """Bus subscriber (synchronous, never blocks) for events published outside a request transaction
+        (the PBX's, timers'): written by the writer task in batches, one commit and NOTIFY per batch."""
+        if not self.forwarded(event):
             return
         try:
             self.outbox.put_nowait(event)
@@ -85,7 +105,7 @@ class ConsoleRelay:
             batch = [await self.outbox.get()]
             while len(batch) < BATCH and not self.outbox.empty():
                 batch.append(self.outbox.get_nowait())
-            rows = [{"origin": self.origin, "kind": e.kind, "at": e.at, "data": dumps(e.data)} for e in batch]
+            rows = [self._row(e) for e in batch]
             try:
                 async with self.engine.begin() as conn:
                     await conn.execute(insert(Row).values(txid=CURRENT_TXID), rows)

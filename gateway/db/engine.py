@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -11,7 +13,8 @@ from gateway.db.unit_of_work import Sessions
 
 
 def create_engine(
-    url: str, *, echo: bool = False, pool_size: int = 10, connect_args: dict[str, Any] | None = None
+    url: str, *, echo: bool = False, pool_size: int = 10, connect_args: dict[str, Any] | None = None,
+    sqlite_on_loop: bool = True,
 ) -> AsyncEngine:
     # hide_parameters: a failed statement's error text (logged) must not carry the citizen's number or text.
     if url.startswith("sqlite"):
@@ -19,14 +22,71 @@ def create_engine(
         # One connection: SQLite has one writer anyway, and concurrent writers on separate connections
         # wait in SQLite's busy handler (sleeps of up to 100 ms), which is what made p99 explode.
         # Queuing for the single connection in asyncio is fair and costs microseconds.
+        args: dict[str, Any] = {"timeout": 30, **(connect_args or {})}
+        if sqlite_on_loop:
+            args["async_creator_fn"] = _on_loop_connect
         engine = create_async_engine(url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0, pool_timeout=60,
-                                     connect_args={"timeout": 30, **(connect_args or {})})
+                                     connect_args=args)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
+    # No pool_pre_ping: it cost a round trip at every checkout (several per request). A connection that
+    # died while pooled fails its first statement instead; SQLAlchemy then invalidates the pool and the
+    # request is tried once more on a fresh connection (gateway/http/errors.py), or answers 503.
+    # asyncpg prepares each statement once per connection and keeps it (the LRU below), so the ORM's
+    # repeated statements skip parsing and planning.
     return create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_size=pool_size, pool_pre_ping=True, connect_args=connect_args or {}
+        url, echo=echo, hide_parameters=True, pool_size=pool_size,
+        connect_args={"prepared_statement_cache_size": 500, **(connect_args or {})},
     )
+
+
+class _OnLoopConnection(aiosqlite.Connection):
+    """aiosqlite hands every call to its own thread and back (two queue hops and a GIL hand-over, 0.15–0.2 ms
+    idle and far more on a busy machine) — most of a short request's time, since a unit of work is 10–30
+    statements. This connection makes the same calls on the event loop: a unit of work's statements take
+    microseconds (WAL, synchronous=NORMAL: a commit does not fsync), so the loop is held less than by the
+    hops themselves. Long reads (lists, reports, searches) belong on the read pool's connections
+    (``create_read_engine``), which keep the thread."""
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+
+def create_read_engine(url: str, *, pool_size: int = 4) -> AsyncEngine | None:
+    """SQLite: a few read-only connections for the GET requests (``Sessions.reading``), each with its own
+    aiosqlite thread, so a long read (a list, a report, a search) neither holds the one writer connection
+    nor the event loop. WAL readers never wait for the writer (no busy-handler sleeps: the lesson of
+    docs/DEVELOPING.md "One SQLite connection" holds, writes still have exactly one connection). None for
+    PostgreSQL (its pool serves reads already) and for an in-memory database (private to one connection)."""
+    if not url.startswith("sqlite") or pool_size < 1:
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or "mode=memory" in database:
+        return None
+    engine = create_async_engine(url, hide_parameters=True, pool_size=pool_size, max_overflow=0, pool_timeout=60,
+                                 connect_args={"timeout": 30})
+    event.listen(engine.sync_engine, "connect", _sqlite_read_only)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_read_only(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")  # a write by mistake fails loudly instead of taking a second writer
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+    dbapi_conn.isolation_level = None
+
+
+def _on_loop_connect(database: str, **kwargs: Any) -> aiosqlite.Connection:
+    # check_same_thread=False: aiosqlite's thread opens it, the loop's thread uses it (never both at once).
+    kwargs["check_same_thread"] = False
+    connection = _OnLoopConnection(lambda: sqlite3.connect(database, **kwargs), 64)
+    connection._thread.daemon = True
+    return connection
 
 
 def _private_file(url: str) -> None:
@@ -63,5 +123,5 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-def session_factory(engine: AsyncEngine) -> Sessions:
-    return Sessions(engine, expire_on_commit=False)
+def session_factory(engine: AsyncEngine, reader: AsyncEngine | None = None) -> Sessions:
+    return Sessions(engine, expire_on_commit=False, reader=reader)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 _names = itertools.count()
 
@@ -30,16 +30,32 @@ class _Ambient:
 
 
 class Sessions(async_sessionmaker[AsyncSession]):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, reader: AsyncEngine | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Per factory (not a module global): two apps in one process keep their transactions apart.
-        self._ambient: ContextVar[_Ambient | None] = ContextVar(f"request_transaction_{next(_names)}", default=None)
+        name = next(_names)
+        self._ambient: ContextVar[_Ambient | None] = ContextVar(f"request_transaction_{name}", default=None)
+        self.reader = reader
+        self._reading: ContextVar[asyncio.Task[Any] | None] = ContextVar(f"reading_{name}", default=None)
 
     def __call__(self, **local_kw: Any) -> AsyncSession:
         ambient = self._ambient.get()
         if ambient is not None and ambient.owner is _current_task() and "bind" not in local_kw:
             return super().__call__(bind=ambient.connection, join_transaction_mode="create_savepoint", **local_kw)
+        if self.reader is not None and "bind" not in local_kw and self._reading.get() is _current_task():
+            return super().__call__(bind=self.reader, **local_kw)
         return super().__call__(**local_kw)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Sessions the current task opens inside the block read from the read-only engine (SQLite's read
+        pool), when there is one: a GET request's. Tasks it spawns, and request transactions, still get the
+        writer."""
+        token = self._reading.set(_current_task())
+        try:
+            yield
+        finally:
+            self._reading.reset(token)
 
     @contextlib.asynccontextmanager
     async def request_transaction(self) -> AsyncIterator[AsyncSession]:

@@ -102,13 +102,33 @@ def as_hotline_error(exc: Exception) -> HotlineError | None:
     return None
 
 
+def _dropped_connection(exc: BaseException) -> bool:
+    """A pooled connection that had died (the server restarted, a proxy cut it): SQLAlchemy has invalidated
+    it and every connection pooled before it, so a second try gets a fresh one."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+async def _retry_on_dropped_connection(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Once, and only where repeating cannot do anything twice: a read, or a POST with an Idempotency-Key
+    (its first try rolled back or committed with its stored answer, which the second try then replays)."""
+    try:
+        return await handler(request)
+    except Exception as exc:
+        repeatable = request.method in ("GET", "HEAD") or (
+            request.method == "POST" and "Idempotency-Key" in request.headers)
+        if not (_dropped_connection(exc) and repeatable) or request.get(RESPONSE_STARTED):
+            raise
+        log.info("%s %s: the database connection had dropped; trying once more", request.method, request.path)
+    return await handler(request)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every failure leaves as ``{"error_id", "message"}`` JSON: domain errors with their status, aiohttp's
     own HTTP errors with theirs, and anything unexpected as a 500 ``internal-error`` (logged with a
     traceback, never shown to the client)."""
     try:
-        return await handler(request)
+        return await _retry_on_dropped_connection(request, handler)
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "payload-too-large", "the request body is too large")
     except web.HTTPNotFound:

@@ -75,15 +75,15 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
     body = await request.read()
     fingerprint = hashlib.sha256(b"%s %s\n" % (request.method.encode(), request.path_qs.encode()) + body).hexdigest()
     sessions = request.app[SESSIONS_FOR_IDEMPOTENCY]
-    await _forget_old(sessions)
     for _ in range(3):  # a first request that fails and rolls back frees its key: this one runs it then
-        replay = await _stored(sessions, scope, key, fingerprint)
-        if replay is not None:
-            return replay
+        # Claim first, look second: a new key (nearly every request) costs no read of its own; a taken one
+        # fails the insert and is replayed from the stored row.
         try:
             return await _run_once(request, handler, sessions, scope, key, fingerprint)
         except _AlreadyClaimed:
-            continue
+            replay = await _stored(sessions, scope, key, fingerprint)
+            if replay is not None:
+                return replay
     raise Conflict("the first request with this Idempotency-Key is still running",
                    error_id="request-in-progress")
 
@@ -111,9 +111,10 @@ async def _run_once(request: web.Request, handler: Handler, sessions: Sessions, 
                     record.content_type = response.content_type
                 else:  # a stream has no body to store: keep its effects, not the key
                     await session.delete(record)
+                stored = await bus.store_held(session, events)  # outbox rows commit with the effect
         except _ServerError as failed:  # rolled back: nothing happened, the key is free
             return failed.response
-    bus.deliver(events)
+    bus.deliver(events, stored)
     return response
 
 
@@ -154,6 +155,9 @@ async def _stored(sessions: Sessions, scope: str, key: str, fingerprint: str) ->
         return response
 
 
-async def _forget_old(sessions: Sessions) -> None:
+async def forget_old_idempotency_records(sessions: Sessions) -> int:
+    """Timer job (not per request: that was a commit of its own on every keyed POST)."""
     async with sessions() as session, session.begin():
-        await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - KEEP))
+        result = await session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - KEEP))
+    return int(getattr(result, "rowcount", 0) or 0)

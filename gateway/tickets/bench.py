@@ -2,6 +2,8 @@
 
 Both sides run on the same engine in the same run, so the ratio says what the lifecycle costs on top
 of the storage itself (a transition = load + validate + update with version check + audit row + commit).
+The transitions run through the gateway as production wires it (``create_app``): the bus and its
+subscribers (consoles, metrics, hot issues), the webhook notifier hook and the SLA clock all act on them.
 """
 
 from __future__ import annotations
@@ -15,19 +17,21 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiohttp import web
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.db import create_engine, session_factory, upgrade
-from gateway.db.scratch import scratch_schema, search_path_args
-from gateway.policies import load_pack
+from gateway.app import create_app
+from gateway.appkeys import ENGINE
+from gateway.config import load_settings
+from gateway.db.scratch import scratch_schema
+from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor
 from gateway.tickets.schemas import ActorRef, NewTicket
 from gateway.tickets.service import TicketService
-from gateway.tickets.sla import SlaClock
-from gateway.workcalendar import WorkCalendar
 
 AGENT = ActorRef(Actor.AGENT, "bench")
 UNIT = ActorRef(Actor.UNIT, "bench-unit")
@@ -81,17 +85,23 @@ async def _timed(ops: list[Callable[[], Awaitable[object]]]) -> Result:
 async def _bench(url: str, tickets: int) -> tuple[Result, Result]:
     """Run on a scratch database: a temporary SQLite file, or a throwaway schema on PostgreSQL."""
     if not url.startswith("postgresql"):
-        return await _bench_on(create_engine(url), tickets)
+        return await _bench_on({"url": url}, tickets)
     async with scratch_schema(url, "bench") as schema:
-        return await _bench_on(create_engine(url, connect_args=search_path_args(schema)), tickets)
+        return await _bench_on({"url": url, "search_path": schema}, tickets)
 
 
-async def _bench_on(engine: AsyncEngine, tickets: int) -> tuple[Result, Result]:
-    try:
-        await upgrade(engine)
-        return await _raw_inserts(engine, tickets * 5), await _transitions(engine, tickets)
-    finally:
-        await engine.dispose()
+async def _bench_on(db: dict[str, Any], tickets: int) -> tuple[Result, Result]:
+    fixed = datetime(2026, 11, 16, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(data_dir=Path(tmp), policy="qingyang", db=db, timer_interval=3600,
+                                 ivr={"enabled": False}, ami={"enabled": False})
+        runner = web.AppRunner(create_app(settings, clock=lambda: fixed))
+        await runner.setup()  # the database, the bus's subscribers, the hooks: as `hotline serve` starts them
+        try:
+            app = runner.app
+            return await _raw_inserts(app[ENGINE], tickets * 5), await _transitions(app[TICKETS], tickets)
+        finally:
+            await runner.cleanup()
 
 
 def _bench_table() -> Table:
@@ -110,11 +120,7 @@ async def _raw_inserts(engine: AsyncEngine, n: int) -> Result:
     return await _timed([functools.partial(one, i) for i in range(n)])
 
 
-async def _transitions(engine: AsyncEngine, tickets: int) -> Result:
-    pack = load_pack("qingyang")
-    fixed = datetime(2026, 11, 16, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    service = TicketService(session_factory(engine), SlaClock(pack, WorkCalendar.for_pack(pack)),
-                            clock=lambda: fixed)
+async def _transitions(service: TicketService, tickets: int) -> Result:
     await service.add_unit("bench-unit", "压测单位")
     numbers = []
     for _ in range(tickets):

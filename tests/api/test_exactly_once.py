@@ -186,8 +186,9 @@ class Proxy:
         await self.server.wait_closed()
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.links.add(writer)  # before the upstream connects: a cut in between must close this one too
         up_reader, up_writer = await asyncio.open_connection(*self.target)
-        self.links |= {writer, up_writer}
+        self.links.add(up_writer)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(Exception):

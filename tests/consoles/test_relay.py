@@ -112,3 +112,25 @@ async def test_old_rows_are_pruned(pair: tuple[Gateway, Gateway]) -> None:
     assert await relay.prune(datetime.now(UTC) + timedelta(hours=2)) >= 1
     async with a.app[ENGINE].connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(ConsoleEventRow)) == 0
+
+
+async def test_a_requests_console_events_commit_with_the_request_and_reach_the_other_instance(
+        pair: tuple[Gateway, Gateway]) -> None:
+    """Outbox: the row is written in the request's own transaction (present once the answer is, with no
+    commit of the relay's own), and the other instance's page gets the event once."""
+    a, b = pair
+    on_b = await b.socket("supervisor")
+    relay = a.app[RELAY]
+    before = relay.written
+    resp = await a.client.post("/api/v1/tickets", json={"category": "求助", "content": "人民路12号停水两天"},
+                               headers={"Authorization": f"Bearer {a.tokens['agent']}", "Idempotency-Key": "outbox-1"})
+    assert resp.status == 201, await resp.text()
+    created = await resp.json()
+    assert relay.outbox.empty()  # not queued for the writer: already committed with the ticket
+    assert relay.written > before
+    async with a.app[ENGINE].connect() as conn:
+        kinds = (await conn.scalars(select(ConsoleEventRow.kind).where(ConsoleEventRow.origin == relay.origin))).all()
+    assert "ticket.created" in kinds
+    (event,) = [e for e in await kinds_until(on_b, 1, within=5) if e["kind"] == "ticket.created"]
+    assert event["data"]["number"] == created["number"]
+    assert [e for e in await on_b.drain(0.8) if e["kind"] == "ticket.created"] == []

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from gateway.db import create_engine
-from gateway.logs import AccessLogger, RedactPhoneNumbers, redact
+from gateway.logs import AccessLogger, RedactPhoneNumbers, access_logger, redact
 from tests.core.test_app import _free_port
 
 
@@ -64,6 +64,32 @@ async def test_the_access_log_keeps_the_path_without_its_query(caplog: pytest.Lo
         await runner.cleanup()
     assert '"GET /tickets" 200' in caplog.text
     assert "caller" not in caplog.text and "5678" not in caplog.text
+
+
+async def test_by_default_the_access_log_keeps_failed_and_slow_requests_only(caplog: pytest.LogCaptureFixture) -> None:
+    async def hello(request: web.Request) -> web.Response:
+        if request.query.get("slow"):
+            await asyncio.sleep(0.06)
+        return web.Response(text="hi")
+
+    app = web.Application()
+    app.router.add_get("/ok", hello)
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    runner = web.AppRunner(app, access_log_class=access_logger(sample=0.0, slow_seconds=0.05))
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with ClientSession() as http:
+            for path in ("/ok", "/missing", "/ok?slow=1"):
+                async with http.get(f"http://127.0.0.1:{port}{path}") as resp:
+                    await resp.read()
+    finally:
+        await runner.cleanup()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 2
+    assert '"GET /missing" 404' in lines[0]
+    assert '"GET /ok" 200' in lines[1]  # the slow one
 
 
 async def test_a_failed_statement_does_not_carry_its_parameters(tmp_path: Path) -> None:
