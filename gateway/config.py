@@ -32,9 +32,11 @@ class DatabaseSettings(BaseModel):
     echo: bool = False
     pool_size: int = 10
     search_path: str | None = None  # PostgreSQL schema, when the database is shared
-    # SQLite: the one writer connection runs its statements on the event loop (no thread hop each); false
-    # puts them back on aiosqlite's thread. GET requests read from `sqlite_read_pool` read-only connections.
-    sqlite_statements_on_loop: bool = True
+    # SQLite: true runs the one writer connection's statements on the event loop (no thread hop each: faster
+    # when the box is quiet). Off by default: while another process (the CLI, a backup) holds the write lock,
+    # SQLite's busy handler would then sleep on the loop — AMI, consoles and every request frozen up to
+    # busy_timeout. GET requests read from `sqlite_read_pool` read-only connections either way.
+    sqlite_statements_on_loop: bool = False
     sqlite_read_pool: int = Field(default=4, ge=0)  # 0: GET requests read through the writer connection
 
 

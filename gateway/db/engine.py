@@ -14,7 +14,7 @@ from gateway.db.unit_of_work import Sessions
 
 def create_engine(
     url: str, *, echo: bool = False, pool_size: int = 10, connect_args: dict[str, Any] | None = None,
-    sqlite_on_loop: bool = True,
+    sqlite_on_loop: bool = False,
 ) -> AsyncEngine:
     # hide_parameters: a failed statement's error text (logged) must not carry the citizen's number or text.
     if url.startswith("sqlite"):
