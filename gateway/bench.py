@@ -9,6 +9,7 @@ import importlib
 BENCH_MODULES = (
     "gateway.tickets.bench",
     "gateway.tickets.bench_api",
+    "gateway.tickets.bench_search",
     "gateway.speech.cli:register_bench",
     "kb.cli:register_bench",
     "gateway.calls.bench",

@@ -94,6 +94,15 @@ class Ticket(Base):
 
     # Optimistic locking: an UPDATE whose version no longer matches touches no row → StaleDataError.
     __mapper_args__ = {"version_id_col": version}
+    # The workspace's worklists and search (tickets_0002).
+    __table_args__ = (
+        Index("ix_tickets_status_due_at", "status", "due_at"),
+        Index("ix_tickets_status_sign_by", "status", "sign_by"),
+        Index("ix_tickets_lead_unit_status", "lead_unit_id", "status"),
+        Index("ix_tickets_channel_created_at", "channel", "created_at"),
+        Index("ix_tickets_supervise_level", "supervise_level"),
+        Index("ix_tickets_caller_number_created_at", "caller_number", "created_at"),
+    )
 
 
 class Assignment(Base):

@@ -136,6 +136,20 @@ class TicketPage(Open):
     offset: int
 
 
+class SearchPage(TicketPage):
+    has_more: bool
+
+
+class WorklistOut(Open):
+    name: str
+    label: str
+    count: int
+
+
+class WorklistsOut(Open):
+    items: list[WorklistOut]
+
+
 class TicketEventOut(Open):
     seq: int
     action: str
