@@ -25,7 +25,7 @@ from gateway.surveys.models import Survey
 from gateway.tickets.lifecycle import OPEN, Status
 from gateway.tickets.models import Ticket, TicketRequest
 from gateway.tickets.schemas import Channel, normalise_phone
-from gateway.tickets.views import Audience, ticket_filter
+from gateway.tickets.views import Audience, access, matches_text, ticket_filter
 
 # Worklists: name → label. The order is the order the page shows them in.
 WORKLISTS: dict[str, str] = {
@@ -141,8 +141,6 @@ def search_statement(q: SearchQuery, audience: Audience, at: Moment, category: s
         number = normalise_phone(q.caller)
         clauses.append(Ticket.caller_number == number if number else false())
     if q.text:
-        if audience.is_unit:  # a confidential ticket's words must not be probed by its assisting units
-            clauses.append(or_(Ticket.confidential.is_(False), Ticket.lead_unit_id == audience.id))
         clauses.append(or_(Ticket.title.contains(q.text, autoescape=True),
                            Ticket.content.contains(q.text, autoescape=True),
                            Ticket.location.contains(q.text, autoescape=True)))
@@ -177,7 +175,10 @@ def search_statement(q: SearchQuery, audience: Audience, at: Moment, category: s
 async def search(session: AsyncSession, q: SearchQuery, audience: Audience, at: Moment,
                  category: str | None) -> tuple[list[Ticket], bool]:
     rows = list(await session.scalars(search_statement(q, audience, at, category)))
-    return rows[: q.limit], len(rows) > q.limit
+    page, more = rows[: q.limit], len(rows) > q.limit
+    if q.text and audience.is_unit:  # matched on the stored text; keep what the unit's projection shows
+        page = [t for t in page if (seen := access(audience, t)) is not None and matches_text(t, seen, q.text)]
+    return page, more
 
 
 async def worklist_counts(session: AsyncSession, audience: Audience, at: Moment) -> dict[str, int]:

@@ -148,3 +148,18 @@ def test_bad_queries_are_refused_before_any_search() -> None:
                 {"worklist": "everything"}):
         with pytest.raises(ValueError):
             SearchQuery(**bad)  # type: ignore[arg-type]
+
+
+async def test_a_unit_cannot_confirm_masked_caller_data_or_hidden_words_by_searching(
+        service: TicketService, clock: FakeClock) -> None:
+    number = await dispatched(service, content="幸福路路灯坏了，请回电13912345678，我叫欧阳娜娜", caller_name="欧阳娜娜")
+    secret = (await service.create(complaint(content="举报化工厂偷排废水", confidential=True), AGENT)).number
+    await service.accept(secret, AGENT)
+    await service.dispatch(secret, AGENT, "water", assisting=["roads"])
+    unit = Audience("unit", "water")
+    assert await found(service, clock, unit, text="路灯") == [number]
+    assert await found(service, clock, unit, text="13912345678") == []
+    assert await found(service, clock, unit, text="欧阳") == []
+    assert await found(service, clock, unit, text="偷排") == [secret]  # the lead unit reads its content
+    assert await found(service, clock, Audience("unit", "roads"), text="偷排") == []  # an assisting one does not
+    assert await found(service, clock, text="欧阳") == [number]
