@@ -25,7 +25,8 @@ from gateway.tickets.lifecycle import Actor
 from gateway.tickets.schemas import ActorRef
 
 STATIC = Path(__file__).parent / "static"
-PAGES = {"agent": "agent.html", "expert": "expert.html", "supervisor": "supervisor.html"}
+PAGES = {"agent": "agent.html", "expert": "expert.html", "supervisor": "supervisor.html",
+         "tickets": "workspace.html", "unit": "unit.html"}
 PLATFORM = ("agent", "admin")
 SUPERVISOR = ("admin",)
 # Pause reasons offered on the agent page (any text is accepted by the API; these are the usual ones).
