@@ -22,6 +22,7 @@ from gateway.http.jsonio import json_response
 from gateway.policies import Category
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor
+from gateway.tickets.models import Unit
 from gateway.tickets.schemas import ActorRef
 
 STATIC = Path(__file__).parent / "static"
@@ -103,6 +104,20 @@ async def console_config(request: web.Request) -> web.Response:
     })
 
 
+@endpoint("GET", "/console/unit", summary="What the unit portal needs: which unit you are, its name, the "
+          "policy pack's name", kinds=("unit",), tags=("consoles",))
+async def console_unit(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    async with request.app[TICKETS].sessions() as session:
+        unit = await session.get(Unit, actor.id)
+    pack = request.app[POLICY]
+    return json_response({"actor": {"kind": actor.kind, "id": actor.id},
+                          "unit": {"id": actor.id, "name": unit.name if unit else actor.id},
+                          "policy": {"id": pack.id, "name": pack.name,
+                                     "categories": [{"code": c.value, "zh": c.zh} for c in Category]},
+                          "timezone": request.app[SETTINGS].timezone})
+
+
 @endpoint("GET", "/console/systems", summary="Telephone system and live transcription states, in Chinese",
           kinds=PLATFORM, tags=("consoles",))
 async def console_systems(request: web.Request) -> web.Response:
@@ -176,5 +191,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/console/", index)
     app.router.add_get("/console/{page}", page)
     app.router.add_get("/console/static/{name}", static_file)
-    add_endpoints(app, console_config, console_systems, console_wallboard, console_sla_board, console_call, add_note,
+    add_endpoints(app, console_config, console_unit, console_systems, console_wallboard, console_sla_board, console_call, add_note,
                   list_notes)

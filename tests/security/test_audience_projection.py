@@ -278,6 +278,7 @@ ROUTES: dict[tuple[str, str], list[Probe]] = {
                                                    for c in CASES],
     ("POST", "/api/v1/channels/{kind}/tickets"): [("/api/v1/channels/web/tickets", None, BAD)],
     ("GET", "/api/v1/console/config"): [("/api/v1/console/config", None, None)],
+    ("GET", "/api/v1/console/unit"): [("/api/v1/console/unit", None, None)],
     ("GET", "/api/v1/console/wallboard"): [("/api/v1/console/wallboard", None, None)],
     ("GET", "/api/v1/console/systems"): [("/api/v1/console/systems", None, None)],
     ("GET", "/api/v1/console/sla-board"): [("/api/v1/console/sla-board", None, None)],
