@@ -191,5 +191,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/console/", index)
     app.router.add_get("/console/{page}", page)
     app.router.add_get("/console/static/{name}", static_file)
-    add_endpoints(app, console_config, console_unit, console_systems, console_wallboard, console_sla_board, console_call, add_note,
+    add_endpoints(app, console_config, console_unit, console_systems, console_wallboard, console_sla_board,
+                  console_call, add_note,
                   list_notes)

@@ -32,6 +32,7 @@ from gateway.tickets.lifecycle import Actor, Status
 from gateway.tickets.models import Assignment, Ticket, TicketRequest, Unit
 from gateway.tickets.search import Moment, SearchQuery, search
 from gateway.tickets.sla import SlaClock
+from gateway.tickets.textindex import search_text
 from gateway.workcalendar import WorkCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -177,8 +178,9 @@ async def _fill(engine: AsyncEngine, n: int) -> None:
             tickets.append({
                 "id": i + 1, "number": f"{created:%Y%m%d}{i + 1:06d}"[:20], "version": 1, "status": status.value,
                 "policy_id": "national", "channel": rng.choice(CHANNELS), "category": rng.choice(categories),
-                "urgent": False, "provincial": False, "title": matter, "content": f"{place}附近{matter}，已经好几天了，"
-                "请尽快处理", "elements": {"matter": matter}, "location": f"城关镇{place}",
+                "urgent": False, "provincial": False, "title": matter, "content": (content := f"{place}附近{matter}，"
+                "已经好几天了，请尽快处理"), "elements": {"matter": matter}, "location": f"城关镇{place}",
+                "search_text": search_text(matter, content, f"城关镇{place}"),
                 "caller_number": f"+86139{rng.randrange(n // 3 + 1):08d}", "confidential": False,
                 "disclose_caller": False, "lead_unit_id": unit, "reply_attachments": [], "created_at": created,
                 "updated_at": created, "dispatched_at": created if handled else None,

@@ -25,7 +25,6 @@ from gateway.tickets.actions import actions_now, pending_kinds
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor
 from gateway.tickets.models import Ticket, TicketRequest, Unit
-from gateway.tickets.search import WORKLISTS, Moment, SearchQuery, search, worklist_counts
 from gateway.tickets.schemas import (
     ActorRef,
     NewTicket,
@@ -41,6 +40,7 @@ from gateway.tickets.schemas import (
     WorklistsOut,
     normalise_phone,
 )
+from gateway.tickets.search import WORKLISTS, Moment, SearchQuery, search, worklist_counts
 from gateway.tickets.service import TicketService
 from gateway.tickets.statistics import ticket_statistics
 from gateway.tickets.views import Access, Audience, access, request_view, ticket_filter, visible_requests
@@ -299,8 +299,9 @@ async def search_tickets(request: web.Request, q: SearchQuery) -> web.Response:
                           "limit": q.limit, "offset": q.offset, "has_more": more})
 
 
-@endpoint("GET", "/worklists", summary="The saved worklists (待转派, 待审核, 即将超时, 已超时, 督办中, 回访失败/不满意重办, "
-          "待并案) with their counts", kinds=PLATFORM, scope="tickets", tags=("tickets",), response=WorklistsOut)
+@endpoint("GET", "/worklists", summary="The saved worklists (待转派, 待审核, 即将超时, 已超时, 督办中, "
+          "回访失败/不满意重办, 待并案) with their counts", kinds=PLATFORM, scope="tickets", tags=("tickets",),
+          response=WorklistsOut)
 async def worklists(request: web.Request) -> web.Response:
     service = _service(request)
     async with service.sessions() as session:
@@ -525,7 +526,8 @@ def setup(app: web.Application) -> None:
     app[LISTING_LIMIT] = TokenBuckets(http.listing_rate_per_second, http.listing_burst)
     app.on_startup.append(_warm_up)
     add_endpoints(
-        app, create_ticket, list_tickets, search_tickets, worklists, get_ticket, timeline, ticket_requests, accept, reject, resolve, update,
+        app, create_ticket, list_tickets, search_tickets, worklists, get_ticket, timeline, ticket_requests, accept,
+        reject, resolve, update,
         dispatch, merge, withdraw, link, pending_reviews, reopen, close, supervise, sign, request_return,
         request_extension, reply, request_termination, list_units, add_unit, stats,
         *(_review(kind) for kind in ("return", "extension", "reply", "termination")),

@@ -87,6 +87,8 @@ class Ticket(Base):
     return_count: Mapped[int] = mapped_column(Integer, default=0)
     supervise_level: Mapped[int] = mapped_column(Integer, default=0)  # 0 none, 1 催办, 2 督办
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Title, content and place as overlapping character pairs, for the text index (textindex.py).
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="ticket", order_by="Assignment.id", lazy="selectin"

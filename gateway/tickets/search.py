@@ -25,6 +25,7 @@ from gateway.surveys.models import Survey
 from gateway.tickets.lifecycle import OPEN, Status
 from gateway.tickets.models import Ticket, TicketRequest
 from gateway.tickets.schemas import Channel, normalise_phone
+from gateway.tickets.textindex import text_clause
 from gateway.tickets.views import Audience, access, matches_text, ticket_filter
 
 # Worklists: name → label. The order is the order the page shows them in.
@@ -129,8 +130,10 @@ def worklist_clause(name: str, at: Moment) -> ColumnElement[bool]:
     raise ValueError(name)
 
 
-def search_statement(q: SearchQuery, audience: Audience, at: Moment, category: str | None) -> Select[tuple[Ticket]]:
-    """``category``: ``q.category`` as the pack names it (the caller resolves it)."""
+def search_statement(q: SearchQuery, audience: Audience, at: Moment, category: str | None,
+                     dialect: str = "sqlite") -> Select[Ticket]:
+    """``category``: ``q.category`` as the pack names it (the caller resolves it); ``dialect``: the
+    database's, for its text index."""
     clauses: list[ColumnElement[bool]] = []
     if q.number:
         clauses.append(Ticket.number == q.number if len(q.number) >= 13 else Ticket.number.startswith(q.number))
@@ -141,9 +144,7 @@ def search_statement(q: SearchQuery, audience: Audience, at: Moment, category: s
         number = normalise_phone(q.caller)
         clauses.append(Ticket.caller_number == number if number else false())
     if q.text:
-        clauses.append(or_(Ticket.title.contains(q.text, autoescape=True),
-                           Ticket.content.contains(q.text, autoescape=True),
-                           Ticket.location.contains(q.text, autoescape=True)))
+        clauses.append(text_clause(q.text, dialect))
     if category:
         clauses.append(Ticket.category == category)
     if q.matter:
@@ -174,7 +175,8 @@ def search_statement(q: SearchQuery, audience: Audience, at: Moment, category: s
 
 async def search(session: AsyncSession, q: SearchQuery, audience: Audience, at: Moment,
                  category: str | None) -> tuple[list[Ticket], bool]:
-    rows = list(await session.scalars(search_statement(q, audience, at, category)))
+    dialect = session.get_bind().dialect.name
+    rows = list(await session.scalars(search_statement(q, audience, at, category, dialect)))
     page, more = rows[: q.limit], len(rows) > q.limit
     if q.text and audience.is_unit:  # matched on the stored text; keep what the unit's projection shows
         page = [t for t in page if (seen := access(audience, t)) is not None and matches_text(t, seen, q.text)]

@@ -74,7 +74,8 @@ async def test_search_by_caller_and_keyboard_opens_the_ticket(gateway: Gateway, 
     await browser.until("document.querySelectorAll('#results tbody tr').length === 1")
     assert await browser.js("return document.querySelector('#results tbody tr').dataset.number") == number
     await browser.js("document.querySelector('#results tbody tr').focus()")
-    await browser.js("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}))")
+    await browser.js("document.activeElement.dispatchEvent("
+                     "new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}))")
     await browser.until("document.querySelector('#ticket-number').innerText.includes(arguments[0])", number)
     assert other["number"] not in await browser.text("#results")
 

@@ -152,7 +152,8 @@ def test_bad_queries_are_refused_before_any_search() -> None:
 
 async def test_a_unit_cannot_confirm_masked_caller_data_or_hidden_words_by_searching(
         service: TicketService, clock: FakeClock) -> None:
-    number = await dispatched(service, content="幸福路路灯坏了，请回电13912345678，我叫欧阳娜娜", caller_name="欧阳娜娜")
+    number = await dispatched(service, content="幸福路路灯坏了，请回电13912345678，我叫欧阳娜娜",
+                              caller_name="欧阳娜娜")
     secret = (await service.create(complaint(content="举报化工厂偷排废水", confidential=True), AGENT)).number
     await service.accept(secret, AGENT)
     await service.dispatch(secret, AGENT, "water", assisting=["roads"])
@@ -163,3 +164,14 @@ async def test_a_unit_cannot_confirm_masked_caller_data_or_hidden_words_by_searc
     assert await found(service, clock, unit, text="偷排") == [secret]  # the lead unit reads its content
     assert await found(service, clock, Audience("unit", "roads"), text="偷排") == []  # an assisting one does not
     assert await found(service, clock, text="欧阳") == [number]
+
+
+async def test_the_text_index_follows_edits_and_finds_any_length_of_words(service: TicketService,
+                                                                          clock: FakeClock) -> None:
+    t = await service.create(complaint(content="幸福路路灯坏了", location="城关镇幸福路"), AGENT)
+    await service.update(t.number, AGENT, content="和平街井盖丢失")
+    assert await found(service, clock, text="路灯") == []
+    assert await found(service, clock, text="井盖丢失") == [t.number]
+    assert await found(service, clock, text="井") == [t.number]  # one character: no pair, scanned
+    assert await found(service, clock, text="城关镇幸福路") == [t.number]  # the place is searched too
+    assert await found(service, clock, text="丢失井盖") == []  # the pairs in order, not just all of them
