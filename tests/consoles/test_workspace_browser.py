@@ -1,6 +1,7 @@
 """The ticket workspace in a real headless Chromium, against the real server: an agent finds a ticket
 whose 退单 was approved through its worklist and re-dispatches it; a supervisor approves a unit's extension
-request from the same page. Only the set-up uses the API. Screenshots at 1366×768 go to test-artifacts/."""
+request from the same page; a ticket typed in without a call gets its survey. Only the set-up uses the API.
+Screenshots at 1366×768 go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from gateway.appkeys import SESSIONS
+from gateway.sms.models import SmsMessage
+from gateway.surveys.service import SURVEYS
 from tests.consoles.browser import Browser, require_browser
 from tests.consoles.support import Gateway
 
@@ -102,3 +107,38 @@ async def test_supervisor_approves_an_extension_with_the_units_name_and_reason(
     await browser.until("document.querySelector('#status').innerText.includes('同意延期：完成')")
     ticket = await gateway.ok("supervisor", "GET", f"/tickets/{number}")
     assert ticket["extension_count"] == 1
+
+
+async def test_a_ticket_made_without_a_call_reaches_the_citizen_with_its_survey(gateway: Gateway,
+                                                                               browser: Browser) -> None:
+    """A walk-in: the agent types the caller's number and the matter on the agent page, dispatches, takes
+    the next ticket; when the unit has replied the survey SMS goes to that number."""
+    await browser.sign_in(gateway.url, gateway.tokens["agent"], "agent")
+    await browser.set_value("#draft [name=caller_number]", "139 0000 0009")
+    await browser.set_value("#draft [name=caller_name]", "赵女士")
+    await browser.set_value("#draft [name=caller_address]", "县城关镇人民路3号")
+    await browser.js("document.querySelector('#draft [name=disclose_caller]').checked = true")
+    await browser.js("document.querySelector('#draft [name=channel]').value = 'other'")
+    await browser.js("document.querySelector('#draft [name=category]').value = 'help'")
+    await browser.set_value("#draft [name=matter]", "停水")
+    await browser.set_value("#draft [name=content]", "来访：人民路3号停水两天")
+    await browser.js("document.querySelector('#draft [name=unit]').value = 'water'")
+    await browser.screenshot("agent-walk-in-ticket")
+    await browser.click("#dispatch")
+    await browser.until("document.querySelector('#ticket-badge').innerText.includes('已转派')")
+    number = (await browser.text("#ticket-badge")).split()[1]
+    await browser.click("#next-ticket")
+    await browser.until("document.querySelector('#ticket-badge').innerText === '未登记'")
+    assert await browser.js("return document.querySelector('#draft [name=caller_number]').value") == ""
+
+    ticket = await gateway.ok("agent", "GET", f"/tickets/{number}")
+    assert ticket["caller"] == {"number": "+8613900000009", "name": "赵女士", "address": "县城关镇人民路3号",
+                                "masked": False}
+    assert (ticket["channel"], ticket["elements"]["matter"], ticket["lead_unit"]) == ("other", "停水", "water")
+    await gateway.ok("water", "POST", f"/tickets/{number}/sign")
+    await gateway.ok("water", "POST", f"/tickets/{number}/reply", {"text": "已恢复供水"})
+    await gateway.ok("supervisor", "POST", f"/tickets/{number}/reply/review", {"approve": True, "note": "同意"})
+    assert await gateway.app[SURVEYS].open_pending() == [number]
+    async with gateway.app[SESSIONS]() as session:
+        texts = list(await session.scalars(select(SmsMessage.text).where(SmsMessage.to_number == "+8613900000009")))
+    assert len(texts) == 1 and number in texts[0]
