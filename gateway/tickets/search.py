@@ -136,7 +136,9 @@ def search_statement(q: SearchQuery, audience: Audience, at: Moment, category: s
     database's, for its text index."""
     clauses: list[ColumnElement[bool]] = []
     if q.number:
-        clauses.append(Ticket.number == q.number if len(q.number) >= 13 else Ticket.number.startswith(q.number))
+        # Digits only: a prefix is the range [prefix, prefix + ":") on the unique index (":" follows "9").
+        clauses.append(Ticket.number == q.number if len(q.number) >= 13 else
+                       and_(Ticket.number >= q.number, Ticket.number < q.number + ":"))
     if q.caller:
         if audience.is_unit:  # a filter on the full number would reveal it, one guess at a time
             raise Unprocessable("units cannot search tickets by the caller's number",

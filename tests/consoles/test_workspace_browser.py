@@ -49,7 +49,7 @@ async def test_agent_finds_a_returned_ticket_in_its_worklist_and_redispatches_it
     number = await returned_ticket(gateway)
     await browser.sign_in(gateway.url, gateway.tokens["agent"], "tickets")
     todo = "document.querySelector('#worklists [data-name=to_dispatch]')"
-    await browser.until(f"{todo}.innerText.includes('待转派') && {todo}.querySelector('.count').innerText === '1'")
+    await browser.until(f"{todo}?.innerText.includes('待转派') && {todo}.querySelector('.count').innerText === '1'")
     await browser.click("#worklists [data-name=to_dispatch]")
     await browser.until("document.querySelector('#results-title').innerText.includes('待转派')")
     row = f"#results tbody tr[data-number='{number}']"
@@ -74,6 +74,7 @@ async def test_search_by_caller_and_keyboard_opens_the_ticket(gateway: Gateway, 
     other = await gateway.ok("agent", "POST", "/tickets", {"category": "咨询", "content": "咨询公积金提取",
                                                            "caller_number": "13900000002"}, status=201)
     await browser.sign_in(gateway.url, gateway.tokens["agent"], "tickets")
+    await browser.until("document.querySelector('#results-title').innerText.includes('全部工单')")
     await browser.set_value("#search [name=caller]", "138 0000 0001")
     await browser.click("#search button[type=submit]")
     await browser.until("document.querySelectorAll('#results tbody tr').length === 1")

@@ -61,9 +61,10 @@ async function search(query, title) {
 }
 
 async function load() {
+  const asked = (state.asked = (state.asked || 0) + 1);
   const page = await act(null, "查询工单", () => api("GET", "/search/tickets",
     undefined, { query: { ...state.query, limit: state.limit, offset: state.offset } }));
-  if (!page) return;
+  if (!page || asked !== state.asked) return; // a later search was started meanwhile: its answer counts
   state.rows = page.items;
   $("#results-title").textContent = `${state.title}（第 ${state.offset / state.limit + 1} 页）`;
   $("#prev").disabled = state.offset === 0;
