@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gateway.appkeys import CLOCK, POLICY, SETTINGS
 from gateway.calls.service import CALLS
 from gateway.consoles.audience import in_territory
 from gateway.consoles.boards import sla_board, wallboard
 from gateway.consoles.keys import HUB
+from gateway.consoles.performance import agent_performance
 from gateway.consoles.systems import systems
 from gateway.errors import Forbidden, NotFound
 from gateway.http.api import actor_of, add_endpoints, endpoint
@@ -36,6 +39,19 @@ NOTE_KIND = "other"  # notes are ticket links of kind "other" whose ref starts w
 # Pages are plain files from this server: nothing from anywhere else may load or run.
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+class PeriodQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: datetime = Field(description="ISO 8601 with offset")
+    end: datetime = Field(description="ISO 8601 with offset (exclusive)")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-11-01T00:00:00+08:00")
+        return value
 
 
 class NoteBody(BaseModel):
@@ -142,6 +158,16 @@ async def console_sla_board(request: web.Request) -> web.Response:
     return json_response(await sla_board(request.app[TICKETS]))
 
 
+@endpoint("GET", "/console/agent-performance", summary="Per agent and day: calls answered, talk time, tickets "
+          "created, direct answers (即时办结)", kinds=SUPERVISOR, scope="stats", query=PeriodQuery,
+          tags=("consoles",), errors=(422,))
+async def console_agent_performance(request: web.Request, q: PeriodQuery) -> web.Response:
+    zone = ZoneInfo(request.app[SETTINGS].timezone)
+    async with request.app[TICKETS].sessions() as session:
+        items = await agent_performance(session, q.start, q.end, zone)
+    return json_response({"start": q.start, "end": q.end, "items": items})
+
+
 @endpoint("GET", "/console/calls/{call_id}", summary="A call as a console shows it: summary, transcript so "
           "far, latest draft, expert consulted", kinds=PLATFORM, scope="calls", tags=("consoles",),
           errors=(404,))
@@ -192,5 +218,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/console/{page}", page)
     app.router.add_get("/console/static/{name}", static_file)
     add_endpoints(app, console_config, console_unit, console_systems, console_wallboard, console_sla_board,
-                  console_call, add_note,
+                  console_agent_performance, console_call, add_note,
                   list_notes)

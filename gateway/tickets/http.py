@@ -412,9 +412,11 @@ async def pending_reviews(request: web.Request) -> web.Response:
     service = _service(request)
     async with service.sessions() as session:
         rows = (await session.execute(
-            select(TicketRequest, Ticket.number).join(Ticket, Ticket.id == TicketRequest.ticket_id)
+            select(TicketRequest, Ticket, Unit.name).join(Ticket, Ticket.id == TicketRequest.ticket_id)
+            .join(Unit, Unit.id == TicketRequest.unit_id)
             .where(TicketRequest.status == "pending").order_by(TicketRequest.requested_at))).all()
-    return json_response({"items": [request_view(r, n) for r, n in rows]})
+    return json_response({"items": [{**request_view(r, t.number), "unit_name": name,
+                                     "rule": service.sla.rule_text(t, r.kind)} for r, t, name in rows]})
 
 
 @endpoint("POST", "/tickets/{number}/reopen", summary="重办", body=Reason, kinds=ADMIN, scope="reviews",

@@ -279,6 +279,8 @@ ROUTES: dict[tuple[str, str], list[Probe]] = {
     ("POST", "/api/v1/channels/{kind}/tickets"): [("/api/v1/channels/web/tickets", None, BAD)],
     ("GET", "/api/v1/console/config"): [("/api/v1/console/config", None, None)],
     ("GET", "/api/v1/console/unit"): [("/api/v1/console/unit", None, None)],
+    ("GET", "/api/v1/console/agent-performance"): [("/api/v1/console/agent-performance", {
+        "start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00"}, None)],
     ("GET", "/api/v1/console/wallboard"): [("/api/v1/console/wallboard", None, None)],
     ("GET", "/api/v1/console/systems"): [("/api/v1/console/systems", None, None)],
     ("GET", "/api/v1/console/sla-board"): [("/api/v1/console/sla-board", None, None)],
