@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
 
 from gateway.appkeys import CLOCK, POLICY, SETTINGS
 from gateway.calls.service import CALLS
@@ -23,10 +24,13 @@ from gateway.errors import Forbidden, NotFound
 from gateway.http.api import actor_of, add_endpoints, endpoint
 from gateway.http.jsonio import json_response
 from gateway.policies import Category
+from gateway.sms.models import SmsMessage
+from gateway.surveys.models import Survey
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor
-from gateway.tickets.models import Unit
+from gateway.tickets.models import Ticket, Unit
 from gateway.tickets.schemas import ActorRef
+from gateway.tickets.views import Audience, visible_numbers
 
 STATIC = Path(__file__).parent / "static"
 PAGES = {"agent": "agent.html", "expert": "expert.html", "supervisor": "supervisor.html",
@@ -203,6 +207,27 @@ async def add_note(request: web.Request, body: NoteBody) -> web.Response:
     return json_response({"id": ref, **note}, status=201)
 
 
+@endpoint("GET", "/tickets/{number}/contacts", summary="What reached the citizen about a ticket: its surveys (回访) "
+          "and text messages, oldest first", kinds=PLATFORM, scope="tickets", tags=("tickets",), errors=(404,))
+async def ticket_contacts(request: web.Request) -> web.Response:
+    number = request.match_info["number"]
+    audience = Audience.of(actor_of(request))
+    async with request.app[TICKETS].sessions() as session:
+        if not await visible_numbers(session, audience, [number]) or not await session.scalar(
+                select(Ticket.id).where(Ticket.number == number)):
+            raise NotFound(f"no ticket {number}", error_id="ticket-not-found")
+        surveys = list(await session.scalars(select(Survey).where(Survey.ticket_number == number)
+                                             .order_by(Survey.created_at)))
+        texts = list(await session.scalars(select(SmsMessage).where(SmsMessage.ref == number)
+                                           .order_by(SmsMessage.created_at)))
+    return json_response({
+        "surveys": [{"round": s.round, "channel": s.channel, "status": s.status, "level": s.level,
+                     "created_at": s.created_at, "answered_at": s.answered_at, "outcome": s.outcome}
+                    for s in surveys],
+        "sms": [{"to": m.to_number, "purpose": m.purpose, "status": m.status, "text": m.text,
+                 "created_at": m.created_at} for m in texts]})
+
+
 @endpoint("GET", "/tickets/{number}/notes", summary="A ticket's notes, oldest first", kinds=PLATFORM,
           scope="tickets", tags=("tickets",), errors=(404,))
 async def list_notes(request: web.Request) -> web.Response:
@@ -218,5 +243,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/console/{page}", page)
     app.router.add_get("/console/static/{name}", static_file)
     add_endpoints(app, console_config, console_unit, console_systems, console_wallboard, console_sla_board,
-                  console_agent_performance, console_call, add_note,
-                  list_notes)
+                  console_agent_performance, console_call, add_note, list_notes, ticket_contacts)

@@ -143,3 +143,9 @@ async def test_a_ticket_made_without_a_call_reaches_the_citizen_with_its_survey(
     async with gateway.app[SESSIONS]() as session:
         texts = list(await session.scalars(select(SmsMessage.text).where(SmsMessage.to_number == "+8613900000009")))
     assert len(texts) == 1 and number in texts[0]
+
+    # The ticket page shows what reached the citizen.
+    await browser.sign_in(gateway.url, gateway.tokens["agent"], f"tickets?ticket={number}")
+    await browser.until("document.querySelector('.contacts')?.innerText.includes('短信 → +8613900000009')")
+    assert "回访（第 1 轮，sms）：待回复" in await browser.text(".contacts")
+    await browser.screenshot("workspace-survey-history")

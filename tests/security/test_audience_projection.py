@@ -258,6 +258,7 @@ ROUTES: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/api/v1/tickets/{number}/timeline"): ticket_probes("/timeline"),
     ("GET", "/api/v1/tickets/{number}/requests"): ticket_probes("/requests"),
     ("GET", "/api/v1/tickets/{number}/notes"): ticket_probes("/notes"),
+    ("GET", "/api/v1/tickets/{number}/contacts"): ticket_probes("/contacts"),
     ("POST", "/api/v1/tickets/{number}/notes"): ticket_probes("/notes", BAD),
     ("POST", "/api/v1/tickets/{number}/sign"): ticket_probes("/sign"),
     **{("POST", f"/api/v1/tickets/{{number}}/{action}"): ticket_probes(f"/{action}", BAD) for action in (

@@ -99,16 +99,18 @@ function keys(event) {
 async function open(number, { quiet = false } = {}) {
   const fetchAll = () => Promise.all([
     api("GET", `/tickets/${number}`), api("GET", `/tickets/${number}/timeline`),
-    api("GET", `/tickets/${number}/requests`), api("GET", `/tickets/${number}/notes`)]);
+    api("GET", `/tickets/${number}/requests`), api("GET", `/tickets/${number}/notes`),
+    api("GET", `/tickets/${number}/contacts`)]);
   const got = quiet ? await fetchAll().catch(() => null) : await act(null, `打开工单 ${number}`, fetchAll);
   if (!got) return;
-  const [t, timeline, requests, notes] = got;
+  const [t, timeline, requests, notes, contacts] = got;
   state.current = number;
   for (const row of $$("#results tbody tr")) row.classList.toggle("selected", row.dataset.number === number);
   $("#ticket-number").textContent = `${t.number} · ${t.status_zh}`;
   fill($("#ticket"), details(t), actions(t, requests.items),
     h("h3", {}, "办理过程"), timelineView(timeline.items),
     h("h3", {}, "审核申请"), requestsView(requests.items),
+    h("h3", {}, "回访与短信"), contactsView(contacts),
     h("h3", {}, "备注"), h("ul", { class: "list" }, notes.items.map((n) => h("li", {}, `${fmtTime(n.at)} ${n.author}：${n.text}`))));
   $("#ticket").classList.remove("empty");
 }
@@ -147,6 +149,17 @@ function linkView(e) {
   const kind = e.data.kind, ref = e.data.ref;
   if (!kind) return null;
   return h("div", { class: "why" }, `${LINK_ZH[kind] || kind}：${ref || ""}`);
+}
+
+const SURVEY_ZH = { pending: "待回复", answered: "已回复", defaulted: "未回复视为满意", expired: "回访失败（未回复）",
+                    cancelled: "已取消" };
+
+function contactsView({ surveys, sms }) {
+  if (!surveys.length && !sms.length) return h("p", { class: "empty" }, "无");
+  return h("ul", { class: "list contacts" },
+    surveys.map((s) => h("li", {}, `${fmtTime(s.created_at)} 回访（第 ${s.round + 1} 轮，${s.channel === "none" ? "无号码" : s.channel}）：`,
+      `${SURVEY_ZH[s.status] || s.status}${s.level ? `，${s.level}` : ""}${s.outcome ? `，${s.outcome === "reopened" ? "重办" : "办结"}` : ""}`)),
+    sms.map((m) => h("li", {}, `${fmtTime(m.created_at)} 短信 → ${m.to}（${m.status}）：${m.text}`)));
 }
 
 function requestsView(items) {
