@@ -169,8 +169,12 @@ def search_statement(q: SearchQuery, audience: Audience, at: Moment, category: s
     visible = ticket_filter(audience)
     if visible is not None:
         clauses.append(visible)
-    order = (Ticket.due_at.asc().nulls_last(), Ticket.id) if (q.sla or q.worklist in ("due_soon", "overdue")) \
-        else (Ticket.id.desc(),)
+    if q.sla or q.worklist in ("due_soon", "overdue"):
+        order: tuple[Any, ...] = (Ticket.due_at.asc().nulls_last(), Ticket.id)
+    elif q.number:  # numbers run by date: newest first, walking the number index
+        order = (Ticket.number.desc(),)
+    else:
+        order = (Ticket.id.desc(),)
     # One row more than asked: whether there is a next page, without counting every match.
     return select(Ticket).where(*clauses).order_by(*order).limit(q.limit + 1).offset(q.offset)
 
