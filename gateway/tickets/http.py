@@ -202,7 +202,7 @@ def _service(request: web.Request) -> TicketService:
 
 def _actor(request: web.Request) -> ActorRef:
     a = actor_of(request)
-    return ActorRef(Actor(a.kind), a.id)
+    return ActorRef(Actor(a.kind), a.id, a.token_id if a.kind == "unit" else None)
 
 
 def _not_found(number: str) -> NotFound:

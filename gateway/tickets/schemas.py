@@ -58,6 +58,7 @@ class ActorRef:
 
     kind: Actor
     id: str | None = None
+    person: str | None = None  # a unit's clerk: the id of the token they act with (audited by person)
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.id}" if self.id else self.kind.value

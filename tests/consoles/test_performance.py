@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from gateway.auth.middleware import TOKENS
 from tests.consoles.support import Gateway
 from tests.fakes import scenarios
 from tests.tickets.support import SH
@@ -50,3 +51,21 @@ async def test_the_review_queue_names_the_unit_and_the_rule_the_request_is_judge
     [item] = (await gateway.ok("supervisor", "GET", "/reviews"))["items"]
     assert (item["unit"], item["unit_name"]) == ("water", "县自来水公司")
     assert item["rule"].startswith("退单须在派单后") and "（" in item["rule"]
+
+
+async def test_two_clerks_of_one_unit_are_audited_by_their_own_tokens(gateway: Gateway) -> None:
+    store = gateway.app[TOKENS]
+    first, gateway.tokens["clerk_a"] = await store.create("unit", "water", label="张三")
+    second, gateway.tokens["clerk_b"] = await store.create("unit", "water", label="李四")
+    t = await gateway.ok("agent", "POST", "/tickets", {**NEW, "category": "求助", "content": "停水"}, status=201)
+    number = t["number"]
+    await gateway.ok("agent", "POST", f"/tickets/{number}/accept", {})
+    await gateway.ok("agent", "POST", f"/tickets/{number}/dispatch", {"lead_unit": "water"})
+    await gateway.ok("clerk_a", "POST", f"/tickets/{number}/sign")
+    await gateway.ok("clerk_b", "POST", f"/tickets/{number}/extension", {"working_days": 1, "reason": "协调中"},
+                     status=201)
+    events = (await gateway.ok("supervisor", "GET", f"/tickets/{number}/timeline"))["items"]
+    by = {e["action"]: (e["actor"], e["data"].get("clerk_token")) for e in events}
+    assert by["sign"] == ({"kind": "unit", "id": "water"}, first.id)
+    assert by["request_extension"] == ({"kind": "unit", "id": "water"}, second.id)
+    assert by["dispatch"][1] is None  # agents act as themselves already
