@@ -22,6 +22,7 @@ BENCH_MODULES = (
     "gateway.tickets.bench_api",
     "gateway.http.bench_roundtrips",
     "gateway.http.bench_http",
+    "gateway.tickets.bench_search",
     "gateway.speech.cli:register_bench",
     "kb.cli:register_bench",
     "gateway.calls.bench",

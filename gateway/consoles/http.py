@@ -4,28 +4,37 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
 
 from gateway.appkeys import CLOCK, POLICY, SETTINGS
 from gateway.calls.service import CALLS
 from gateway.consoles.audience import in_territory
 from gateway.consoles.boards import sla_board, wallboard
 from gateway.consoles.keys import HUB
+from gateway.consoles.performance import agent_performance
 from gateway.consoles.systems import systems
 from gateway.errors import Forbidden, NotFound
 from gateway.http.api import actor_of, add_endpoints, endpoint
 from gateway.http.jsonio import json_response
 from gateway.policies import Category
+from gateway.sms.models import SmsMessage
+from gateway.surveys.models import Survey
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor
+from gateway.tickets.models import Ticket, Unit
 from gateway.tickets.schemas import ActorRef
+from gateway.tickets.views import Audience, visible_numbers
 
 STATIC = Path(__file__).parent / "static"
-PAGES = {"agent": "agent.html", "expert": "expert.html", "supervisor": "supervisor.html"}
+PAGES = {"agent": "agent.html", "expert": "expert.html", "supervisor": "supervisor.html",
+         "tickets": "workspace.html", "unit": "unit.html"}
 PLATFORM = ("agent", "admin")
 SUPERVISOR = ("admin",)
 # Pause reasons offered on the agent page (any text is accepted by the API; these are the usual ones).
@@ -34,6 +43,19 @@ NOTE_KIND = "other"  # notes are ticket links of kind "other" whose ref starts w
 # Pages are plain files from this server: nothing from anywhere else may load or run.
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+class PeriodQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: datetime = Field(description="ISO 8601 with offset")
+    end: datetime = Field(description="ISO 8601 with offset (exclusive)")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-11-01T00:00:00+08:00")
+        return value
 
 
 class NoteBody(BaseModel):
@@ -102,6 +124,20 @@ async def console_config(request: web.Request) -> web.Response:
     })
 
 
+@endpoint("GET", "/console/unit", summary="What the unit portal needs: which unit you are, its name, the "
+          "policy pack's name", kinds=("unit",), tags=("consoles",))
+async def console_unit(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    async with request.app[TICKETS].sessions() as session:
+        unit = await session.get(Unit, actor.id)
+    pack = request.app[POLICY]
+    return json_response({"actor": {"kind": actor.kind, "id": actor.id},
+                          "unit": {"id": actor.id, "name": unit.name if unit else actor.id},
+                          "policy": {"id": pack.id, "name": pack.name,
+                                     "categories": [{"code": c.value, "zh": c.zh} for c in Category]},
+                          "timezone": request.app[SETTINGS].timezone})
+
+
 @endpoint("GET", "/console/systems", summary="Telephone system and live transcription states, in Chinese",
           kinds=PLATFORM, tags=("consoles",))
 async def console_systems(request: web.Request) -> web.Response:
@@ -124,6 +160,16 @@ async def console_wallboard(request: web.Request) -> web.Response:
           scope="reviews", tags=("consoles",))
 async def console_sla_board(request: web.Request) -> web.Response:
     return json_response(await sla_board(request.app[TICKETS]))
+
+
+@endpoint("GET", "/console/agent-performance", summary="Per agent and day: calls answered, talk time, tickets "
+          "created, direct answers (即时办结)", kinds=SUPERVISOR, scope="stats", query=PeriodQuery,
+          tags=("consoles",), errors=(422,))
+async def console_agent_performance(request: web.Request, q: PeriodQuery) -> web.Response:
+    zone = ZoneInfo(request.app[SETTINGS].timezone)
+    async with request.app[TICKETS].sessions() as session:
+        items = await agent_performance(session, q.start, q.end, zone)
+    return json_response({"start": q.start, "end": q.end, "items": items})
 
 
 @endpoint("GET", "/console/calls/{call_id}", summary="A call as a console shows it: summary, transcript so "
@@ -161,6 +207,27 @@ async def add_note(request: web.Request, body: NoteBody) -> web.Response:
     return json_response({"id": ref, **note}, status=201)
 
 
+@endpoint("GET", "/tickets/{number}/contacts", summary="What reached the citizen about a ticket: its surveys (回访) "
+          "and text messages, oldest first", kinds=PLATFORM, scope="tickets", tags=("tickets",), errors=(404,))
+async def ticket_contacts(request: web.Request) -> web.Response:
+    number = request.match_info["number"]
+    audience = Audience.of(actor_of(request))
+    async with request.app[TICKETS].sessions() as session:
+        if not await visible_numbers(session, audience, [number]) or not await session.scalar(
+                select(Ticket.id).where(Ticket.number == number)):
+            raise NotFound(f"no ticket {number}", error_id="ticket-not-found")
+        surveys = list(await session.scalars(select(Survey).where(Survey.ticket_number == number)
+                                             .order_by(Survey.created_at)))
+        texts = list(await session.scalars(select(SmsMessage).where(SmsMessage.ref == number)
+                                           .order_by(SmsMessage.created_at)))
+    return json_response({
+        "surveys": [{"round": s.round, "channel": s.channel, "status": s.status, "level": s.level,
+                     "created_at": s.created_at, "answered_at": s.answered_at, "outcome": s.outcome}
+                    for s in surveys],
+        "sms": [{"to": m.to_number, "purpose": m.purpose, "status": m.status, "text": m.text,
+                 "created_at": m.created_at} for m in texts]})
+
+
 @endpoint("GET", "/tickets/{number}/notes", summary="A ticket's notes, oldest first", kinds=PLATFORM,
           scope="tickets", tags=("tickets",), errors=(404,))
 async def list_notes(request: web.Request) -> web.Response:
@@ -175,5 +242,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/console/", index)
     app.router.add_get("/console/{page}", page)
     app.router.add_get("/console/static/{name}", static_file)
-    add_endpoints(app, console_config, console_systems, console_wallboard, console_sla_board, console_call, add_note,
-                  list_notes)
+    add_endpoints(app, console_config, console_unit, console_systems, console_wallboard, console_sla_board,
+                  console_agent_performance, console_call, add_note, list_notes, ticket_contacts)

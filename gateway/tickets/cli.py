@@ -30,10 +30,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = actions.add_parser("disable", help="stop dispatching to a unit (its tickets stay)")
     add_config_argument(d)
     d.add_argument("unit_id", help="the unit's id")
+    c = actions.add_parser("clerk", help="a token for one clerk (经办人) of a unit: their actions are audited by it "
+                                         "(revoke it with: tokens revoke)")
+    add_config_argument(c)
+    c.add_argument("unit_id", help="the unit's id")
+    c.add_argument("--name", required=True, help="the clerk's name, e.g. 张三 (kept as the token's label)")
+    cl = actions.add_parser("clerks", help="list a unit's clerks (its tokens)")
+    add_config_argument(cl)
+    cl.add_argument("unit_id", help="the unit's id")
     p.set_defaults(func=lambda args: asyncio.run(_run(args)))
 
 
+async def _clerks(args: argparse.Namespace) -> int:
+    from gateway.auth.tokens import TokenStore
+
+    async with cli_database(args.config) as (_settings, sessions):
+        async with sessions() as session:
+            if await session.get(Unit, args.unit_id) is None:
+                raise NotFound(f"no unit {args.unit_id}", error_id="unknown-unit")
+        store = TokenStore(sessions)
+        if args.units_action == "clerk":
+            row, token = await store.create("unit", args.unit_id, label=args.name)
+            print(f"clerk {args.name} of {args.unit_id}: token {row.id} (give it to them; shown once)\n{token}")
+            return 0
+        for row in await store.list(include_revoked=True):
+            if row.kind == "unit" and row.subject == args.unit_id:
+                state = "revoked" if row.revoked_at else "active"
+                print(f"{row.id:<18} {state:<8} {row.label}")
+    return 0
+
+
 async def _run(args: argparse.Namespace) -> int:
+    if args.units_action in ("clerk", "clerks"):
+        return await _clerks(args)
     async with cli_database(args.config) as (_settings, sessions), sessions.begin() as session:
         if args.units_action == "add":
             try:

@@ -19,6 +19,7 @@ from gateway.errors import InvalidInput, NotFound, Unprocessable
 from gateway.http.api import RequestActor, actor_of, add_endpoints, endpoint
 from gateway.http.jsonio import json_response
 from gateway.http.ratelimit import TokenBuckets
+from gateway.policies import Duration
 from gateway.tickets import views
 from gateway.tickets.actions import actions_now, pending_kinds
 from gateway.tickets.appkeys import TICKETS
@@ -29,14 +30,17 @@ from gateway.tickets.schemas import (
     NewTicket,
     RequestOut,
     Requests,
+    SearchPage,
     StatsOut,
     TicketEvents,
     TicketOut,
     TicketPage,
     UnitOut,
     Units,
+    WorklistsOut,
     normalise_phone,
 )
+from gateway.tickets.search import WORKLISTS, Moment, SearchQuery, search, worklist_counts
 from gateway.tickets.service import TicketService
 from gateway.tickets.statistics import redispatch_statistics, ticket_statistics
 from gateway.tickets.views import Access, Audience, access, request_view, ticket_filter, visible_requests
@@ -47,6 +51,8 @@ ADMIN = ("admin",)
 ANY = ("agent", "admin", "unit")
 
 LISTING_LIMIT = web.AppKey("ticket_listing_limit", TokenBuckets)
+# "即将超时": a deadline within this much working time.
+SOON = Duration(amount=1, unit="working_days", source="workspace: 即将超时 = within one working day")
 
 
 class Body(BaseModel):
@@ -203,7 +209,7 @@ def _service(request: web.Request) -> TicketService:
 
 def _actor(request: web.Request) -> ActorRef:
     a = actor_of(request)
-    return ActorRef(Actor(a.kind), a.id)
+    return ActorRef(Actor(a.kind), a.id, a.token_id if a.kind == "unit" else None)
 
 
 def _not_found(number: str) -> NotFound:
@@ -277,6 +283,38 @@ async def list_tickets(request: web.Request, q: TicketQuery) -> web.Response:
     now = service.clock()
     return json_response({"items": [ticket_view(service, t, actor, now, pending[t.id]) for t in tickets],
                           "limit": q.limit, "offset": q.offset})
+
+
+def _moment(service: TicketService) -> Moment:
+    now = service.clock()
+    return Moment(now, service.sla.calendar.add(now, SOON))
+
+
+@endpoint("GET", "/search/tickets", summary="Search tickets: number, caller number (platform only), text, "
+          "category, matter, unit, status, SLA, dates, channel, worklist; paged", kinds=ANY, scope="tickets",
+          query=SearchQuery, tags=("tickets",), errors=(422, 429), response=SearchPage)
+async def search_tickets(request: web.Request, q: SearchQuery) -> web.Response:
+    service = _service(request)
+    actor = actor_of(request)
+    request.app[LISTING_LIMIT].take(actor.token_id or f"{actor.kind}:{actor.id}")
+    category = service.pack_category(q.category) if q.category else None
+    at = _moment(service)
+    async with service.sessions() as session:
+        tickets, more = await search(session, q, Audience.of(actor), at, category)
+        pending = await pending_kinds(session, [t.id for t in tickets])
+    return json_response({"items": [ticket_view(service, t, actor, at.now, pending[t.id]) for t in tickets],
+                          "limit": q.limit, "offset": q.offset, "has_more": more})
+
+
+@endpoint("GET", "/worklists", summary="The saved worklists (待转派, 待审核, 即将超时, 已超时, 督办中, "
+          "回访失败/不满意重办, 待并案) with their counts", kinds=PLATFORM, scope="tickets", tags=("tickets",),
+          response=WorklistsOut)
+async def worklists(request: web.Request) -> web.Response:
+    service = _service(request)
+    async with service.sessions() as session:
+        counts = await worklist_counts(session, Audience.of(actor_of(request)), _moment(service))
+    return json_response({"items": [{"name": name, "label": label, "count": counts[name]}
+                                    for name, label in WORKLISTS.items()]})
 
 
 @endpoint("GET", "/tickets/{number}", summary="One ticket with its SLA state", kinds=ANY, scope="tickets",
@@ -381,9 +419,11 @@ async def pending_reviews(request: web.Request) -> web.Response:
     service = _service(request)
     async with service.sessions() as session:
         rows = (await session.execute(
-            select(TicketRequest, Ticket.number).join(Ticket, Ticket.id == TicketRequest.ticket_id)
+            select(TicketRequest, Ticket, Unit.name).join(Ticket, Ticket.id == TicketRequest.ticket_id)
+            .join(Unit, Unit.id == TicketRequest.unit_id)
             .where(TicketRequest.status == "pending").order_by(TicketRequest.requested_at))).all()
-    return json_response({"items": [request_view(r, n) for r, n in rows]})
+    return json_response({"items": [{**request_view(r, t.number), "unit_name": name,
+                                     "rule": service.sla.rule_text(t, r.kind)} for r, t, name in rows]})
 
 
 @endpoint("POST", "/tickets/{number}/reopen", summary="重办", body=Reason, kinds=ADMIN, scope="reviews",
@@ -510,7 +550,8 @@ def setup(app: web.Application) -> None:
     app[LISTING_LIMIT] = TokenBuckets(http.listing_rate_per_second, http.listing_burst)
     app.on_startup.append(_warm_up)
     add_endpoints(
-        app, create_ticket, list_tickets, get_ticket, timeline, ticket_requests, accept, reject, resolve, update,
+        app, create_ticket, list_tickets, search_tickets, worklists, get_ticket, timeline, ticket_requests, accept,
+        reject, resolve, update,
         dispatch, merge, withdraw, link, pending_reviews, reopen, close, supervise, sign, request_return,
         request_extension, reply, request_termination, list_units, add_unit, stats, redispatch_stats,
         *(_review(kind) for kind in ("return", "extension", "reply", "termination")),

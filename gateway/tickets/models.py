@@ -87,6 +87,8 @@ class Ticket(Base):
     return_count: Mapped[int] = mapped_column(Integer, default=0)
     supervise_level: Mapped[int] = mapped_column(Integer, default=0)  # 0 none, 1 催办, 2 督办
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Title, content and place as overlapping character pairs, for the text index (textindex.py).
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="ticket", order_by="Assignment.id", lazy="selectin"
@@ -94,6 +96,15 @@ class Ticket(Base):
 
     # Optimistic locking: an UPDATE whose version no longer matches touches no row → StaleDataError.
     __mapper_args__ = {"version_id_col": version}
+    # The workspace's worklists and search (tickets_0002).
+    __table_args__ = (
+        Index("ix_tickets_status_due_at", "status", "due_at"),
+        Index("ix_tickets_status_sign_by", "status", "sign_by"),
+        Index("ix_tickets_lead_unit_status", "lead_unit_id", "status"),
+        Index("ix_tickets_channel_created_at", "channel", "created_at"),
+        Index("ix_tickets_supervise_level", "supervise_level"),
+        Index("ix_tickets_caller_number_created_at", "caller_number", "created_at"),
+    )
 
 
 class Assignment(Base):

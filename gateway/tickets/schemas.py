@@ -58,6 +58,7 @@ class ActorRef:
 
     kind: Actor
     id: str | None = None
+    person: str | None = None  # a unit's clerk: the id of the token they act with (audited by person)
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.id}" if self.id else self.kind.value
@@ -134,6 +135,20 @@ class TicketPage(Open):
     items: list[TicketOut]
     limit: int
     offset: int
+
+
+class SearchPage(TicketPage):
+    has_more: bool
+
+
+class WorklistOut(Open):
+    name: str
+    label: str
+    count: int
+
+
+class WorklistsOut(Open):
+    items: list[WorklistOut]
 
 
 class TicketEventOut(Open):

@@ -574,7 +574,8 @@ class TicketService:
         session.add(TicketEvent(
             ticket_id=ticket.id, seq=seq, action=str(action), actor_kind=actor.kind.value,
             actor_id=actor.id, at=now, from_status=before.value if before else None,
-            to_status=after.value, reason=reason, data=_jsonable(data),
+            to_status=after.value, reason=reason,
+            data=_jsonable({**data, "clerk_token": actor.person} if actor.person else data),
         ))
 
     async def _load(self, session: AsyncSession, number: str, lock: bool = False) -> Ticket:

@@ -153,6 +153,22 @@ class SlaClock:
         limit = self.pack.extension.review_limit
         return self.calendar.add(requested_at, limit) if limit else None
 
+    def rule_text(self, t: Ticket, kind: str) -> str:
+        """The rule a unit's request is judged against, in words, with its source (for reviewers)."""
+        if kind == "extension":
+            terms = self._terms(t)
+            parts = [f"最多延期 {terms.max_count} 次"]
+            if terms.per_extension is not None:
+                parts.append(f"每次不超过 {terms.per_extension.zh}")
+            if terms.request_before is not None:
+                parts.append(f"须在到期前 {terms.request_before.zh} 提出")
+            sources = "；".join(dict.fromkeys(v for v in terms.sources.values() if v))
+            return "，".join(parts) + (f"（{sources}）" if sources else "")
+        if kind == "return":
+            limit = self.pack.return_limit(t.urgent)
+            return f"退单须在派单后 {limit.zh} 内提出，并说明理由和依据（{limit.source}）"
+        return "按答复/终结办理规范审核"
+
     # ---- re-handling, reason codes ----------------------------------------------------------------
 
     def may_reopen(self, t: Ticket) -> bool:

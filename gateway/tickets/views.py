@@ -185,6 +185,16 @@ def caller_view(t: Ticket, seen: Access) -> dict[str, Any]:
             "address": mask_address(t.caller_address), "masked": True}
 
 
+def matches_text(t: Ticket, seen: Access, words: str) -> bool:
+    """Whether ``words`` are in what this audience sees of the ticket's texts: a search must not confirm a
+    caller's masked number or name, nor words of content the audience may not read."""
+    if not seen.content:
+        return False
+    texts = (t.title, t.content, t.location) if seen.caller else (redact(t.title, t), redact(t.content, t),
+                                                                  t.location)
+    return any(words in (text or "") for text in texts)
+
+
 # ---- projections ----------------------------------------------------------------------------------------
 
 

@@ -88,6 +88,7 @@ async function openCall(callId) {
     state.dirty.clear();
     $("#draft").reset();
     state.draft = null;
+    $("#draft [name=caller_number]").value = sheet.call?.caller || "";
   }
   if (sheet.draft) applyDraft(sheet.draft);
   if (sheet.speech_unavailable) $("#speech-note").textContent = `无实时转写（${sheet.speech_unavailable}）`;
@@ -198,6 +199,7 @@ function applyDraft(draft) {
   set("time", (draft.times || []).map((t) => t.value.text).join("，"));
   set("content", draft.summary?.value ?? "");
   set("title", titleFrom(draft));
+  set("matter", draft.matter?.value?.name);
   const unit = draft.unit && state.units.find((u) => u.name === draft.unit.value || u.id === draft.unit.value);
   if (unit) set("unit", unit.id);
   for (const line of $$("#draft-panel .evidence")) line.textContent = evidenceLines(draft, line.dataset.for);
@@ -228,11 +230,55 @@ async function loadHistory() {
   try {
     const found = await api("GET", "/tickets", undefined, { query: { caller, limit: 5 } });
     fill($("#history"), found.items.length ? found.items.map((t) => h("li", {},
-      h("b", {}, t.number), ` ${t.status_zh} · ${fmtTime(t.created_at)} · `, (t.title || t.content).slice(0, 40)))
+      h("b", {}, t.number), ` ${t.status_zh} · ${fmtTime(t.created_at)} · `, (t.title || t.content).slice(0, 40), " ",
+      h("a", { href: `/console/tickets?ticket=${t.number}`, target: "_blank", rel: "noopener" }, "打开"), " ",
+      state.callId ? h("button", { class: "link-call", "data-number": t.number, title: "本次来电记入该工单（重复来电）",
+        onclick: (e) => act(e.currentTarget, "重复来电关联", () => linkCall(t, "repeat")) }, "重复来电") : null,
+      state.callId && t.allowed_actions.includes("link") ? h("button", { class: "urge", title: "关联并记为催办",
+        onclick: (e) => act(e.currentTarget, "催办", () => linkCall(t, "urge")) }, "催办") : null))
       : h("li", { class: "empty" }, "无历史工单"));
   } catch (err) {
     fill($("#history"), h("li", { class: "error" }, err.message));
   }
+}
+
+// A repeat call about an earlier ticket: the call is linked to it (and, for 催办, a note says the citizen
+// pressed for it) instead of opening a new ticket.
+async function linkCall(t, why) {
+  await api("POST", `/tickets/${t.number}/links`, { kind: "call", ref: state.callId,
+    meta: { reason: why === "urge" ? "催办" : "重复来电", agent: state.config.actor.id } });
+  if (why === "urge") {
+    await api("POST", `/tickets/${t.number}/notes`, { text: "市民来电催办", role: "agent" });
+  }
+  await api("PUT", `/calls/${encodeURIComponent(state.callId)}/ticket`, { ticket_id: t.number });
+  state.ticket = await api("GET", `/tickets/${t.number}`);
+  renderTicket();
+  loadHistory();
+}
+
+// "Next ticket": a clean form for the next matter (a walk-in, a callback, a web message read out).
+function nextTicket() {
+  const ended = !state.call || !LIVE.includes(state.call.state);
+  if (ended) {
+    state.callId = null;
+    state.call = null;
+    state.transcript = [];
+    state.partial = "";
+    renderCall();
+    renderTranscript();
+    fill($("#history"));
+  }
+  state.ticket = null;
+  state.draft = null;
+  state.dirty.clear();
+  $("#draft").reset();
+  if (state.call) $("#draft [name=caller_number]").value = state.call.caller || "";
+  fill($("#flags"));
+  fill($("#draft-text"));
+  for (const line of $$("#draft-panel .evidence")) line.textContent = "";
+  renderTicket();
+  $("#draft [name=caller_number]").focus();
+  say("新工单：请填写来电人和诉求", "ok");
 }
 
 // ---- the ticket ---------------------------------------------------------------------------------------
@@ -245,15 +291,24 @@ function ticketFields() {
   // The matter code: closed tickets carry it to `hotline understanding train --from-tickets` and 退单 feedback.
   if (state.draft?.matter?.value?.code) elements.matter = state.draft.matter.value.code;
   if (state.draft?.flags && Object.keys(state.draft.flags).length) elements.draft_flags = Object.keys(state.draft.flags);
+  if (f.matter.value.trim()) {
+    elements.matter = f.matter.value.trim();
+    const code = state.draft?.matter?.value;
+    if (code?.name === elements.matter) elements.matter_code = code.code;
+  }
   return { category: f.category.value, urgent: f.urgent.checked, title: f.title.value.trim(),
-           content: f.content.value.trim(), location: f.location.value.trim() || null, elements };
+           content: f.content.value.trim(), location: f.location.value.trim() || null, elements,
+           caller_name: f.caller_name.value.trim() || null, caller_address: f.caller_address.value.trim() || null,
+           disclose_caller: f.disclose_caller.checked, confidential: f.confidential.checked };
 }
 
 // Registers the ticket (or saves edits) before any action on it; links it to the call.
 async function saveTicket() {
   const fields = ticketFields();
   if (!state.ticket) {
-    state.ticket = await api("POST", "/tickets", { ...fields, caller_number: state.call?.caller || null,
+    const number = $("#draft [name=caller_number]").value.trim() || state.call?.caller || null;
+    state.ticket = await api("POST", "/tickets", { ...fields, caller_number: number,
+      channel: state.callId ? "phone" : $("#draft [name=channel]").value,
       call_ref: state.callId || null, draft_ref: state.draft ? `call:${state.callId}` : null });
     if (state.callId) await api("PUT", `/calls/${encodeURIComponent(state.callId)}/ticket`, { ticket_id: state.ticket.number });
   } else if (state.ticket.allowed_actions.includes("update")) {
@@ -335,6 +390,7 @@ function wireButtons() {
   });
 
   on("#save", "保存登记", saveTicket);
+  $("#next-ticket").addEventListener("click", (event) => { event.preventDefault(); nextTicket(); });
   on("#accept", "受理", () => ticketAction("accept", {}));
   on("#dispatch", "转派", async () => {
     const unit = $("#draft [name=unit]").value;

@@ -120,11 +120,11 @@ export async function act(button, label, action) {
 }
 
 // Sign-in: the token is checked against the API and kept in sessionStorage (this tab only).
-export async function signIn(kinds) {
+export async function signIn(kinds, configPath = "/console/config") {
   const saved = token();
   if (saved) {
     try {
-      const config = await api("GET", "/console/config");
+      const config = await api("GET", configPath);
       if (kinds.includes(config.actor.kind)) return config;
       say(`此页面需要${kinds.join("或")}令牌`, "error");
     } catch (err) {
@@ -140,7 +140,7 @@ export async function signIn(kinds) {
       event.preventDefault();
       sessionStorage.setItem(TOKEN_KEY, $("#token", form).value.trim());
       try {
-        const config = await api("GET", "/console/config");
+        const config = await api("GET", configPath);
         if (!kinds.includes(config.actor.kind)) throw new ApiError(403, `此页面需要${kinds.join("或")}令牌`);
         form.hidden = true;
         $("#app").hidden = false;

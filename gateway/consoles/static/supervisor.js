@@ -208,8 +208,8 @@ async function reviews() {
         await api("POST", `/tickets/${r.ticket}/${r.kind}/review`, { approve, note: note.value.trim() || (approve ? "同意" : "不同意") });
         await reviews();
       });
-      return h("tr", { "data-request": r.id }, h("td", {}, r.ticket), h("td", {}, KIND_ZH[r.kind] || r.kind), h("td", {}, r.unit),
-        h("td", {}, r.reason || ""), h("td", {}, r.working_days ? `${r.working_days} 个工作日` : r.basis || ""),
+      return h("tr", { "data-request": r.id }, h("td", {}, r.ticket), h("td", {}, KIND_ZH[r.kind] || r.kind), h("td", {}, r.unit_name || r.unit),
+        h("td", {}, r.reason || "", r.rule ? h("div", { class: "hint rule" }, `规则：${r.rule}`) : null), h("td", {}, r.working_days ? `${r.working_days} 个工作日` : r.basis || ""),
         h("td", {}, fmtTime(r.requested_at)), h("td", {}, fmtTime(r.review_by)),
         h("td", {}, note, h("button", { class: "primary", onclick: decide(true) }, "批准"), h("button", { onclick: decide(false) }, "驳回")));
     }) : h("tr", {}, h("td", { colspan: 8, class: "empty" }, "没有待审核的申请")));

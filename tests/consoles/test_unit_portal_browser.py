@@ -1,0 +1,86 @@
+"""The unit portal (承办单位工作台) in a real headless Chromium: a unit's clerk sees a new ticket arrive in the
+inbox with the caller masked, signs it, requests an extension and replies; the supervisor approves both
+in the ticket workspace. Only the set-up uses the API. Screenshots at 1366×768 go to test-artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.consoles.browser import Browser, require_browser
+from tests.consoles.support import Gateway
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    require_browser()
+    chromium = Browser(tmp_path / "chromium-profile")
+    chromium.driver.set_window_size(1366, 768)
+    yield chromium
+    errors = chromium.console_errors()
+    chromium.quit()
+    assert errors == [], errors
+
+
+async def unit_sign_in(browser: Browser, gateway: Gateway) -> None:
+    await browser.open(f"{gateway.url}/console/")
+    await browser.js("sessionStorage.clear(); sessionStorage.setItem('hotline.token', arguments[0])",
+                     gateway.tokens["water"])
+    await browser.open(f"{gateway.url}/console/unit")
+    await browser.until("document.querySelector('#who').innerText === '县自来水公司'")
+
+
+async def test_a_clerk_signs_extends_and_replies_and_the_supervisor_approves(gateway: Gateway,
+                                                                             browser: Browser) -> None:
+    t = await gateway.ok("agent", "POST", "/tickets", {
+        "category": "求助", "content": "人民路12号停水一天了，请回电13800000001", "caller_number": "13800000001",
+        "caller_name": "王建国", "caller_address": "汉阴县城关镇人民路12号"}, status=201)
+    number = t["number"]
+    await gateway.ok("agent", "POST", f"/tickets/{number}/accept", {})
+    await gateway.ok("agent", "POST", f"/tickets/{number}/dispatch", {"lead_unit": "water"})
+
+    await unit_sign_in(browser, gateway)
+    row = f"#inbox tbody tr[data-number='{number}']"
+    await browser.until("document.querySelector(arguments[0])", row)
+    await browser.click(row)
+    await browser.until("document.querySelector('#sign')")
+    shown = await browser.text("#ticket")
+    assert "13800000001" not in shown and "王建国" not in shown and "*******0001" in shown  # masked caller
+    await browser.screenshot("unit-portal-new-ticket")
+
+    await browser.click("#sign")
+    await browser.until("document.querySelector('#ticket-number').innerText.includes('办理中')")
+    await browser.set_value("#ext-days", "2")
+    await browser.set_value("#ext-reason", "需更换主管道，协调施工")
+    await browser.click("#extension")
+    await browser.until("document.querySelector('#status').innerText.includes('申请延期：完成')")
+    await browser.until("document.querySelector('#ticket').innerText.includes('需更换主管道，协调施工 — 待审核')")
+    await supervisor_approves(browser, gateway, number, "extension")
+    ticket = await gateway.ok("supervisor", "GET", f"/tickets/{number}")
+    assert ticket["extension_count"] == 1
+
+    await unit_sign_in(browser, gateway)
+    await browser.until("document.querySelector(arguments[0])", row)
+    await browser.click(row)
+    await browser.until("document.querySelector('#ticket').innerText.includes('需更换主管道，协调施工 — 已同意')")
+    await browser.set_value("#reply-text", "已更换主管道，恢复供水")
+    await browser.click("#reply")
+    await browser.until("document.querySelector('#ticket-number').innerText.includes('已答复待审核')")
+    await browser.screenshot("unit-portal-replied")
+
+    await supervisor_approves(browser, gateway, number, "reply")
+    ticket = await gateway.ok("supervisor", "GET", f"/tickets/{number}")
+    assert (ticket["status"], ticket["reply"]["text"]) == ("surveying", "已更换主管道，恢复供水")
+
+
+async def supervisor_approves(browser: Browser, gateway: Gateway, number: str, kind: str) -> None:
+    """The supervisor opens the ticket in the workspace (a link with ?ticket=) and approves with one click."""
+    await browser.sign_in(gateway.url, gateway.tokens["supervisor"], f"tickets?ticket={number}")
+    await browser.until("document.querySelector(arguments[0])", f"[data-review={kind}-approve]")
+    assert "县自来水公司" in await browser.text(".review")
+    await browser.click(f"[data-review={kind}-approve]")
+    await browser.until("!document.querySelector(arguments[0])", f"[data-review={kind}-approve]")
