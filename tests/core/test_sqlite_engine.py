@@ -45,7 +45,7 @@ async def test_the_read_pool_sees_committed_writes_and_refuses_to_write(tmp_path
             await conn.execute(text("INSERT INTO t VALUES (7)"))
         async with reader.connect() as conn:
             assert (await conn.execute(text("SELECT n FROM t"))).scalar_one() == 7
-            with pytest.raises(OperationalError, match="readonly|query_only|attempt to write"):
+            with pytest.raises(OperationalError, match=r"readonly|query_only|attempt to write"):
                 await conn.execute(text("INSERT INTO t VALUES (8)"))
     finally:
         await writer.dispose()
