@@ -21,11 +21,19 @@ async def quality_context(app: web.Application) -> AsyncIterator[None]:
     from gateway.quality.rules import Rules
     from gateway.quality.service import QualityService
     from gateway.timers import TIMERS
+    from gateway.understanding.shared import UNDERSTANDING
 
     settings = app[SETTINGS]
     conf = settings.quality
-    service = app[QUALITY] = QualityService(app[SESSIONS], Rules.load(conf.rules_file),
-                                            MentionFinder(settings.timezone), app[CLOCK], batch=conf.batch)
+    shared = app[UNDERSTANDING]
+
+    def tools() -> tuple[object, object]:  # blocking, from the inspector's worker thread
+        understander = shared.load()
+        return understander.tagger, understander.places
+
+    mentions = MentionFinder(settings.timezone, tools=tools)
+    service = app[QUALITY] = QualityService(app[SESSIONS], Rules.load(conf.rules_file), mentions, app[CLOCK],
+                                            batch=conf.batch)
     if not conf.enabled:
         app[SWITCHED_OFF]["quality"] = "quality.enabled = false"
         yield

@@ -4,6 +4,7 @@ and the time parser): what the citizen said is compared with what the ticket hol
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,14 +23,20 @@ def _most_specific(place: dict[str, object]) -> str:
 
 
 class MentionFinder:
-    """Loads LAC and the gazetteer on first use (seconds), then is safe to call from worker threads."""
+    """Loads LAC and the gazetteer on first use (seconds), then is safe to call from worker threads.
+    In the gateway ``tools`` hands over the process's one understanding pipeline's (a second LAC copy would
+    cost its memory again); the CLI, alone in its process, loads its own."""
 
-    def __init__(self, timezone: str = "Asia/Shanghai") -> None:
+    def __init__(self, timezone: str = "Asia/Shanghai",
+                 tools: Callable[[], tuple[object, object]] | None = None) -> None:
         self.zone = ZoneInfo(timezone)
         self._lock = threading.Lock()
         self._loaded: tuple[object, object] | None = None
+        self._shared = tools
 
     def _tools(self) -> tuple[object, object]:
+        if self._shared is not None:
+            return self._shared()
         with self._lock:
             if self._loaded is None:
                 from gateway.understanding.dispatch import ResponsibilityList

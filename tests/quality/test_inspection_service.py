@@ -5,6 +5,7 @@ are the supervisors' only and the recording is served only from the recording di
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from gateway.quality.rules import Rules
 from gateway.quality.service import QualityService
 from gateway.speech.models import Transcript
 from gateway.tickets.service import TicketService
+from gateway.understanding.shared import UNDERSTANDING
 from tests.api.support import running_gateway
 from tests.tickets.support import AGENT, SH, FakeClock, complaint
 
@@ -144,3 +146,14 @@ async def test_the_qa_routes_are_for_supervisors_and_serve_recordings_from_their
         assert (await api.ok("admin", "GET", "/qa/calls/c-rude"))["findings"] >= 2
         trend = await api.ok("admin", "GET", "/qa/trend", params={"agent_id": "1001"})
         assert [t["calls"] for t in trend["items"]] == [2]
+
+
+async def test_the_gateways_inspector_reads_places_with_the_process_one_understanding_pipeline(
+        tmp_path: Path) -> None:
+    async with running_gateway(tmp_path, FakeClock(STARTED)) as api:
+        shared = api.app[UNDERSTANDING]
+        extract = api.app[QUALITY].extract
+        assert extract is not None and shared.loaded is None
+        mentions = await asyncio.to_thread(extract, "我家在城关镇东风社区楼下下水道堵了", STARTED)
+        assert shared.loaded is not None  # no second LAC copy: the inspector asked the shared one
+        assert mentions.places
