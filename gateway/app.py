@@ -67,6 +67,7 @@ from gateway.tickets.notify import UnitNotifier
 from gateway.tickets.service import TicketService
 from gateway.tickets.sla import SlaClock
 from gateway.timers import TIMERS, Timers, timers_ctx
+from gateway.understanding.http import setup as setup_understanding
 from gateway.understanding.shared import UNDERSTANDING, SharedUnderstanding
 from gateway.webhooks.keys import WEBHOOKS
 from gateway.webhooks.wiring import setup as setup_webhooks
@@ -120,6 +121,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     setup_channels(app)
     setup_reports(app)
     setup_forecast(app)
+    setup_understanding(app)
     setup_quality(app)
     app[KB_QUESTION_CLOCK] = calendar_clock(app[POLICY], app[CALENDAR])
     setup_kb(app)

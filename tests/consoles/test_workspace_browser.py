@@ -121,6 +121,14 @@ async def test_a_ticket_made_without_a_call_reaches_the_citizen_with_its_survey(
     await browser.js("document.querySelector('#draft [name=disclose_caller]').checked = true")
     await browser.js("document.querySelector('#draft [name=channel]').value = 'other'")
     await browser.js("document.querySelector('#draft [name=category]').value = 'help'")
+    # The place from the county's divisions: a township, then one of its communities.
+    divisions = await gateway.ok("agent", "GET", "/places/divisions")
+    town = next(t for t in divisions["townships"] if t["communities"])
+    await browser.until("document.querySelectorAll('#place-town option').length > 1")
+    await browser.set_value("#place-town", town["name"])
+    await browser.set_value("#place-community", town["communities"][0])
+    place = divisions["county"] + town["name"] + town["communities"][0]
+    assert await browser.js("return document.querySelector('#draft [name=location]').value") == place
     await browser.set_value("#draft [name=matter]", "停水")
     await browser.set_value("#draft [name=content]", "来访：人民路3号停水两天")
     await browser.js("document.querySelector('#draft [name=unit]').value = 'water'")
@@ -136,6 +144,7 @@ async def test_a_ticket_made_without_a_call_reaches_the_citizen_with_its_survey(
     assert ticket["caller"] == {"number": "+8613900000009", "name": "赵女士", "address": "县城关镇人民路3号",
                                 "masked": False}
     assert (ticket["channel"], ticket["elements"]["matter"], ticket["lead_unit"]) == ("other", "停水", "water")
+    assert ticket["location"] == place
     await gateway.ok("water", "POST", f"/tickets/{number}/sign")
     await gateway.ok("water", "POST", f"/tickets/{number}/reply", {"text": "已恢复供水"})
     await gateway.ok("supervisor", "POST", f"/tickets/{number}/reply/review", {"approve": True, "note": "同意"})

@@ -274,6 +274,7 @@ ROUTES: dict[tuple[str, str], list[Probe]] = {
         "start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00", "by": "unit,matter"}, None)],
     ("GET", "/api/v1/reports/{period}"): report_probes(),
     ("GET", "/api/v1/reports"): [("/api/v1/reports", None, None)],
+    ("GET", "/api/v1/places/divisions"): [("/api/v1/places/divisions", None, None)],
     ("GET", "/api/v1/forecast"): [("/api/v1/forecast", None, None), ("/api/v1/forecast", {"days": "3"}, None)],
     ("GET", "/api/v1/qa/queue"): [("/api/v1/qa/queue", None, None), ("/api/v1/qa/queue", {"reviewed": "1"}, None)],
     ("GET", "/api/v1/qa/calls/{call_id}"): [("/api/v1/qa/calls/c1", None, None)],

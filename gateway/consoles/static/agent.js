@@ -16,6 +16,7 @@ async function main() {
   $("#who").textContent = `话务员 ${state.config.actor.id}`;
   $("#header-actions").append(signOutButton());
   fillSelects();
+  loadDivisions();
   wireButtons();
   watchSystems(state.config.systems, onSystems);
   window.__console = { state, socket: new LiveSocket({ onEvent, onResync: resync }).start() };
@@ -37,6 +38,29 @@ function fillSelects() {
   for (const field of $$("#draft [name]")) {
     field.addEventListener("input", () => state.dirty.add(field.name));
   }
+}
+
+// The place picker: the county's townships and communities (the divisions drafts resolve against), for a
+// ticket typed without a call or a place the recogniser missed. Picking writes the place; the agent adds
+// the road and house number after it.
+async function loadDivisions() {
+  const d = await api("GET", "/places/divisions").catch(() => null);
+  if (!d) return;
+  const none = (label) => h("option", { value: "" }, label);
+  fill($("#place-town"), none(`${d.county}：乡镇/街道…`), d.townships.map((t) => h("option", { value: t.name }, t.name)));
+  fill($("#place-community"), none("村/社区…"));
+  const pick = () => {
+    const town = $("#place-town").value;
+    if (!town) return;
+    $("#draft [name=location]").value = `${d.county}${town}${$("#place-community").value}`;
+    state.dirty.add("location");
+  };
+  $("#place-town").addEventListener("change", () => {
+    const town = d.townships.find((t) => t.name === $("#place-town").value);
+    fill($("#place-community"), none("村/社区…"), (town?.communities ?? []).map((c) => h("option", { value: c }, c)));
+    pick();
+  });
+  $("#place-community").addEventListener("change", pick);
 }
 
 // Call operations need the telephone system: while it is down their buttons are off, and say why.
