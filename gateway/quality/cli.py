@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = p.add_subparsers(dest="qa_action", required=True, metavar="ACTION")
     e = actions.add_parser("eval", help="precision/recall per check on a labelled set")
     add_config_argument(e)
-    e.add_argument("files", nargs="*", type=Path, help=f"JSONL labelled calls, each set in its own columns (default: {EVAL_SET.name} and "
+    e.add_argument("files", nargs="*", type=Path,
+                   help=f"JSONL labelled calls, each set in its own columns (default: {EVAL_SET.name} and "
                         f"{HOLDOUT_SET.name}, in-sample and held-out side by side)")
     e.set_defaults(func=_eval)
     r = actions.add_parser("run", help="inspect the finished calls not inspected yet")

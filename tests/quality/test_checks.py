@@ -155,10 +155,10 @@ def test_a_transfer_announced_as_the_last_words_stands_in_for_the_farewell() -> 
 
 
 def test_a_silence_announced_in_other_words_or_asked_for_by_the_citizen() -> None:
-    for before in (("agent", "您稍等，我核实一下"), ("citizen", "你等一下，我去拿户口本")):
-        paused = call(("agent", 1, 4, "您好，请讲。"), ("citizen", 5, 8, "我想办个证明"), (*before[:1], 9, 12, before[1]),
+    for speaker, words in (("agent", "您稍等，我核实一下"), ("citizen", "你等一下，我去拿户口本")):
+        paused = call(("agent", 1, 4, "您好，请讲。"), ("citizen", 5, 8, "我想办个证明"), (speaker, 9, 12, words),
                       ("agent", 40, 44, "感谢您的来电，再见。"))
-        assert checks(paused) == set(), before
+        assert checks(paused) == set(), speaker
     unannounced = call(("agent", 1, 4, "您好，请讲。"), ("citizen", 5, 8, "你等一下"), ("agent", 9, 10, "嗯。"),
                        ("agent", 40, 44, "感谢您的来电，再见。"))
     assert checks(unannounced) == {"long_silence"}
