@@ -143,7 +143,9 @@ def _conduct(m: Material, rules: Rules) -> list[Finding]:
                                agent[0].end))
         last = agent[-1].end
         ending = [s for s in agent if s.end >= last - rules.closing_window]
-        if _said(ending, rules.closing) is None:
+        # A transfer announced as the agent's last words (请不要挂机，正在为您转接) stands in for a farewell.
+        handed_over = m.transferred and _said(agent[-1:], rules.announce_transfer) is not None
+        if not handed_over and _said(ending, rules.closing) is None:
             out.append(Finding("closing", "low", "没有规范结束语", "agent", agent[-1].text, agent[-1].start,
                                agent[-1].end))
     for s in agent:
@@ -178,7 +180,8 @@ def _silences(m: Material, agent: list[Segment], rules: Rules) -> list[Finding]:
     for s in ordered[1:]:
         gap = s.start - spoken_until
         if gap > rules.silence_seconds and previous is not None:
-            announced = previous.speaker == "agent" and _said([previous], rules.announce_wait) is not None
+            wait = rules.announce_wait if previous.speaker == "agent" else rules.citizen_wait
+            announced = _said([previous], wait) is not None
             if not announced:
                 out.append(Finding("long_silence", "low", f"冷场 {gap:.0f} 秒", previous.speaker, previous.text,
                                    spoken_until, s.start))
@@ -195,7 +198,7 @@ def _ticket(m: Material, t: TicketFacts, rules: Rules, extract: Extractor | None
     citizen = [s for s in m.segments if s.speaker == "citizen"]
     order = rules.category_order
     for category, words in rules.category_said.items():
-        hit = _said(citizen, words)
+        hit = _naming(citizen, words, rules.category_asked)
         if hit is None or category not in order or t.category not in order:
             continue
         if order.index(t.category) > order.index(category):
@@ -213,7 +216,7 @@ def _ticket(m: Material, t: TicketFacts, rules: Rules, extract: Extractor | None
         s, found = emergency
         message = f"听到紧急情况（{found.service}：{found.evidence}）但未按紧急处置"
         out.append(Finding("emergency_unhandled", "high", message, "citizen", s.text, s.start, s.end))
-    elif not t.urgent and (hit := _said(citizen, rules.urgent_said)) is not None and emergency is None:
+    elif not t.urgent and (hit := _affirmed(citizen, rules.urgent_said)) is not None and emergency is None:
         s, word = hit
         out.append(Finding("urgency_lowered", "medium", f"市民说“{word}”，工单未标紧急", "citizen", s.text,
                            s.start, s.end))
@@ -229,6 +232,40 @@ def _ticket(m: Material, t: TicketFacts, rules: Rules, extract: Extractor | None
     if t.resolved_on_call and t.reply_text and m.kb_answers:
         out += _contradiction(m, t)
     return out
+
+
+_NEGATION = ("不", "别", "没", "无")
+
+
+def _affirmed(segments: list[Segment], phrases: tuple[str, ...]) -> tuple[Segment, str] | None:
+    """Like _said, but a phrase right after a negation (不急, 别着急) does not count."""
+    for s in segments:
+        compact = _compact(s.text)
+        for p in phrases:
+            core = _compact(p)
+            if any(compact[max(0, i - 1):i] not in _NEGATION for i in _occurrences(compact, core)):
+                return s, p
+    return None
+
+
+def _naming(segments: list[Segment], words: tuple[str, ...], asked: tuple[str, ...]) -> tuple[Segment, str] | None:
+    """The citizen naming this call's category: not a word said of a past case (投诉过), nor in a question
+    about where or how to complain (投诉快递丢件找哪个部门) unless they say they want to (我要投诉)."""
+    for s in segments:
+        compact = _compact(s.text)
+        question = any(_compact(a) in compact for a in asked)
+        for w in words:
+            core = _compact(w)
+            for i in _occurrences(compact, core):
+                past = compact[i + len(core):i + len(core) + 1] == "过"
+                wanted = compact[max(0, i - 1):i] in ("要", "想")
+                if not past and (wanted or not question):
+                    return s, w
+    return None
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    return [i for i in range(len(text)) if word and text.startswith(word, i)]
 
 
 def _present(mention: str, ticket_text: str) -> bool:
@@ -250,7 +287,8 @@ def _missing(citizen: list[Segment], t: TicketFacts, call_time: datetime, extrac
             if check in reported:
                 continue
             for n, mention in enumerate(found):
-                if check == "time_missing" and (_compact(mention) in rules.time_vague or _DURATION.match(mention)
+                if check == "time_missing" and (_HABIT.sub("", _compact(mention)) in rules.time_vague
+                                                or _DURATION.match(mention) or _YEARS.match(_compact(mention))
                                                 or ticket_mentions.time_known(
                         said.intervals[n] if n < len(said.intervals) else None)):
                     continue
@@ -263,10 +301,14 @@ def _missing(citizen: list[Segment], t: TicketFacts, call_time: datetime, extrac
     return out
 
 
-_UNITS = "个工作日|工作日|天|日|小时|个月|月|年|周岁|岁|元|块|万元|%|公里|米|平方米|次|人|份|张"
+_UNITS = "个工作日|工作日|天|日|小时|个月|月|年|周岁|岁|元|块|万元|%|公里|平方米|米|次|人|份|张|摄氏度|℃|度"
 _NUMBER = re.compile(rf"(\d+(?:\.\d+)?)\s*({_UNITS})")
 _POLAR = ("需要", "可以", "能", "收费", "允许", "要求")
 _QUOTED, _MARGIN = 40.0, 1.5
+# 每天/天天/每晚…: a habit; what is left (晚上) is judged as a time on its own.
+_HABIT = re.compile(r"^(每天|天天|每晚|每个?星期.?|每个?礼拜.?|每周.?|每逢|每次)")
+# 去年, 明年, 今年: a whole year is background, too coarse to be a fact the ticket must record.
+_YEARS = re.compile(r"^(去年|前年|今年|明年|后年|那年|当年)$")
 # "一个礼拜", "三天": how long, not when — not a time the ticket must record.
 _DURATION = re.compile(r"^[一二两三四五六七八九十几半多\d]+个?(天|日|礼拜|星期|周|月|年|小时|分钟)(多|了)?$")
 
@@ -274,7 +316,7 @@ _DURATION = re.compile(r"^[一二两三四五六七八九十几半多\d]+个?(�
 def _numbers(text: str) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for value, unit in _NUMBER.findall(_arabic(text)):
-        unit = {"块": "元", "工作日": "个工作日", "日": "天", "月": "个月"}.get(unit, unit)
+        unit = {"块": "元", "工作日": "个工作日", "日": "天", "月": "个月", "摄氏度": "度", "℃": "度"}.get(unit, unit)
         out.setdefault(unit, set()).add(value.rstrip("0").rstrip(".") if "." in value else value)
     return out
 
@@ -289,15 +331,30 @@ def _arabic(text: str) -> str:
         return text
 
 
-def _polarity(text: str) -> dict[str, bool]:
-    out: dict[str, bool] = {}
+def _polarity(text: str) -> dict[str, set[tuple[bool, str]]]:
+    """Each polarity word → {(affirmed?, the two characters it governs)}: 不需要到窗口 → (False, "到窗")."""
+    # 需本人 is 需要本人; 无需/不用/不必 are 不需要 (a KB entry and an agent say it in either form).
+    text = _compact(re.sub(r"无需|不需(?!要)|不用|不必", "不需要", text))
+    text = re.sub(r"(?<![不无])需(?!要)", "需要", text)
+    out: dict[str, set[tuple[bool, str]]] = {}
     for word in _POLAR:
         for match in re.finditer(word, text):
             negated = text[max(0, match.start() - 1):match.start()] in ("不", "没", "无", "免")
-            out.setdefault(word, not negated)
+            out.setdefault(word, set()).add((not negated, text[match.end():match.end() + 2]))
     if "免费" in text:
-        out["收费"] = False
+        out.setdefault("收费", set()).add((False, ""))
     return out
+
+
+def _flipped(said: set[tuple[bool, str]], kb: set[tuple[bool, str]]) -> bool:
+    """The same word governing the same thing with the other polarity; failing a shared object, the KB
+    saying it one way only and the answer only the other way."""
+    if any(p != q and o == r and o for p, o in said for q, r in kb):
+        return True
+    if {o for _, o in said} & {o for _, o in kb} - {""}:
+        return False
+    said_ways, kb_ways = {p for p, _ in said}, {p for p, _ in kb}
+    return len(kb_ways) == 1 and len(said_ways) == 1 and said_ways != kb_ways
 
 
 def _contradiction(m: Material, t: TicketFacts) -> list[Finding]:
@@ -315,8 +372,8 @@ def _contradiction(m: Material, t: TicketFacts) -> list[Finding]:
     problems = [f"{unit}: 答复 {'/'.join(sorted(v))}，知识库 {'/'.join(sorted(kb_numbers[unit]))}"
                 for unit, v in said_numbers.items() if unit in kb_numbers and not v & kb_numbers[unit]]
     said_polar, kb_polar = _polarity(t.reply_text), _polarity(answer)
-    problems += [f"“{w}”：答复{'肯定' if said_polar[w] else '否定'}，知识库{'肯定' if kb_polar[w] else '否定'}"
-                 for w in said_polar if w in kb_polar and said_polar[w] != kb_polar[w]]
+    problems += [f"“{w}”：答复与知识库肯定/否定相反" for w in said_polar
+                 if w in kb_polar and _flipped(said_polar[w], kb_polar[w])]
     if not problems:
         return []
     agent = [s for s in m.segments if s.speaker == "agent"]

@@ -1,4 +1,4 @@
-"""``hotline qa eval [FILE]``: precision and recall of every check on a labelled set;
+"""``hotline qa eval [FILE…]``: precision and recall of every check on labelled sets, side by side;
 ``hotline qa run``: inspect the finished calls not inspected yet (what the gateway's timer does)."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 from gateway.config import load_settings
 from gateway.db.base import utcnow
 from gateway.db.cli import cli_database
-from gateway.quality.evaluate import EVAL_SET, evaluate, load
+from gateway.quality.evaluate import EVAL_SET, HOLDOUT_SET, evaluate, load
 from gateway.quality.mentions import MentionFinder
-from gateway.quality.rules import Rules
+from gateway.quality.rules import CHECKS, Rules
 from gateway.quality.service import QualityService
 
 
@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = p.add_subparsers(dest="qa_action", required=True, metavar="ACTION")
     e = actions.add_parser("eval", help="precision/recall per check on a labelled set")
     add_config_argument(e)
-    e.add_argument("files", nargs="*", type=Path, help=f"JSONL labelled calls (default: {EVAL_SET.name})")
+    e.add_argument("files", nargs="*", type=Path,
+                   help=f"JSONL labelled calls, each set in its own columns (default: {EVAL_SET.name} and "
+                        f"{HOLDOUT_SET.name}, in-sample and held-out side by side)")
     e.set_defaults(func=_eval)
     r = actions.add_parser("run", help="inspect the finished calls not inspected yet")
     add_config_argument(r)
@@ -35,16 +37,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _eval(args: argparse.Namespace) -> int:
     settings = load_settings(getattr(args, "config", None))
     rules = Rules.load(settings.quality.rules_file)
-    records = [r for path in (args.files or [EVAL_SET]) for r in load(path)]
-    result = evaluate(records, rules, MentionFinder(settings.timezone))
-    flagged = sum(1 for r in records if r["labels"])
-    out = [f"{result['calls']} calls ({flagged} with planted faults); rules: {rules.source}",
-           f"{'check':<24}{'precision':>10}{'recall':>8}{'tp':>5}{'fp':>5}{'fn':>5}"]
-    for check, row in result["checks"].items():
-        p = "—" if row["precision"] is None else f"{row['precision']:.1%}"
-        r = "—" if row["recall"] is None else f"{row['recall']:.1%}"
-        out.append(f"{check:<24}{p:>10}{r:>8}{row['tp']:>5}{row['fp']:>5}{row['fn']:>5}")
-    sys.stdout.write("\n".join(out) + "\n")
+    extract = MentionFinder(settings.timezone)
+    paths = args.files or [EVAL_SET, HOLDOUT_SET]
+    sets = [(path, load(path)) for path in paths]
+    results = [evaluate(records, rules, extract) for _, records in sets]
+    out = [f"{len(records)} calls ({sum(1 for r in records if r['labels'])} with planted faults): {path.name}"
+           for path, records in sets]
+    out.append(f"rules: {rules.source}")
+    cell = "{:>10}{:>8}{:>5}{:>5}{:>5}"
+    out.append(f"{'':<24}" + "".join(f"  {path.name[:36]:<36}" for path, _ in sets))
+    out.append(f"{'check':<24}" + "  ".join(cell.format("precision", "recall", "tp", "fp", "fn") for _ in sets))
+    for check in CHECKS:
+        cells = []
+        for result in results:
+            row = result["checks"][check]
+            p = "—" if row["precision"] is None else f"{row['precision']:.1%}"
+            r = "—" if row["recall"] is None else f"{row['recall']:.1%}"
+            cells.append(cell.format(p, r, row["tp"], row["fp"], row["fn"]))
+        out.append(f"{check:<24}" + "  ".join(cells))
+    sys.stdout.write("\n".join(line.rstrip() for line in out) + "\n")
     return 0
 
 

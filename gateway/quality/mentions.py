@@ -5,12 +5,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from gateway.quality.checks import Mentions
 
 _WIDE = ("province", "city", "county")
+# Months named relative to the call (the time parser gives them no interval): 上个月 said, 上月 written.
+_MONTH_OFFSET = {"上个月": -1, "上月": -1, "这个月": 0, "这月": 0, "本月": 0, "当月": 0, "下个月": 1, "下月": 1}
+
+
+def _month(word: str, call_time: datetime) -> tuple[str, str] | None:
+    offset = _MONTH_OFFSET.get(word)
+    if offset is None:
+        return None
+    index = call_time.year * 12 + call_time.month - 1 + offset
+    first = call_time.replace(year=index // 12, month=index % 12 + 1, day=1, hour=0, minute=0, second=0,
+                              microsecond=0)
+    nxt = first.replace(year=(index + 1) // 12, month=(index + 1) % 12 + 1)
+    return first.isoformat(), (nxt - timedelta(seconds=1)).isoformat()
 
 
 def _most_specific(place: dict[str, object]) -> str:
@@ -58,4 +71,5 @@ class MentionFinder:
         people = [t.word for t in tokens if t.tag == "PER" and len(t.word) >= 2]
         return Mentions(places=[_most_specific(place.as_dict())] if place is not None else [],
                         times=[t.text for t in times], people=people,
-                        intervals=[tuple(t.instant) if t.instant else None for t in times])
+                        intervals=[tuple(t.instant) if t.instant else _month(t.text, call_time.astimezone(self.zone))
+                                   for t in times])

@@ -27,9 +27,11 @@ class Rules:
     max_holds: int
     max_hold_seconds: float
     announce_wait: tuple[str, ...]
+    citizen_wait: tuple[str, ...]
     announce_transfer: tuple[str, ...]
     category_order: tuple[str, ...]
     category_said: dict[str, tuple[str, ...]]
+    category_asked: tuple[str, ...]
     urgent_said: tuple[str, ...]
     time_vague: tuple[str, ...]
     emergency_min_confidence: float
@@ -50,8 +52,10 @@ class Rules:
                 forbidden=tuple(c["forbidden"]), overlap_seconds=float(c["overlap_seconds"]),
                 silence_seconds=float(c["silence_seconds"]), max_holds=int(c["max_holds"]),
                 max_hold_seconds=float(c["max_hold_seconds"]), announce_wait=tuple(c["announce_wait"]),
+                citizen_wait=tuple(c.get("citizen_wait", ())),
                 announce_transfer=tuple(c["announce_transfer"]), category_order=tuple(t["category_order"]),
                 category_said={k: tuple(v) for k, v in t["category_said"].items()},
+                category_asked=tuple(t.get("category_asked", {}).get("words", ())),
                 urgent_said=tuple(t["urgent_said"]["words"]), time_vague=tuple(t["time_vague"]),
                 emergency_min_confidence=float(t["emergency_min_confidence"]),
                 scope_min_confidence=float(t["scope_min_confidence"]),

@@ -145,6 +145,59 @@ def test_an_on_call_answer_that_contradicts_the_kb_entry_it_quotes() -> None:
     assert checks(answered("这个您可以去社保局问问。")) == set()  # not quoted from any entry
 
 
+def test_a_transfer_announced_as_the_last_words_stands_in_for_the_farewell() -> None:
+    handed = call(("agent", 1, 4, "您好，12345热线，请讲。"), ("citizen", 5, 9, "我家燃气表不走了"),
+                  ("agent", 10, 14, "我给您连线燃气公司，请别挂机"), transferred=True)
+    assert checks(handed) == set()
+    dropped = call(("agent", 1, 4, "您好，12345热线，请讲。"), ("citizen", 5, 9, "我家燃气表不走了"),
+                   ("agent", 10, 11, "好。"), transferred=True)
+    assert checks(dropped) == {"transfer_unannounced", "closing"}
+
+
+def test_a_silence_announced_in_other_words_or_asked_for_by_the_citizen() -> None:
+    for speaker, words in (("agent", "您稍等，我核实一下"), ("citizen", "你等一下，我去拿户口本")):
+        paused = call(("agent", 1, 4, "您好，请讲。"), ("citizen", 5, 8, "我想办个证明"), (speaker, 9, 12, words),
+                      ("agent", 40, 44, "感谢您的来电，再见。"))
+        assert checks(paused) == set(), speaker
+    unannounced = call(("agent", 1, 4, "您好，请讲。"), ("citizen", 5, 8, "你等一下"), ("agent", 9, 10, "嗯。"),
+                       ("agent", 40, 44, "感谢您的来电，再见。"))
+    assert checks(unannounced) == {"long_silence"}
+
+
+def test_a_category_word_said_of_a_past_case_or_asked_about_does_not_name_the_call() -> None:
+    consult = replace(TICKET, category="consultation")
+    assert checks(ticket_call("去年举报过一次，想问问结果", consult)) == set()
+    assert checks(ticket_call("想了解一下投诉噪音找谁", consult)) == set()
+    assert checks(ticket_call("我要投诉，这事到底找谁", consult)) == {"category_lowered"}
+
+
+def test_urgency_in_other_words_but_not_negated() -> None:
+    assert checks(ticket_call("家里没水了我们很着急", TICKET)) == {"urgency_lowered"}
+    assert checks(ticket_call("不着急，您慢慢查", TICKET)) == set()
+
+
+def test_habitual_and_whole_year_times_are_not_facts_the_ticket_must_carry() -> None:
+    def extract(text: str, when: datetime) -> Mentions:
+        return Mentions([], [t for t in ("每晚晚上", "前年", "昨天晚上八点") if t in text], [])
+
+    bare = replace(TICKET, content="路灯损坏")
+    assert checks(ticket_call("每晚晚上路灯都不亮，前年就这样", bare), extract) == set()
+    assert checks(ticket_call("昨天晚上八点路灯不亮", bare), extract) == {"time_missing"}
+
+
+def test_kb_units_and_polarity_are_read_in_their_other_forms() -> None:
+    kb = (("kb-9", "公共浴室水温不低于38摄氏度，需本人预约，周一闭馆。"), KB[1])
+    reply = "公共浴室水温不低于35度，需本人预约，周一闭馆。"
+    heat = ticket_call("浴室水温多少", replace(TICKET, resolved_on_call=True, reply_text=reply), kb_answers=kb)
+    assert checks(heat) == {"answer_contradicts_kb"}
+    proxy = "公共浴室水温不低于38度，无需本人预约，周一闭馆。"
+    by_proxy = ticket_call("浴室水温多少", replace(TICKET, resolved_on_call=True, reply_text=proxy), kb_answers=kb)
+    assert checks(by_proxy) == {"answer_contradicts_kb"}
+    same = "公共浴室水温不低于38度，需要本人预约，周一闭馆。"
+    reworded = ticket_call("浴室水温多少", replace(TICKET, resolved_on_call=True, reply_text=same), kb_answers=kb)
+    assert checks(reworded) == set()
+
+
 def test_the_score_is_the_documented_weighted_sum() -> None:
     findings = [Finding("forbidden_words", "high", ""), Finding("greeting", "low", "")]
     expected = 100 - RULES.weights["forbidden_words"] * 1.5 - RULES.weights["greeting"] * 0.5
