@@ -29,16 +29,20 @@ FOLDER = "attachments"
 INT32_MAX = 2**31 - 1
 
 
-class AttachmentOut(BaseModel):
-    """The metadata `/return` (``evidence``) and `/reply` (``attachments``) take as they are."""
+class AttachmentRef(BaseModel):
+    """What an upload answers: the metadata `/return` (``evidence``) and `/reply` (``attachments``) take
+    as it is."""
 
-    model_config = ConfigDict(extra="allow")
-    id: int
     name: str
     size: int
     sha256: str
     content_type: str
     url: str
+
+
+class AttachmentOut(AttachmentRef):
+    model_config = ConfigDict(extra="allow")
+    id: int
     uploaded_by: dict[str, str] = Field(description="kind and id of who uploaded it")
     at: datetime
 
@@ -57,10 +61,14 @@ def _root(request: web.Request) -> Path:
     return Path(request.app[SETTINGS].data_dir) / FOLDER
 
 
+def _ref(a: TicketAttachment, number: str) -> dict[str, Any]:
+    return {"name": a.name, "size": a.size, "sha256": a.sha256, "content_type": a.content_type,
+            "url": f"/api/v1/tickets/{number}/attachments/{a.id}"}
+
+
 def _view(a: TicketAttachment, number: str) -> dict[str, Any]:
-    return {"id": a.id, "name": a.name, "size": a.size, "sha256": a.sha256, "content_type": a.content_type,
-            "url": f"/api/v1/tickets/{number}/attachments/{a.id}",
-            "uploaded_by": {"kind": a.uploader_kind, "id": a.uploader_id}, "at": a.created_at}
+    return {**_ref(a, number), "id": a.id, "uploaded_by": {"kind": a.uploader_kind, "id": a.uploader_id},
+            "at": a.created_at}
 
 
 def _may_see(actor: RequestActor, ticket: Ticket, a: TicketAttachment) -> bool:
@@ -81,7 +89,7 @@ async def _ticket(request: web.Request, actor: RequestActor) -> Ticket:
 
 @declare("POST", "/tickets/{number}/attachments", summary="Upload a file for a 退单 or 答复 (multipart, one "
          "'file' part): images, PDF, office documents", kinds=UNIT, scope="tickets", status=201,
-         tags=("units",), errors=(400, 404, 413, 422), response=AttachmentOut,
+         tags=("units",), errors=(400, 404, 413, 422), response=AttachmentRef,
          raw_body=(("multipart/form-data", MULTIPART),))
 async def upload(request: web.Request) -> web.Response:
     actor = authorize(request, UNIT, "tickets")
@@ -102,7 +110,7 @@ async def upload(request: web.Request) -> web.Response:
                                    uploader_kind=actor.kind, uploader_id=actor.id, created_at=service.clock())
             session.add(row)
             await session.flush()
-            out = _view(row, ticket.number)
+            out = _ref(row, ticket.number)
     except BaseException:
         await asyncio.to_thread(store.remove, root, stored)  # no row, no file
         raise

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from urllib.parse import unquote
 
 from gateway.attachments.kinds import detect
 from gateway.errors import InvalidInput, PayloadTooLarge, Unprocessable
@@ -40,6 +41,16 @@ def display_name(raw: str) -> str:
     return name
 
 
+def _unquoted(name: str) -> str:
+    """Browsers send the name as UTF-8; some HTTP clients (aiohttp's FormData) percent-encode it."""
+    if "%" not in name:
+        return name
+    try:
+        return unquote(name, errors="strict")
+    except UnicodeDecodeError:
+        return name
+
+
 def parse(content_type: str, body: bytes) -> Upload:
     """The one ``file`` part of a multipart/form-data body, checked: 400 when it is not such a body, 413
     when the file is too large, 422 when it is not an accepted kind."""
@@ -58,7 +69,7 @@ def parse(content_type: str, body: bytes) -> Upload:
         raise InvalidInput("the file is empty", error_id="empty-file")
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"a file may have at most {MAX_BYTES} bytes", error_id="attachment-too-large")
-    name = display_name(str(part.get_filename()))
+    name = display_name(_unquoted(str(part.get_filename())))
     extension = name.rpartition(".")[2].lower() if "." in name else ""
     kind = detect(data, extension)
     if kind is None:
