@@ -203,3 +203,25 @@ async def test_the_platform_hears_the_recordings_of_a_tickets_calls_and_units_ne
         assert (await get(gateway, "agent", f"{base}/{call}/recording")).status == 404
     assert (await get(gateway, "water", f"{base}/c1/recording")).status == 403
     assert (await get(gateway, "water", base)).status == 403
+
+
+def part(name: str, data: bytes) -> bytes:
+    return b'--x\r\nContent-Disposition: form-data; name="file"; filename="' + name.encode("latin-1") \
+        + b'"\r\n\r\n' + data + b"\r\n"
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("multipart/form-data", b"--x\r\n\r\n"),  # no boundary
+    ("multipart/form-data; boundary=x", b"garbage"),
+    ("multipart/form-data; boundary=x", b'--x\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--x--\r\n'),
+    ("multipart/form-data; boundary=x", part("a.png", PNG) + part("b.png", PNG) + b"--x--\r\n"),  # two files
+    ("multipart/form-data; boundary=x", part("\xff\xfe.png", b"\x00") + b"--x--\r\n"),
+    ("multipart/form-data; boundary=\"\xe4\"", b"--\xe4\r\n\r\n--\xe4--"),
+])
+async def test_malformed_multipart_bodies_are_4xx_and_keep_nothing(gateway: Gateway, tmp_path: Path,
+                                                                   content_type: str, body: bytes) -> None:
+    number = await signed_ticket(gateway)
+    resp = await gateway.client.post(f"/api/v1/tickets/{number}/attachments", data=body, headers={
+        "Authorization": f"Bearer {gateway.tokens['water']}", "Content-Type": content_type})
+    assert 400 <= resp.status < 500, await resp.text()
+    assert stored_files(tmp_path) == []
