@@ -28,9 +28,11 @@ from gateway.appkeys import (
     SETTINGS,
     SWITCHED_OFF,
 )
+from gateway.attachments import http as attachments_http
 from gateway.auth.middleware import LIMITER, OPERATOR_SCOPE, TOKENS, FailedAuthLimiter, auth_middleware
 from gateway.auth.tokens import TokenStore
 from gateway.bus import EventBus
+from gateway.calls import recordings as call_recordings
 from gateway.calls import setup as setup_calls
 from gateway.channels.wiring import setup as setup_channels
 from gateway.config import Settings
@@ -142,6 +144,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.router.add_get("/metrics", metrics_handler)
     openapi.setup(app)
     tickets_http.setup(app)
+    attachments_http.setup(app)
+    call_recordings.setup(app)
     return app
 
 

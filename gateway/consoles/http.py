@@ -41,8 +41,9 @@ SUPERVISOR = ("admin",)
 PAUSE_REASONS = ["小休", "用餐", "培训", "会议", "整理工单"]
 NOTE_KIND = "other"  # notes are ticket links of kind "other" whose ref starts with "note:"
 # Pages are plain files from this server: nothing from anywhere else may load or run.
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+# media-src blob:: a recording is fetched with the page's token and played from a blob: URL.
+CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
 class PeriodQuery(BaseModel):

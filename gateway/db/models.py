@@ -22,6 +22,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "gateway.leadership.models",
     "gateway.jobs.models",
     "gateway.quality.models",
+    "gateway.attachments.models",
 )
 
 

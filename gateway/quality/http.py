@@ -3,14 +3,13 @@ recording to play from the evidence time, verdicts, and per-agent quality trends
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from aiohttp import web
 
 from gateway.appkeys import SESSIONS, SETTINGS
 from gateway.calls.models import CallRecord
-from gateway.errors import NotFound
+from gateway.calls.recordings import recording_file, recording_response
 from gateway.http.api import actor_of, add_endpoints, endpoint
 from gateway.http.inputs import path_int
 from gateway.http.jsonio import json_response
@@ -46,20 +45,9 @@ async def inspection(request: web.Request) -> web.Response:
           kinds=SUPERVISORS, errors=(404,), tags=("quality",), media_types=(("audio/wav", {}),))
 async def recording(request: web.Request) -> web.StreamResponse:
     """Only a file inside ``calls.recording_dir`` is served: the path comes from the PBX, not the caller."""
-    call_id = request.match_info["call_id"]
     async with request.app[SESSIONS]() as session:
-        call = await session.get(CallRecord, call_id)
-    if call is None or not call.recording:
-        raise NotFound(f"no recording for call {call_id!r}", error_id="no-recording")
-    path = await asyncio.to_thread(_inside, Path(call.recording), Path(request.app[SETTINGS].calls.recording_dir))
-    if path is None:
-        raise NotFound(f"no recording for call {call_id!r}", error_id="no-recording")
-    return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
-
-
-def _inside(path: Path, root: Path) -> Path | None:
-    resolved = path.resolve()
-    return resolved if resolved.is_relative_to(root.resolve()) and resolved.is_file() else None
+        call = await session.get(CallRecord, request.match_info["call_id"])
+    return recording_response(await recording_file(call, Path(request.app[SETTINGS].calls.recording_dir)))
 
 
 @endpoint("POST", "/qa/findings/{id}/review", summary="Confirm or dismiss a finding (kept for calibration)",

@@ -116,23 +116,25 @@ class Supervise(Body):
     note: str = Field(min_length=1, max_length=2000)
 
 
-class ReturnRequest(Body):
-    reason: str = Field(min_length=1, max_length=2000)
-    basis: str = Field(min_length=1, max_length=2000, description="依据: the law, 三定 or list it rests on")
-    suggestion: str | None = Field(default=None, max_length=500, description="转送建议")
-
-
-class ExtensionRequest(Body):
-    working_days: int = Field(ge=1, le=60)
-    reason: str = Field(min_length=1, max_length=2000)
-
-
 class Attachment(Body):
     name: str = Field(min_length=1, max_length=200)
     size: int | None = Field(default=None, ge=0)
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     url: str | None = Field(default=None, max_length=1000)
     content_type: str | None = Field(default=None, max_length=100)
+
+
+class ReturnRequest(Body):
+    reason: str = Field(min_length=1, max_length=2000)
+    basis: str = Field(min_length=1, max_length=2000, description="依据: the law, 三定 or list it rests on")
+    suggestion: str | None = Field(default=None, max_length=500, description="转送建议")
+    evidence: list[Attachment] = Field(default_factory=list, max_length=50,
+                                       description="files uploaded to /tickets/{number}/attachments")
+
+
+class ExtensionRequest(Body):
+    working_days: int = Field(ge=1, le=60)
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class Reply(Body):
@@ -459,8 +461,9 @@ async def sign(request: web.Request) -> web.Response:
           kinds=UNIT, scope="tickets", tags=("units",), response=TicketOut)
 async def request_return(request: web.Request, body: ReturnRequest) -> web.Response:
     await _visible(request, _number(request))  # 404 before any state check
+    evidence = [a.model_dump(exclude_none=True) for a in body.evidence]
     t = await _service(request).request_return(_number(request), _actor(request), body.reason, body.basis,
-                                               body.suggestion)
+                                               body.suggestion, evidence)
     return await _respond(request, t)
 
 

@@ -330,7 +330,7 @@ class TicketService:
         return raised
 
     async def request_return(self, number: str, actor: ActorRef, reason: str, basis: str,
-                             suggestion: str | None = None) -> Ticket:
+                             suggestion: str | None = None, evidence: Sequence[dict[str, Any]] = ()) -> Ticket:
         """退单: the unit says the matter is not theirs, with reasons and basis, for the platform to review."""
         _require_text(reason, "reason")
         _require_text(basis, "basis")
@@ -340,7 +340,7 @@ class TicketService:
             late = self.sla.return_overdue(t, mine, now)
             session.add(TicketRequest(
                 ticket_id=t.id, kind="return", unit_id=mine.unit_id, requested_at=now, reason=reason,
-                basis=basis, suggestion=suggestion, resume_status=t.status,
+                basis=basis, suggestion=suggestion, evidence=list(evidence), resume_status=t.status,
                 review_by=self.sla.return_review_by(now),
             ))
             return Change(reason=reason, data={"basis": basis, "suggestion": suggestion, "late": late})

@@ -80,6 +80,13 @@ class Browser:
                       "el.dispatchEvent(new Event('input', {bubbles: true}));"
                       "el.dispatchEvent(new Event('change', {bubbles: true}));", selector, value)
 
+    async def attach(self, selector: str, path: Path) -> None:
+        """Choose a file in an <input type=file>, as the file dialog would."""
+        from selenium.webdriver.common.by import By
+
+        element = await self._run(self.driver.find_element, By.CSS_SELECTOR, selector)
+        await self._run(element.send_keys, str(path))
+
     async def status(self) -> str:
         return await self.text("#status")
 

@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import WSMsgType
@@ -202,7 +203,17 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         for case in (N, C):
             number = world.numbers[case.key]
             await api.ok("water", "POST", f"/tickets/{number}/sign")
-            await api.ok("water", "POST", f"/tickets/{number}/reply", {"text": f"已处理：{case.content}"})
+            # A file about the matter (a confidential ticket's words), as a scan would be: the unit wrote
+            # it, so it holds no more of the caller than the unit was shown.
+            form = aiohttp.FormData(quote_fields=False)
+            form.add_field("file", "%PDF-1.4\n{}".format(" ".join(CONFIDENTIAL_WORDS if case.confidential
+                                                                      else ("路灯",))).encode(),
+                           filename=f"{case.key}.pdf")
+            uploaded = await api.client.post(f"/api/v1/tickets/{number}/attachments", data=form,
+                                             headers={"Authorization": f"Bearer {api.tokens['water']}"})
+            assert uploaded.status == 201, await uploaded.text()
+            await api.ok("water", "POST", f"/tickets/{number}/reply", {
+                "text": f"已处理：{case.content}", "attachments": [await uploaded.json()]})
             await api.ok("admin", "POST", f"/tickets/{number}/reply/review", {"approve": True, "note": "ok"})
         await _settle(world)
         yield world
@@ -258,6 +269,12 @@ ROUTES: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/api/v1/tickets/{number}/timeline"): ticket_probes("/timeline"),
     ("GET", "/api/v1/tickets/{number}/requests"): ticket_probes("/requests"),
     ("GET", "/api/v1/tickets/{number}/notes"): ticket_probes("/notes"),
+    ("POST", "/api/v1/tickets/{number}/attachments"): ticket_probes("/attachments", BAD),
+    ("GET", "/api/v1/tickets/{number}/attachments"): ticket_probes("/attachments"),
+    ("GET", "/api/v1/tickets/{number}/attachments/{id}"): [
+        *ticket_probes("/attachments/1"), *ticket_probes("/attachments/2"), *ticket_probes("/attachments/x")],
+    ("GET", "/api/v1/tickets/{number}/calls"): ticket_probes("/calls"),
+    ("GET", "/api/v1/tickets/{number}/calls/{call_id}/recording"): ticket_probes("/calls/c1/recording"),
     ("GET", "/api/v1/tickets/{number}/contacts"): ticket_probes("/contacts"),
     ("POST", "/api/v1/tickets/{number}/notes"): ticket_probes("/notes", BAD),
     ("POST", "/api/v1/tickets/{number}/sign"): ticket_probes("/sign"),

@@ -2,7 +2,10 @@
 // 签收 / 退单 / 延期 / 答复 through the same HTTP API a unit's own system would call. Units get no live
 // stream (the websocket refuses them), so the inbox is polled and new or reopened tickets are announced.
 import { $, $$, act, api, fill, fmtTime, h, pct, say, signIn, signOutButton } from "./common.js";
+import { attachmentLink, uploadAll } from "./files.js";
 import { ACTION_ZH, STATUS_ZH } from "./labels.js";
+
+const ACCEPT = ".png,.jpg,.jpeg,.gif,.webp,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx";
 
 const OPEN = "dispatched,signed,return_requested,termination_requested";
 const POLL_MS = 30000;
@@ -90,7 +93,9 @@ async function open(number) {
   fill($("#ticket"),
     h("dl", {}, h("dt", {}, "来电人"), h("dd", {}, [caller.number, caller.name, caller.address].filter(Boolean).join(" · ") || "—"),
       h("dt", {}, "地点"), h("dd", {}, t.location || "—"), h("dt", {}, "内容"), h("dd", { class: "content" }, t.content),
-      h("dt", {}, "时限"), h("dd", { class: `level-${t.sla?.level || "normal"}` }, `签收 ${fmtTime(t.sla?.sign_by)}；办结 ${fmtTime(t.sla?.due_at)}；剩余 ${left(t)}`)),
+      h("dt", {}, "时限"), h("dd", { class: `level-${t.sla?.level || "normal"}` }, `签收 ${fmtTime(t.sla?.sign_by)}；办结 ${fmtTime(t.sla?.due_at)}；剩余 ${left(t)}`),
+      t.reply ? [h("dt", {}, "答复"), h("dd", {}, t.reply.text, h("ul", { class: "list attachments" },
+        t.reply.attachments.map((a) => h("li", {}, attachmentLink(a)))))] : null),
     actions(t),
     h("h3", {}, "办理过程"),
     h("ol", { class: "timeline" }, timeline.items.map((e) => h("li", {}, h("span", { class: "when" }, fmtTime(e.at)), " ",
@@ -104,8 +109,9 @@ async function open(number) {
 function actions(t) {
   const allowed = new Set(t.allowed_actions);
   const box = h("div", { class: "actions" });
+  // ``body`` may be a function: it runs inside the action (uploads first, then the request that cites them).
   const run = (button, label, path, body) => act(button, label, async () => {
-    await api("POST", `/tickets/${t.number}${path}`, body);
+    await api("POST", `/tickets/${t.number}${path}`, typeof body === "function" ? await body() : body);
     await Promise.all([open(t.number), inbox()]);
   });
   if (allowed.has("sign")) {
@@ -122,14 +128,17 @@ function actions(t) {
   if (allowed.has("request_return")) {
     const reason = h("input", { id: "return-reason", placeholder: "退单理由" });
     const basis = h("input", { id: "return-basis", placeholder: "依据（法规、三定方案、职责清单）" });
+    const files = h("input", { id: "return-files", type: "file", multiple: true, accept: ACCEPT, "aria-label": "退单证明材料" });
     const b = h("button", { id: "return", class: "danger", onclick: () => run(b, "申请退单", "/return",
-      { reason: reason.value, basis: basis.value }) }, "申请退单");
-    box.append(h("div", { class: "row" }, reason, basis, b));
+      async () => ({ reason: reason.value, basis: basis.value, evidence: await uploadAll(t.number, files) })) }, "申请退单");
+    box.append(h("div", { class: "row" }, reason, basis, h("label", {}, "证明材料 ", files), b));
   }
   if (allowed.has("reply")) {
     const text = h("textarea", { id: "reply-text", rows: 3, placeholder: "办理结果（答复市民的内容）" });
-    const b = h("button", { id: "reply", class: "primary", onclick: () => run(b, "答复", "/reply", { text: text.value }) }, "答复");
-    box.append(h("div", { class: "row" }, text, b));
+    const files = h("input", { id: "reply-files", type: "file", multiple: true, accept: ACCEPT, "aria-label": "答复附件" });
+    const b = h("button", { id: "reply", class: "primary", onclick: () => run(b, "答复", "/reply",
+      async () => ({ text: text.value, attachments: await uploadAll(t.number, files) })) }, "答复");
+    box.append(h("div", { class: "row" }, text, h("label", {}, "附件 ", files), b));
   }
   if (!box.childElementCount) box.append(h("p", { class: "hint" }, "当前没有可执行的操作"));
   return box;

@@ -1,6 +1,7 @@
 // 工单工作台 (agents and supervisors): worklists with counts, search, and one ticket with its timeline,
 // calls, links, requests and the actions the signed-in user may take now. Every button is the HTTP API.
 import { $, $$, LiveSocket, act, api, debounce, fill, fmtTime, h, say, signIn, signOutButton } from "./common.js";
+import { attachmentLink, recordingPlayer } from "./files.js";
 import { ACTION_ZH, CHANNEL_ZH, STATUS_ZH } from "./labels.js";
 
 const ACTOR_ZH = { agent: "话务员", unit: "承办单位", admin: "班长", system: "系统", peer: "上级平台" };
@@ -100,14 +101,17 @@ async function open(number, { quiet = false } = {}) {
   const fetchAll = () => Promise.all([
     api("GET", `/tickets/${number}`), api("GET", `/tickets/${number}/timeline`),
     api("GET", `/tickets/${number}/requests`), api("GET", `/tickets/${number}/notes`),
-    api("GET", `/tickets/${number}/contacts`)]);
+    api("GET", `/tickets/${number}/contacts`), api("GET", `/tickets/${number}/attachments`),
+    api("GET", `/tickets/${number}/calls`)]);
   const got = quiet ? await fetchAll().catch(() => null) : await act(null, `打开工单 ${number}`, fetchAll);
   if (!got) return;
-  const [t, timeline, requests, notes, contacts] = got;
+  const [t, timeline, requests, notes, contacts, attachments, calls] = got;
   state.current = number;
   for (const row of $$("#results tbody tr")) row.classList.toggle("selected", row.dataset.number === number);
   $("#ticket-number").textContent = `${t.number} · ${t.status_zh}`;
   fill($("#ticket"), details(t), actions(t, requests.items),
+    h("h3", {}, "通话与录音"), callsView(calls.items),
+    h("h3", {}, "附件"), attachmentsView(attachments.items),
     h("h3", {}, "办理过程"), timelineView(timeline.items),
     h("h3", {}, "审核申请"), requestsView(requests.items),
     h("h3", {}, "回访与短信"), contactsView(contacts),
@@ -151,6 +155,20 @@ function linkView(e) {
   return h("div", { class: "why" }, `${LINK_ZH[kind] || kind}：${ref || ""}`);
 }
 
+function callsView(calls) {
+  if (!calls.length) return h("p", { class: "empty" }, "无");
+  return h("ul", { class: "list calls" }, calls.map((c) => h("li", { "data-call": c.id },
+    `${fmtTime(c.started_at)} ${c.direction === "outbound" ? "呼出" : "来电"}`,
+    c.agent_id ? ` · 话务员 ${c.agent_id}` : "", c.talk_seconds ? ` · 通话 ${c.talk_seconds} 秒` : "", " ",
+    c.recording_url ? recordingPlayer(c.recording_url, `通话 ${c.id} 录音`) : h("span", { class: "hint" }, "无录音"))));
+}
+
+function attachmentsView(items) {
+  if (!items.length) return h("p", { class: "empty" }, "无");
+  return h("ul", { class: "list attachments" }, items.map((a) => h("li", {}, attachmentLink(a),
+    ` — ${a.uploaded_by.kind === "unit" ? unitName(a.uploaded_by.id) : a.uploaded_by.id} ${fmtTime(a.at)}`)));
+}
+
 const SURVEY_ZH = { pending: "待回复", answered: "已回复", defaulted: "未回复视为满意", expired: "回访失败（未回复）",
                     cancelled: "已取消" };
 
@@ -168,7 +186,8 @@ function requestsView(items) {
     `${fmtTime(r.requested_at)} ${unitName(r.unit)} 申请${REVIEWS.find(([k]) => k === r.kind)?.[1] || r.kind}`,
     r.working_days ? ` ${r.working_days} 个工作日` : "", `：${r.reason}`,
     r.basis ? `（依据：${r.basis}）` : "", ` — ${r.status === "pending" ? "待审核" : r.status === "approved" ? "已同意" : "已驳回"}`,
-    r.note ? `（${r.note}）` : "")));
+    r.note ? `（${r.note}）` : "",
+    r.evidence?.length ? h("div", { class: "why" }, "材料：", r.evidence.map((a) => attachmentLink(a))) : null)));
 }
 
 function actions(t, requests) {
