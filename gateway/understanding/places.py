@@ -181,13 +181,20 @@ class PlaceFinder:
             levels = {k: parsed[k] for k in ("province", "city", "county") if parsed.get(k)}
             if parsed.get("town"):
                 levels["township"] = parsed["town"]
-            if parsed.get("county") and parsed["county"] not in said and not said.startswith(parsed["county"][:2]):
-                levels.pop("county")  # jionlp guessed a county from a fragment ("城关镇" → 城关)
+            if parsed.get("county") and _county_guessed(said, parsed["county"]):
+                levels.pop("county")  # jionlp guessed a county from a fragment ("城关镇" → 城关区)
+            if not levels.get("county") and "township" not in levels:
+                # What was said is a township's name jionlp does not place (城关镇, 城南街道: in many
+                # counties, none of them ours): keep the township, so the road after it is read too.
+                town = _TOWNSHIP_SAID.match(said)
+                if town is not None:
+                    levels["township"] = town.group(0)
             if levels.get("county") or levels.get("township") or levels.get("city"):
                 return levels, (start, end)
         return None
 
 
+_TOWNSHIP_SAID = re.compile(r"[\u4e00-\u9fa5]{2,4}?(?:街道|镇|乡)")
 _FUNCTION = ("v", "r", "d", "p", "u", "c", "m", "q", "a", "f", "xc", "TIME", "PER")
 # A village or community named right after its township: 章村镇河垓村, 海口街道中平社区 (lazy: 茅山村村口
 # stops at the first 村). No function characters inside a name ("那边的村" is not one); 新村 ends estates.
@@ -206,6 +213,14 @@ def _stands_alone(text: str, match: re.Match[str], town: re.Match[str] | None, t
     return not any(t.start < at < t.end for t in tokens)
 
 
+def _county_guessed(said: str, county: str) -> bool:
+    """jionlp read a county the caller did not name: its stem is not said, or is said as a township's
+    name (城关镇, 城关街道: a township in many counties, not 城关区)."""
+    stem = _short(county, ("自治县", "县", "区", "市", "旗"))
+    at = said.find(stem) if len(stem) >= 2 else -1
+    return at == -1 or said[at + len(stem):].startswith(_TOWN_SUFFIXES)
+
+
 def _after_levels(text: str, levels: dict[str, str], spans: list[tuple[int, int]]) -> int:
     """Where the administrative words end: the end of the last level name said (full or without its
     suffix), else the end of the spans found."""
@@ -218,7 +233,9 @@ def _after_levels(text: str, levels: dict[str, str], spans: list[tuple[int, int]
         name = levels.get(key)
         for form in (name, _short(name, (*_TOWN_SUFFIXES, "县", "区", "市")) if name else None):
             if form and len(form) >= 2 and (at := text.find(form, start)) != -1:
-                said_ends.append(at + len(form))
+                end = at + len(form)
+                suffix = _DIVISION_END.match(text, end)  # the short form said in full: 城关 + 镇
+                said_ends.append(suffix.end() if suffix else end)
                 break
     return max(said_ends) if said_ends else max(ends)
 

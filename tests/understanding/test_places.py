@@ -78,6 +78,16 @@ def test_another_county_named_first_wins_over_a_same_named_village_of_the_deploy
     assert (levels["county"], levels["township"], levels["community"]) == ("名山区", "蒙阳镇", "双河村")
 
 
+def test_a_township_name_not_of_the_county_is_a_township_not_a_guessed_county_and_the_road_follows_it(
+        tagger, finder):
+    # 城关镇 / 城南街道 are townships in hundreds of counties; jionlp reads 城关 as a county (城关区).
+    for text, town, road in (("城关镇幸福路23号路灯坏了", "城关镇", "幸福路23号"),
+                             ("城南街道解放路口的井盖没了", "城南街道", "解放路")):
+        place = finder.find(text, tagger.tag(text))
+        assert place is not None and "county" not in place.levels
+        assert (place.levels.get("township"), place.levels.get("road")) == (town, road), text
+
+
 def test_no_place_is_invented_from_a_phrase_that_only_ends_like_one(tagger, finder):
     text = "到处都是广场舞的声音吵死了"
     assert finder.find(text, tagger.tag(text)) is None
