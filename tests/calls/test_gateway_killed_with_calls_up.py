@@ -160,6 +160,14 @@ BURST = 40
 
 
 async def admin_token(data_dir: Path) -> str:
+    """An admin token in the gateway's database, once its first run has created the tables."""
+    async with asyncio.timeout(60):
+        while True:
+            try:
+                await rows(data_dir)
+                break
+            except Exception:  # not created yet
+                await asyncio.sleep(0.2)
     engine = create_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.sqlite3'}")
     try:
         return (await TokenStore(session_factory(engine)).create("admin", "burst-test"))[1]
@@ -188,7 +196,6 @@ async def test_calls_a_console_saw_end_are_stored_with_their_end_when_the_gatewa
     try:
         await gateway.start()
         session = await fake.wait_logged_in(within=60)
-        await until(lambda found: True, data_dir, 60)  # the first run has created its tables
         token = await admin_token(data_dir)
         async with aiohttp.ClientSession() as http, await listening(http, gateway) as console:
             await console.send_json({"type": "hello", "token": token})
