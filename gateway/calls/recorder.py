@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.calls.models import CallRecord
+from gateway.http.errors import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +99,26 @@ class CallRecorder:
                 taken += 1
             try:
                 await self._write(pending)
-            except Exception:  # a database hiccup must not kill the recorder nor lose a summary: retry
-                log.exception("could not save %d call summaries; retrying in %.1f s", len(pending), delay)
-                self.healthy = False
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
-                continue
+            except Exception as exc:  # the recorder must not die, nor lose a summary to an outage
+                if database_unavailable(exc):
+                    log.warning("could not save %d call summaries (%s); retrying in %.1f s", len(pending), exc, delay)
+                    self.healthy = False
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX)
+                    continue
+                await self._write_each(pending)  # not an outage: one bad summary must not block the others
             pending.clear()
             self.healthy, delay = True, RETRY_FIRST
             for _ in range(taken):
                 self.queue.task_done()
             taken = 0
+
+    async def _write_each(self, pending: dict[str, dict[str, Any]]) -> None:
+        for call_id, summary in pending.items():
+            try:
+                await self._write({call_id: summary})
+            except Exception:
+                log.exception("could not save the summary of call %s: dropped", call_id)
 
     async def _write(self, latest: dict[str, dict[str, Any]]) -> None:
         async with self.sessions.begin() as session:
