@@ -3,7 +3,14 @@
 One task reads ``AmiClient.events`` in order. On ``LINK_UP`` it resyncs (CoreShowChannels, QueueStatus,
 ConfbridgeListRooms/ConfbridgeList) and reconciles the agents *before* reading further, so events that
 arrive meanwhile wait in the queue and are applied after the snapshot, in order. Slow side effects
-(database writes, MixMonitor, wrap-up) run in other tasks: the pipeline never waits on them.
+(MixMonitor, wrap-up, agent views) run in other tasks: the pipeline never waits on them.
+
+Stored before announced: the pipeline applies every event already waiting (a batch), the recorder writes
+the batch's call summaries in one transaction, and only then are its domain events published and its
+reactions started. So a call anyone has seen answered or ended (consoles, webhooks, wrap-up) is in the
+database even if the process is killed the next instant, at one commit per batch rather than per event
+(events that arrive during the commit form the next batch). While the database fails the pipeline does
+not wait: it announces at once and the recorder keeps retrying.
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ from gateway.calls.operations import CallOperations
 from gateway.calls.recorder import CallRecorder
 
 log = logging.getLogger(__name__)
+
+BATCH = 1000  # events applied before their summaries are stored and announced: bounds the batch's latency
+STORE_WAIT = 2.0  # longest the announcements of a batch wait for its commit (a slow database)
 
 SAVED = {
     "call.offered",
@@ -60,30 +70,38 @@ class CallPipeline:
         self.resyncs = 0
         self._synced = False
         self._side_tasks: set[asyncio.Task[Any]] = set()
+        self._held: list[tuple[str, dict[str, Any]]] = []  # published, not yet announced (see _release)
 
     async def run(self) -> None:
         events = self.ami.events
         while True:
-            event = await events.get()
-            if event.get("Event") == LINK_UP:
-                self._synced = await self.resync()
-                continue
-            if event.get("Event") == "FullyBooted" and not self._synced:
-                # We logged in while Asterisk was still starting (after a restart its modules load after
-                # the AMI listener: QueueStatus was an unknown command). Now everything is loaded.
-                self._synced = await self.resync()
-                continue
-            try:
-                published = self.model.apply(event)
-                if (interface := self.agents.apply(event)) is not None:
-                    self._side(self.agents.publish_view(interface), f"agent state {interface}")
-                self.processed += 1
-                for kind, data in published:
-                    self.publish(kind, data)
-            except Exception:  # a bug on one odd event must not stop call control
-                log.exception("could not apply AMI event %s", event.get("Event"))
+            batch = [await events.get()]
+            while len(batch) < BATCH and not events.empty():
+                batch.append(events.get_nowait())
+            for event in batch:
+                if event.get("Event") == LINK_UP:
+                    await self._release()  # what came before the gap, announced before the resync
+                    self._synced = await self.resync()
+                    continue
+                if event.get("Event") == "FullyBooted" and not self._synced:
+                    # We logged in while Asterisk was still starting (after a restart its modules load after
+                    # the AMI listener: QueueStatus was an unknown command). Now everything is loaded.
+                    await self._release()
+                    self._synced = await self.resync()
+                    continue
+                try:
+                    published = self.model.apply(event)
+                    if (interface := self.agents.apply(event)) is not None:
+                        self._side(self.agents.publish_view(interface), f"agent state {interface}")
+                    self.processed += 1
+                    for kind, data in published:
+                        self.publish(kind, data)
+                except Exception:  # a bug on one odd event must not stop call control
+                    log.exception("could not apply AMI event %s", event.get("Event"))
+            await self._release()
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
+        """Save the summary now; announce it (bus, reactions) at ``_release``, once it is stored."""
         if data.get("agent_interface") and not data.get("agent_id"):
             data["agent_id"] = self.agents._by_interface.get(data["agent_interface"])
         if (call := self.model.get(str(data.get("call_id", "")))) is not None:
@@ -91,9 +109,26 @@ class CallPipeline:
             if call.agent_interface == data.get("agent_interface") and data.get("agent_id"):
                 call.agent_id = data["agent_id"]
             call.updated_at = data["updated_at"] = self.model.clock()
-        self.bus.publish(kind, **data)  # summaries use "call_kind": "kind" is the bus's own argument
         if self.recorder is not None and kind in SAVED:
             self.recorder.save(data)
+        self._held.append((kind, data))
+
+    async def _release(self) -> None:
+        """Wait until the summaries saved so far are committed, then announce what was held back."""
+        if not self._held:
+            return
+        if self.recorder is not None and self.recorder.healthy:
+            try:
+                async with asyncio.timeout(STORE_WAIT):
+                    await self.recorder.drain()
+            except TimeoutError:
+                log.warning("call summaries not stored within %.0f s: announced before they are", STORE_WAIT)
+        held, self._held = self._held, []
+        for kind, data in held:
+            self._announce(kind, data)
+
+    def _announce(self, kind: str, data: dict[str, Any]) -> None:
+        self.bus.publish(kind, **data)  # summaries use "call_kind": "kind" is the bus's own argument
         if kind in ("call.offered", "call.adopted") and data.get("direction") == "inbound":
             self.operations.announce_recording(data["call_id"])
         elif kind == "call.agent_completed" and data.get("agent_interface") and not data.get("reconciled"):
@@ -138,6 +173,7 @@ class CallPipeline:
         members = [row for row in status.events if row.get("Event") == "QueueMember"]
         for kind, data in self.model.resync(channels.events, entries, await self._stored_open_calls()):
             self.publish(kind, data)
+        await self._release()
         for room, rows in rooms.items():
             for row in rows:
                 call = next((c for c in self.model.calls.values() if c.leg_by_channel(row.get("Channel"))), None)

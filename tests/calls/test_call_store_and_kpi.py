@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.calls.kpi import queue_kpis
@@ -99,3 +100,39 @@ async def test_a_linked_ticket_survives_later_updates_of_the_call(engine: AsyncE
     async with sessions() as session:
         row = await session.get(CallRecord, call_id)
     assert row is not None and row.ticket_id == "T-20261122-0001" and row.ended_at is not None
+
+
+class _Outage:
+    """A session factory whose first ``failures`` transactions cannot reach the database."""
+
+    def __init__(self, engine: AsyncEngine, failures: int) -> None:
+        self.real, self.failures = session_factory(engine), failures
+
+    def begin(self) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            raise OperationalError("BEGIN", None, ConnectionRefusedError("the database is down"))
+        return self.real.begin()
+
+
+async def test_a_call_that_ends_during_a_database_outage_is_stored_once_the_database_is_back(
+    engine: AsyncEngine,
+) -> None:
+    call_id = "1795349000.10"
+    model = CallModel()
+    recorder = CallRecorder(_Outage(engine, failures=2))  # type: ignore[arg-type]
+    task = asyncio.create_task(recorder.run())
+    try:
+        for event in [*scenarios.answered_call(call_id), *scenarios.agent_completes(call_id)]:
+            for kind, data in model.apply(event):
+                if kind in ("call.offered", "call.connected", "call.ended"):
+                    recorder.save(data)
+        async with asyncio.timeout(30):
+            await recorder.drain()
+    finally:
+        task.cancel()
+    assert recorder.healthy
+    async with session_factory(engine)() as session:
+        row = await session.get(CallRecord, call_id)
+    assert row is not None and (row.state, row.outcome) == ("ended", "answered")
+    assert row.ended_at is not None

@@ -1,6 +1,9 @@
 """A gateway process killed (-9) while 50 calls are up on the (fake) Asterisk; 10 of them end while it is
 down. After a restart the calls table matches Asterisk: the 40 still up are live again with the times the
-first run saved, the 10 that ended are closed with an end time and the reason, none left ``connected``."""
+first run saved, the 10 that ended are closed with an end time and the reason, none left ``connected``.
+
+And killed the instant a console has been told that a burst of short calls ended: each of those calls is
+stored, with its own end (not reconstructed after the restart), although none of them was ever stored up."""
 
 from __future__ import annotations
 
@@ -14,9 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
+from gateway.auth.tokens import TokenStore
 from gateway.calls.model import AWAY
 from gateway.calls.models import CallRecord
 from gateway.db import create_engine, session_factory
@@ -43,10 +48,12 @@ class Gateway:
                     "HOTLINE_IVR__PORT": "0", "HOTLINE_WEBHOOKS__ENABLED": "false"}
         self.env.pop("HOTLINE_DB__URL", None)
         self.proc: asyncio.subprocess.Process | None = None
+        self.port = 0
 
     async def start(self) -> None:
+        self.port = _free_port()
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "serve", "--port", str(_free_port()),
+            sys.executable, "-m", "gateway", "serve", "--port", str(self.port),
             env=self.env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
 
     async def kill(self) -> None:
@@ -147,3 +154,76 @@ async def test_calls_that_ended_while_the_gateway_was_dead_are_closed_and_the_re
             before[call_id].hold_seconds), call_id
         assert row.recording == scenarios.recording_of(call_id)
 
+
+
+BURST = 40
+
+
+async def admin_token(data_dir: Path) -> str:
+    """An admin token in the gateway's database, once its first run has created the tables."""
+    async with asyncio.timeout(60):
+        while True:
+            try:
+                await rows(data_dir)
+                break
+            except Exception:  # not created yet
+                await asyncio.sleep(0.2)
+    engine = create_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.sqlite3'}")
+    try:
+        return (await TokenStore(session_factory(engine)).create("admin", "burst-test"))[1]
+    finally:
+        await engine.dispose()
+
+
+async def listening(http: aiohttp.ClientSession, gateway: Gateway) -> aiohttp.ClientWebSocketResponse:
+    """A console's websocket, once the gateway's HTTP server accepts connections."""
+    async with asyncio.timeout(60):
+        while True:
+            try:
+                return await http.ws_connect(f"http://127.0.0.1:{gateway.port}/api/v1/ws")
+            except aiohttp.ClientConnectorError:
+                await asyncio.sleep(0.2)
+
+
+async def test_calls_a_console_saw_end_are_stored_with_their_end_when_the_gateway_is_killed_at_once(
+        tmp_path: Path, fake: FakeAmi) -> None:
+    data_dir = tmp_path / "data"
+    gateway = Gateway(data_dir, fake.port, fake.secret)
+    ids = [f"1795348000.{10 * n}" for n in range(1, BURST + 1)]
+    burst = [event for n, call_id in enumerate(ids)
+             for event in (*scenarios.answered_call(call_id, citizen=f"1390000{n:04d}", agent=agent(n)),
+                           *scenarios.agent_completes(call_id, agent=agent(n)))]
+    try:
+        await gateway.start()
+        session = await fake.wait_logged_in(within=60)
+        token = await admin_token(data_dir)
+        async with aiohttp.ClientSession() as http, await listening(http, gateway) as console:
+            await console.send_json({"type": "hello", "token": token})
+            assert (await console.receive_json(timeout=10))["type"] == "welcome"
+            await session.send("".join(frame(e) for e in burst))
+            seen_ended: set[str] = set()
+            async with asyncio.timeout(60):
+                while len(seen_ended) < BURST:
+                    message = await console.receive_json()
+                    if message.get("kind") == "call.ended":
+                        seen_ended.add(message["data"]["call_id"])
+            await gateway.kill()  # the instant the console knows: no time left to write anything
+        stored = await rows(data_dir)
+
+        fake.channels = []  # Asterisk has no call up any more
+        fake.drop_all()
+        resyncs = len(fake.actions("CoreShowChannels"))
+        await gateway.start()
+        await fake.wait_for_action("QueueStatus", count=len(fake.actions("QueueStatus")) + 1, within=60)
+        assert len(fake.actions("CoreShowChannels")) > resyncs
+        after = await rows(data_dir)
+    finally:
+        await gateway.kill()
+
+    assert seen_ended == set(ids)
+    for found in (stored, after):
+        assert set(found) == set(ids), "every call the console saw end is stored"
+        for call_id in ids:
+            row = found[call_id]
+            assert (row.state, row.outcome, row.end_reason) == ("ended", "answered", "hangup"), call_id
+            assert row.ended_at is not None and row.answered_at is not None and row.ended_at >= row.answered_at
