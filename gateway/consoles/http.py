@@ -164,7 +164,8 @@ async def console_sla_board(request: web.Request) -> web.Response:
 
 
 @endpoint("GET", "/console/agent-performance", summary="Per agent and day: calls answered, talk time, tickets "
-          "created, direct answers (即时办结)", kinds=SUPERVISOR, scope="stats", query=PeriodQuery,
+          "created, direct answers (即时办结), quality inspection (mean score, flagged calls, confirmed findings)",
+          kinds=SUPERVISOR, scope="stats", query=PeriodQuery,
           tags=("consoles",), errors=(422,))
 async def console_agent_performance(request: web.Request, q: PeriodQuery) -> web.Response:
     zone = ZoneInfo(request.app[SETTINGS].timezone)

@@ -252,7 +252,7 @@ async def test_supervisor_wallboard_counts_the_call_and_reviews_a_return(gateway
     assert "县自来水公司" in review and "规则：退单须在派单后" in review  # the unit's name, the rule applied
     await browser.click("#performance-period button[type=submit]")
     await browser.until("document.querySelector('#performance tr[data-agent=a1001]')")
-    assert "登记工单" in await browser.text("#performance")
+    assert "登记工单" in await browser.text("#performance") and "质检均分" in await browser.text("#performance")
     await browser.screenshot("supervisor-console")
     await browser.click("#reviews tr[data-request] button.primary")
     await browser.until("document.querySelector('#reviews').innerText.includes('没有待审核的申请')")

@@ -1,11 +1,13 @@
 """Agent performance per day for the supervisor: calls answered and their talk time, tickets created and
-direct answers, by agent and local date."""
+direct answers, and the quality inspection of the agent's calls, by agent and local date."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from gateway.appkeys import SESSIONS
 from gateway.auth.middleware import TOKENS
+from gateway.quality.models import QaFinding, QaInspection
 from tests.consoles.support import Gateway
 from tests.fakes import scenarios
 from tests.tickets.support import SH
@@ -33,6 +35,21 @@ async def test_calls_talk_time_tickets_and_direct_answers_per_agent_and_day(gate
     assert rows["a1001"]["calls"] == 1 and rows["a1001"]["talk_seconds"] >= 0
     assert (rows["a1001"]["tickets_created"], rows["a1001"]["direct_answers"]) == (2, 1)
     assert (rows["a1002"]["calls"], rows["a1002"]["tickets_created"], rows["a1002"]["direct_answers"]) == (0, 1, 0)
+
+    assert (rows["a1001"]["inspected"], rows["a1001"]["quality_score"]) == (0, None)
+
+    # Two of a1001's calls inspected: 90 and 60 (flagged), one finding confirmed, one dismissed.
+    async with gateway.app[SESSIONS].begin() as session:
+        for call, score, flagged in (("qa-1", 90.0, False), ("qa-2", 60.0, True)):
+            session.add(QaInspection(call_id=call, transcript_id=1, agent_id="a1001", score=score, findings=2,
+                                     flagged=flagged, rules_source="test", call_started_at=today + timedelta(hours=9)))
+        for key, verdict in (("rude@1", "confirmed"), ("silence@5", "dismissed")):
+            session.add(QaFinding(call_id="qa-2", key=key, check=key.split("@")[0], severity="high", message="…",
+                                  verdict=verdict))
+    got = await gateway.ok("supervisor", "GET", "/console/agent-performance", params=period)
+    a1001 = next(row for row in got["items"] if row["agent"] == "a1001")
+    assert (a1001["inspected"], a1001["quality_score"], a1001["quality_flagged"], a1001["findings_confirmed"]) == (
+        2, 75.0, 1, 1)
 
     tomorrow = {"start": period["end"], "end": (today + timedelta(days=2)).isoformat()}
     assert (await gateway.ok("supervisor", "GET", "/console/agent-performance", params=tomorrow))["items"] == []
