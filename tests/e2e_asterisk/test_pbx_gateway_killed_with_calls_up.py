@@ -18,7 +18,7 @@ from pbx_scenes import register_seat
 from pbx_sipp import SippRunner
 
 from gateway.calls.model import AWAY
-from tests.calls.test_gateway_killed_with_calls_up import Gateway, admin_token, until
+from tests.calls.served_gateway import Gateway, admin_token, until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 
