@@ -48,7 +48,7 @@ UNITS = [f"unit-{i:02d}" for i in range(30)]
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("search", help="ticket search p50/p95 over 100 k tickets vs a bare indexed query")
-    p.add_argument("--tickets", type=int, default=100_000)
+    p.add_argument("--tickets", type=int, default=100_000, help="tickets in the store searched (default 100 000)")
     p.add_argument("--repeat", type=int, default=30, help="runs of each query")
     p.add_argument("--pg-url", help="PostgreSQL URL (default: $HOTLINE_TEST_PG_URL; skipped if unset)")
     p.set_defaults(func=run)
