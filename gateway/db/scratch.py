@@ -20,6 +20,7 @@ async def scratch_schema(url: str, prefix: str = "scratch") -> AsyncIterator[str
             await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
         yield schema
     finally:
+        await admin.dispose()  # a fresh connection: the server may have been restarted meanwhile (no pre-ping)
         async with admin.begin() as conn:
             await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await admin.dispose()
