@@ -5,7 +5,6 @@ wallboard counts the call. Screenshots of each console go to test-artifacts/scre
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from gateway.speech.drafts import DraftBuilder
 from gateway.speech.extract import Segmenter
 from gateway.speech.lexicon import Lexicon, ResponsibilityList
-from tests.consoles.browser import Browser, require_browser
+from tests.consoles.browser import Browser
 from tests.consoles.support import Gateway, running_gateway, transcript_events
 from tests.fakes import scenarios
 
@@ -22,16 +21,6 @@ pytestmark = pytest.mark.slow
 
 CALLER = "13800000001"
 SPOKEN = ["你好，我家住在人民路12号", "从今天早上开始停水了，一直没有自来水", "麻烦你们赶紧派人来修一下"]
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    require_browser()
-    chromium = Browser(tmp_path / "chromium-profile")
-    yield chromium
-    errors = chromium.console_errors()
-    chromium.quit()
-    assert errors == [], errors  # no script errors on any page
 
 
 @pytest.fixture(scope="module")

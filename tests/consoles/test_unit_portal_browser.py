@@ -6,7 +6,6 @@ recording played. Only the set-up uses the API. Screenshots at 1366×768 go to t
 from __future__ import annotations
 
 import wave
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,21 +13,10 @@ import pytest
 
 from gateway.appkeys import SESSIONS
 from gateway.calls.models import CallRecord
-from tests.consoles.browser import Browser, require_browser
+from tests.consoles.browser import Browser
 from tests.consoles.support import Gateway
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    require_browser()
-    chromium = Browser(tmp_path / "chromium-profile")
-    chromium.driver.set_window_size(1366, 768)
-    yield chromium
-    errors = chromium.console_errors()
-    chromium.quit()
-    assert errors == [], errors
 
 
 async def unit_sign_in(browser: Browser, gateway: Gateway) -> None:

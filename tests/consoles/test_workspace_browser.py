@@ -5,30 +5,16 @@ Screenshots at 1366×768 go to test-artifacts/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from gateway.appkeys import SESSIONS
 from gateway.sms.models import SmsMessage
 from gateway.surveys.service import SURVEYS
-from tests.consoles.browser import Browser, require_browser
+from tests.consoles.browser import Browser
 from tests.consoles.support import Gateway
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    require_browser()
-    chromium = Browser(tmp_path / "chromium-profile")
-    chromium.driver.set_window_size(1366, 768)
-    yield chromium
-    errors = chromium.console_errors()
-    chromium.quit()
-    assert errors == [], errors  # no script errors on any page
 
 
 async def returned_ticket(gateway: Gateway) -> str:
