@@ -1,7 +1,8 @@
 """Call recordings: the one place that turns a call's recording path into a file to serve, and the
-ticket page's view of its calls. The path comes from the PBX, never from the caller, and only a file
-inside ``calls.recording_dir`` is served. Recordings are the platform's: agents and supervisors hear a
-call linked to a ticket they can see; units never get recordings."""
+ticket page's view of its calls, each with its transcript (the post-call one where it exists, else the live
+one). The path comes from the PBX, never from the caller, and only a file inside ``calls.recording_dir`` is
+served. Recordings are the platform's: agents and supervisors hear a call linked to a ticket they can see;
+units never get recordings."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from gateway.calls.models import CallRecord
 from gateway.errors import NotFound
 from gateway.http.api import actor_of, add_endpoints, endpoint
 from gateway.http.jsonio import json_response
+from gateway.speech.models import Transcript
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.models import Ticket, TicketLink
 from gateway.tickets.views import Audience, access
@@ -60,6 +62,23 @@ class TicketCall(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str
     recording_url: str | None
+    transcript: list[dict[str, Any]]
+
+
+async def transcripts_of(session: AsyncSession, call_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Per call, what was said, in order (speaker, seconds from the start, words): the post-call
+    transcript (both recorded legs) where it exists, else the live one; newest of each kind."""
+    if not call_ids:
+        return {}
+    rows = await session.scalars(select(Transcript).where(Transcript.call_key.in_(call_ids))
+                                 .order_by(Transcript.created_at))
+    best: dict[str, Transcript] = {}
+    for t in rows:  # oldest first: a later one of the same rank, or a post-call one, wins
+        if t.call_key not in best or t.source == "post_call" or best[t.call_key].source != "post_call":
+            best[t.call_key] = t
+    return {key: [{"speaker": seg.get("speaker"), "start": seg.get("start"), "text": seg.get("text", "")}
+                  for seg in t.segments or []] or ([{"speaker": None, "start": None, "text": t.text}] if t.text else [])
+            for key, t in best.items()}
 
 
 class TicketCalls(BaseModel):
@@ -81,11 +100,13 @@ async def list_ticket_calls(request: web.Request) -> web.Response:
     ticket = await _ticket(request)
     async with request.app[TICKETS].sessions() as session:
         calls = await ticket_calls(session, ticket)
+        said = await transcripts_of(session, [c.id for c in calls])
     base = f"/api/v1/tickets/{ticket.number}/calls"
     return json_response({"items": [
         {"id": c.id, "direction": c.direction, "agent_id": c.agent_id, "started_at": c.started_at,
          "answered_at": c.answered_at, "ended_at": c.ended_at, "talk_seconds": c.talk_seconds,
-         "recording_url": f"{base}/{c.id}/recording" if c.recording else None} for c in calls]})
+         "recording_url": f"{base}/{c.id}/recording" if c.recording else None,
+         "transcript": said.get(c.id, [])} for c in calls]})
 
 
 @endpoint("GET", f"/tickets/{{number}}/calls/{CALL_ID}/recording", summary="The recording of a call linked to "

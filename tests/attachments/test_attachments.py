@@ -19,6 +19,7 @@ from gateway.attachments.store import MAX_BYTES, display_name
 from gateway.auth.middleware import TOKENS
 from gateway.calls.models import CallRecord
 from gateway.db.scratch import scratch_schema
+from gateway.speech.models import Transcript
 from tests.conftest import PG_URL
 from tests.consoles.support import Gateway, running_gateway
 
@@ -203,6 +204,26 @@ async def test_the_platform_hears_the_recordings_of_a_tickets_calls_and_units_ne
         assert (await get(gateway, "agent", f"{base}/{call}/recording")).status == 404
     assert (await get(gateway, "water", f"{base}/c1/recording")).status == 403
     assert (await get(gateway, "water", base)).status == 403
+
+
+async def test_each_call_on_the_ticket_page_says_what_was_said_post_call_transcript_first(gateway: Gateway) -> None:
+    number = await signed_ticket(gateway)
+    await add_call(gateway, "c1", None)
+    await add_call(gateway, "c2", None)
+    async with gateway.app[SESSIONS]() as session, session.begin():
+        session.add_all([
+            Transcript(call_key="c1", source="live", text="我家门口路灯坏了", segments=[
+                {"speaker": "citizen", "start": 1.0, "end": 3.0, "text": "我家门口路灯坏了"}]),
+            Transcript(call_key="c1", source="post_call", text="您好 路灯坏了", segments=[
+                {"speaker": "agent", "start": 0.2, "end": 1.0, "text": "您好"},
+                {"speaker": "citizen", "start": 1.1, "end": 3.0, "text": "我家门口的路灯坏了三天了"}]),
+            Transcript(call_key="c2", source="live", text="还是那个路灯", segments=[])])
+    for call in ("c1", "c2"):
+        await gateway.ok("agent", "POST", f"/tickets/{number}/links", {"kind": "call", "ref": call})
+    calls = {c["id"]: c["transcript"] for c in (await gateway.ok("agent", "GET", f"/tickets/{number}/calls"))["items"]}
+    assert calls["c1"] == [{"speaker": "agent", "start": 0.2, "text": "您好"},
+                           {"speaker": "citizen", "start": 1.1, "text": "我家门口的路灯坏了三天了"}]
+    assert calls["c2"] == [{"speaker": None, "start": None, "text": "还是那个路灯"}]
 
 
 def part(name: str, data: bytes) -> bytes:

@@ -160,7 +160,17 @@ function callsView(calls) {
   return h("ul", { class: "list calls" }, calls.map((c) => h("li", { "data-call": c.id },
     `${fmtTime(c.started_at)} ${c.direction === "outbound" ? "呼出" : "来电"}`,
     c.agent_id ? ` · 话务员 ${c.agent_id}` : "", c.talk_seconds ? ` · 通话 ${c.talk_seconds} 秒` : "", " ",
-    c.recording_url ? recordingPlayer(c.recording_url, `通话 ${c.id} 录音`) : h("span", { class: "hint" }, "无录音"))));
+    c.recording_url ? recordingPlayer(c.recording_url, `通话 ${c.id} 录音`) : h("span", { class: "hint" }, "无录音"),
+    transcriptView(c.transcript || []))));
+}
+
+const SPEAKER_ZH = { citizen: "市民", agent: "话务员" };
+
+function transcriptView(lines) {
+  if (!lines.length) return null;
+  return h("details", { class: "transcript" }, h("summary", {}, `通话转写（${lines.length} 句）`),
+    h("ol", {}, lines.map((l) => h("li", {}, l.speaker ? `${SPEAKER_ZH[l.speaker] || l.speaker}：` : "",
+      l.start != null ? h("span", { class: "hint" }, `[${Math.floor(l.start)}s] `) : "", l.text))));
 }
 
 function attachmentsView(items) {
