@@ -15,6 +15,7 @@ import contextlib
 import functools
 import io
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,9 +39,16 @@ def jionlp() -> Any:
     return jio
 
 
+# jionlp's parsers are process-wide objects that keep per-call state on themselves and build their
+# dictionaries lazily on first use: two threads inside one at once (drafts, the hot-issue worker, QA) read a
+# half-built map and got wrong places (汉滨区 read as 滨江区), which the cache below then kept. One at a time.
+_JIONLP_LOCK = threading.Lock()
+
+
 def _parse_location(said: str) -> dict[str, Any]:
     """jionlp's reading of a place name (callers only read the result)."""
-    return dict(jionlp().parse_location(said, town_village=True))
+    with _JIONLP_LOCK:
+        return dict(jionlp().parse_location(said, town_village=True))
 
 
 CHINA = ZoneInfo("Asia/Shanghai")  # the default deployment zone (settings.timezone)
@@ -323,7 +331,8 @@ def find_times(text: str, tokens: list[Token], call_time: datetime, zone: ZoneIn
     for start, end in runs:
         said = text[start:end]
         try:
-            parsed = jionlp().parse_time(said, time_base=base)
+            with _JIONLP_LOCK:
+                parsed = jionlp().parse_time(said, time_base=base)
             value = parsed.get("time")
             instant = (
                 [_zoned(str(v), zone) for v in value]
