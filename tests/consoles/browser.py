@@ -51,6 +51,10 @@ class Browser:
     async def js(self, script: str, *args: Any) -> Any:
         return await self._run(self.driver.execute_script, script, *args)
 
+    async def in_time_zone(self, zone: str) -> None:
+        """The browser's own clock in another zone (a supervisor's laptop set to UTC, say)."""
+        await self._run(self.driver.execute_cdp_cmd, "Emulation.setTimezoneOverride", {"timezoneId": zone})
+
     async def sign_in(self, base: str, token: str, page: str) -> None:
         """The token as the sign-in form would keep it (sessionStorage of this tab), then the page."""
         await self.open(f"{base}/console/")

@@ -260,6 +260,30 @@ export function debounce(fn, ms) {
   };
 }
 
+// Calendar days are the centre's (config.timezone), not the browser's: a supervisor whose machine runs on UTC
+// at 00:30 Beijing time still means "today" in Beijing, and a period's edges are midnights there.
+export function centreDay(date, timeZone) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+}
+
+export function addDays(day, n) {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+// The instant a centre day starts, as ISO 8601 with the zone's own offset on that day.
+export function centreMidnight(day, timeZone) {
+  const name = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "longOffset" })
+    .formatToParts(new Date(`${day}T12:00:00Z`)).find((p) => p.type === "timeZoneName").value;
+  return `${day}T00:00:00${name === "GMT" ? "+00:00" : name.slice(3)}`;
+}
+
+// A [start, end) query for the days from `first` to `last`, both included.
+export function centrePeriod(first, last, timeZone) {
+  return { start: centreMidnight(first, timeZone), end: centreMidnight(addDays(last, 1), timeZone) };
+}
+
 export function fmtTime(iso) {
   if (!iso) return "—";
   const d = new Date(iso);

@@ -1,8 +1,9 @@
 // 班长监控台: wallboard, agents with listen / whisper / barge, SLA warnings by unit, hotspot alerts,
 // satisfaction and on-time charts over a chosen period, and the review queue.
-import { $, act, api, debounce, fill, fmtSeconds, fmtTime, h, LiveSocket, pct, say, signIn, signOutButton, STATE_ZH, token }
+import { $, act, addDays, api, centreDay, centrePeriod, debounce, fill, fmtSeconds, fmtTime, h, LiveSocket, pct, say, signIn, signOutButton, STATE_ZH, token }
   from "/console/static/common.js";
 import { barChart, staffingChart } from "/console/static/charts.js";
+import { setUpPerformance } from "/console/static/performance.js";
 
 const EXT_KEY = "hotline.extension";
 const KIND_ZH = { return: "退单", extension: "延期", termination: "终结", reply: "答复" };
@@ -17,18 +18,14 @@ async function main() {
   $("#header-actions").append(signOutButton());
   $("#extension").value = sessionStorage.getItem(EXT_KEY) || "";
   $("#extension").addEventListener("change", () => sessionStorage.setItem(EXT_KEY, $("#extension").value.trim()));
-  const today = new Date();
-  const first = new Date(today.getFullYear(), today.getMonth(), 1);
-  $("#period").elements.start.value = isoDate(first);
-  $("#period").elements.end.value = isoDate(today);
+  const today = centreDay(new Date(), config.timezone);
+  $("#period").elements.start.value = `${today.slice(0, 8)}01`;
+  $("#period").elements.end.value = today;
+  setUpPerformance(config.timezone);
   $("#period").addEventListener("submit", (event) => { event.preventDefault(); act(null, "统计", charts); });
   const socket = new LiveSocket({ onEvent, onResync: resync }).start();
   window.__console = { socket };
   setInterval(() => board().catch(() => {}), 5000); // waiting times grow between events
-}
-
-function isoDate(d) {
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
 async function resync() {
@@ -109,10 +106,7 @@ async function sla() {
 
 async function charts() {
   const f = $("#period").elements;
-  const start = new Date(`${f.start.value}T00:00:00`);
-  const end = new Date(`${f.end.value}T00:00:00`);
-  end.setDate(end.getDate() + 1);
-  const query = (by) => ({ start: start.toISOString(), end: end.toISOString(), by });
+  const query = (by) => ({ ...centrePeriod(f.start.value, f.end.value, config.timezone), by });
   const [byUnit, byCategory, redispatch] = await Promise.all([
     api("GET", "/stats/tickets", undefined, { query: query("unit") }),
     api("GET", "/stats/tickets", undefined, { query: query("category") }),

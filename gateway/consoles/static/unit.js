@@ -1,7 +1,7 @@
 // 承办单位工作台: the unit's inbox by SLA urgency with working-time countdowns, the masked ticket, and
 // 签收 / 退单 / 延期 / 答复 through the same HTTP API a unit's own system would call. Units get no live
 // stream (the websocket refuses them), so the inbox is polled and new or reopened tickets are announced.
-import { $, $$, act, api, fill, fmtTime, h, pct, say, signIn, signOutButton } from "./common.js";
+import { $, $$, act, api, centreDay, centrePeriod, fill, fmtTime, h, pct, say, signIn, signOutButton } from "./common.js";
 import { attachmentLink, uploadAll } from "./files.js";
 import { ACTION_ZH, STATUS_ZH } from "./labels.js";
 
@@ -15,17 +15,13 @@ async function main() {
   state.config = await signIn(["unit"], "/console/unit");
   $("#who").textContent = state.config.unit.name;
   $("#header-actions").append(signOutButton());
-  const today = new Date();
+  const today = centreDay(new Date(), state.config.timezone);
   const form = $("#period");
-  form.end.value = isoDay(today);
-  form.start.value = isoDay(new Date(today.getFullYear(), today.getMonth(), 1));
+  form.end.value = today;
+  form.start.value = `${today.slice(0, 8)}01`;
   form.addEventListener("submit", (e) => { e.preventDefault(); stats(); });
   await Promise.all([inbox(), stats(), surveyed()]);
   setInterval(inbox, POLL_MS);
-}
-
-function isoDay(d) {
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
 // The next deadline that matters: signing while unsigned, then the handling due date.
@@ -71,7 +67,7 @@ async function surveyed() {
 
 async function stats() {
   const form = $("#period");
-  const query = { start: `${form.start.value}T00:00:00+08:00`, end: `${form.end.value}T23:59:59+08:00`, by: "unit" };
+  const query = { ...centrePeriod(form.start.value, form.end.value, state.config.timezone), by: "unit" };
   const got = await act(null, "统计", () => api("GET", "/stats/tickets", undefined, { query }));
   const row = got?.items?.[0];
   if (!row) return fill($("#stats"), h("dd", { class: "empty" }, "该期间无数据"));

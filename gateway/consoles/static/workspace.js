@@ -1,6 +1,6 @@
 // 工单工作台 (agents and supervisors): worklists with counts, search, and one ticket with its timeline,
 // calls, links, requests and the actions the signed-in user may take now. Every button is the HTTP API.
-import { $, $$, LiveSocket, act, api, debounce, fill, fmtTime, h, say, signIn, signOutButton } from "./common.js";
+import { $, $$, LiveSocket, act, addDays, api, centreMidnight, debounce, fill, fmtTime, h, say, signIn, signOutButton } from "./common.js";
 import { attachmentLink, recordingPlayer } from "./files.js";
 import { ACTION_ZH, CHANNEL_ZH, STATUS_ZH } from "./labels.js";
 
@@ -29,7 +29,9 @@ async function main() {
     event.preventDefault();
     const query = {};
     for (const [name, value] of new FormData(form)) if (value) query[name] = value;
-    for (const edge of ["start", "end"]) if (query[edge]) query[edge] = `${query[edge]}T00:00:00+08:00`;
+    // Dates are the centre's days, both included: start at the first day's midnight, end before the next day's.
+    if (query.start) query.start = centreMidnight(query.start, state.config.timezone);
+    if (query.end) query.end = centreMidnight(addDays(query.end, 1), state.config.timezone);
     search(query, "查询结果");
   });
   form.addEventListener("reset", () => setTimeout(() => search({}, "全部工单"), 0));
