@@ -31,6 +31,18 @@ class Example:
     unit: str | None = None
 
 
+def shipped_data_version() -> str:
+    """A fingerprint of the shipped corpus and cue vocabulary: a model trained on other contents is stale."""
+    import hashlib
+
+    from gateway.understanding.taxonomy import DATA
+
+    digest = hashlib.sha256()
+    for path in [*sorted(CORPUS.glob("*.txt")), DATA / "taxonomy.toml"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def read_corpus(paths: Iterable[Path] | None = None) -> list[Example]:
     """The shipped hand-written corpus (``*.txt``) or labelled JSON lines (a deployment's closed tickets)."""
     if paths is None:
@@ -258,6 +270,7 @@ def train(
     model.meta = {
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": source,
+        "shipped_data": shipped_data_version(),
         "examples": len(examples),
         "matters": len({e.matter for e in examples}),
         "metrics": metrics,

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.errors import ConfigError
-from gateway.understanding.classifier import MODEL_FILE, Model, read_corpus, train
+from gateway.understanding.classifier import MODEL_FILE, Model, read_corpus, shipped_data_version, train
 from gateway.understanding.cues import CueHit
 from gateway.understanding.dispatch import ResponsibilityList, suggest
 from gateway.understanding.emergency import detect_emergency
@@ -65,6 +65,13 @@ class Understander:
                 model = Model.load(path)
             except ConfigError as exc:
                 log.warning("%s; retraining from the shipped corpus", exc)
+            if model is not None and model.meta.get("shipped_data") != shipped_data_version():
+                if model.meta.get("source") == "shipped corpus":  # this version ships other data: use it
+                    log.info("the shipped corpus or cues changed since %s; retraining", path)
+                    model = None
+                else:  # the deployment trained it on its own tickets: keep it, say how to refresh it
+                    log.warning("%s was trained before this version's corpus and cues; run `hotline "
+                                "understanding train --from-tickets` to include them", path)
         if model is None:
             log.info("training the understanding model from the shipped corpus (first use)")
             # No hold-out fit here: first use should take seconds; `hotline understanding train` reports it.

@@ -64,3 +64,31 @@ def test_the_published_line_gives_category_and_urgency_as_plain_values_with_thei
     assert line["category"] == "咨询" and line["urgency"] == "normal"
     assert set(line["category_detail"]) == {"confidence", "evidence"}
     assert {"code", "name"} <= set(line["matter"]) and set(DRAFT_KEYS) <= set(line)
+
+
+def _small_model(data_dir, source: str):
+    from gateway.understanding.classifier import MODEL_FILE, Example, train
+    from gateway.understanding.ner import Tagger
+
+    rows = [("路灯坏了", "投诉", "CJ01"), ("请问水费怎么交", "咨询", "CJ03"), ("路灯不亮好几天", "投诉", "CJ01"),
+            ("停水了什么时候来水", "咨询", "CJ03"), ("灯杆倒了", "求助", "CJ01"), ("水管爆了快来人", "求助", "CJ03")]
+    model = train([Example(*r) for r in rows], Tagger().tag, source=source, holdout=0.0)
+    model.meta["shipped_data"] = "an older version"
+    model.save(data_dir / MODEL_FILE)
+    return model.meta
+
+
+@pytest.mark.slow
+def test_a_model_trained_on_an_older_shipped_corpus_is_retrained_after_an_upgrade(tmp_path):
+    from gateway.understanding.classifier import shipped_data_version
+
+    old = _small_model(tmp_path, "shipped corpus")
+    model = Understander.load(data_dir=tmp_path).model
+    assert model.meta["shipped_data"] == shipped_data_version() != old["shipped_data"]
+    assert model.meta["examples"] > 2000
+
+
+def test_a_model_the_deployment_trained_on_its_own_tickets_is_kept_after_an_upgrade(tmp_path, caplog):
+    mine = _small_model(tmp_path, "shipped corpus, 40 closed tickets (0 without a matter left out)")
+    assert Understander.load(data_dir=tmp_path).model.meta == mine
+    assert "train --from-tickets" in caplog.text
