@@ -122,11 +122,13 @@ class HotspotWatcher:
                     now: datetime) -> HotspotWarning | None:
         """Count the ticket in its cluster; the warning it raised, if it is the one that made it hot."""
         since = member.created_at - self.window
-        cluster = list(await session.scalars(select(TicketMatter).where(
-            TicketMatter.matter_code == member.matter_code, TicketMatter.place_level == member.place_level,
-            TicketMatter.place_name == member.place_name, TicketMatter.clustered.is_(True),
-            TicketMatter.created_at >= since, TicketMatter.created_at <= member.created_at)))
-        if len(cluster) < self.threshold:
+        # Counted and aggregated in SQL: a hot issue can gather hundreds of tickets, and loading them all
+        # for every new one made the worker quadratic in the cluster's size.
+        in_cluster = (TicketMatter.matter_code == member.matter_code, TicketMatter.place_level == member.place_level,
+                      TicketMatter.place_name == member.place_name, TicketMatter.clustered.is_(True),
+                      TicketMatter.created_at >= since, TicketMatter.created_at <= member.created_at)
+        size = await session.scalar(select(func.count()).select_from(TicketMatter).where(*in_cluster))
+        if (size or 0) < self.threshold:
             return None
         key = reading.key
         warning = await session.scalar(select(HotspotWarning).where(
@@ -136,18 +138,20 @@ class HotspotWatcher:
         if warning is None:
             tickets = {t.id: t for t in await session.execute(select(
                 Ticket.id, Ticket.confidential, Ticket.lead_unit_id, Ticket.dispatched_at).where(
-                Ticket.id.in_([m.ticket_id for m in cluster])))}
+                Ticket.id.in_(select(TicketMatter.ticket_id).where(*in_cluster))))}
             public = any(not t.confidential for t in tickets.values())
             warning = HotspotWarning(
                 key=key, matter_code=member.matter_code, name=reading.name, category=row.category,
                 place=member.place_full, summary=reading.name if public else "", tickets=[], count=0,
                 unit_id=_first_unit(tickets.values()), status="open",
-                first_at=min(m.created_at for m in cluster), last_at=member.created_at, created_at=now)
+                first_at=await session.scalar(select(func.min(TicketMatter.created_at)).where(*in_cluster)),
+                last_at=member.created_at, created_at=now)
             session.add(warning)
             await session.flush()
         elif not warning.summary and not row.confidential:  # its first ticket that may be summarised
             warning.summary = warning.name or ""
-        joining = [m for m in cluster if m.warning_id is None]  # a row joins one warning, once
+        joining = list(await session.scalars(select(TicketMatter).where(  # a row joins one warning, once
+            *in_cluster, TicketMatter.warning_id.is_(None))))
         for m in joining:
             m.warning_id = warning.id
         warning.count += len(joining)
