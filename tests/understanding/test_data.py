@@ -9,7 +9,7 @@ from gateway.understanding.cues import Cues
 from gateway.understanding.taxonomy import Taxonomy
 
 DATA = Path(__file__).parent / "data"
-EVAL_SETS = ("eval.jsonl", "eval_written.jsonl", "eval_fresh.jsonl", "eval_fresh2.jsonl")
+EVAL_SETS = ("eval.jsonl", "eval_written.jsonl", "eval_fresh.jsonl", "eval_fresh2.jsonl", "eval_fresh3.jsonl")
 
 
 def _eval_texts() -> list[str]:
