@@ -34,7 +34,7 @@ from gateway.config import load_settings
 from gateway.db import create_engine
 from gateway.db.scratch import scratch_schema, search_path_args
 from gateway.tickets.appkeys import TICKETS
-from gateway.tickets.bench_api import Stats, _drive, _serve, _stats
+from gateway.tickets.bench_api import Stats, _drive, _serve, _stats, steady
 from gateway.tickets.lifecycle import Actor
 from gateway.tickets.schemas import ActorRef, NewTicket
 
@@ -149,6 +149,7 @@ async def _product(settings: dict[str, Any], n: int, concurrency: int,
                     return r.status
             return go
 
+        await steady(app)
         list_path = "/api/v1/tickets?limit=20"
         statements = await _recorded(app[ENGINE], get(list_path))
         healthz = _stats(*await _drive([get("/healthz", False) for _ in range(n)], concurrency))

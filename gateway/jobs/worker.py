@@ -20,11 +20,15 @@ Step = Callable[[], Awaitable[int]]
 
 
 class BatchWorker:
-    def __init__(self, name: str, step: Step, *, interval: float = 3.0, max_backoff: float = 60.0) -> None:
+    def __init__(self, name: str, step: Step, *, interval: float = 3.0, max_backoff: float = 60.0,
+                 duty: float = 1.0) -> None:
         self.name = name
         self.step = step
         self.interval = interval
         self.max_backoff = max_backoff
+        # Share of wall time a backlog may take: after a batch of t seconds the loop rests t·(1/duty − 1)
+        # before the next one, so background reading never starves the request path of the process.
+        self.duty = duty
         self.failures = 0  # consecutive failed steps (0 when healthy)
         # With several instances on one database (gateway/leadership) only the leader works; the others
         # would only redo the same reading to lose the race for the cursor (safe, but wasted CPU).
@@ -36,19 +40,27 @@ class BatchWorker:
         """Run now rather than at the next tick."""
         self._wake.set()
 
-    async def run_until_idle(self) -> int:
-        """Steps until a batch is empty; returns the items handled. Raises what a step raises."""
+    async def run_until_idle(self, *, paced: bool = False) -> int:
+        """Steps until a batch is empty; returns the items handled. Raises what a step raises.
+        ``paced``: rest between batches to keep within ``duty`` (the timer loop; tests and the CLI drain
+        at full speed)."""
         total = 0
-        while (done := await self.step()) > 0:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            done = await self.step()
+            if done <= 0:
+                return total
             total += done
-        return total
+            if paced and self.duty < 1.0:
+                await asyncio.sleep((loop.time() - started) * (1 / self.duty - 1))
 
     async def _loop(self) -> None:
         while True:
             pause = self.interval
             try:
                 if self.gate is None or self.gate():
-                    await self.run_until_idle()
+                    await self.run_until_idle(paced=True)
                 self.failures = 0
             except Exception:  # nothing is lost: the step's transaction rolled back, the work is retried
                 self.failures += 1

@@ -25,6 +25,8 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.app import create_app
+from gateway.reports.keys import REPORTS
+from gateway.understanding.shared import UNDERSTANDING
 from gateway.appkeys import ENGINE
 from gateway.auth.middleware import TOKENS
 from gateway.config import load_settings
@@ -95,6 +97,13 @@ async def _drive(requests: list[Callable[[aiohttp.ClientSession], Awaitable[int]
     return latencies, elapsed
 
 
+async def steady(app: web.Application) -> None:
+    """The state a running deployment is in: its understanding model loaded (the first run of a fresh data
+    dir trains it), and the hot-issue reader caught up with the tickets made while setting up."""
+    await app[UNDERSTANDING].get()
+    await app[REPORTS].hotspots.drain()
+
+
 async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -159,6 +168,7 @@ async def _drive_gateway(settings: dict[str, Any], tickets: int, concurrency: in
             return go
 
         ours, theirs = numbers[:tickets], numbers[tickets:]
+        await steady(app)
         bare_runner, bare_base = await _serve(_same_sql_app(app[ENGINE]))
         try:
             def bare(number: str, status: str) -> Callable[[aiohttp.ClientSession], Awaitable[int]]:

@@ -52,3 +52,40 @@ async def test_a_standby_instance_does_not_run_the_step() -> None:
     finally:
         await worker.stop()
     assert ran
+
+
+async def test_a_backlog_is_worked_at_no_more_than_the_workers_duty_share_of_the_time() -> None:
+    # Background reading (hot issues) must leave the request path most of the process: with duty 1/3 a
+    # batch of t seconds is followed by a rest of at least 2t before the next batch starts.
+    loop = asyncio.get_running_loop()
+    spans: list[tuple[float, float]] = []
+    batches = [1, 1, 1, 0]
+    drained = asyncio.Event()
+
+    async def step() -> int:
+        started = loop.time()
+        await asyncio.sleep(0.02)  # the batch's work
+        spans.append((started, loop.time()))
+        if len(spans) == len(batches):
+            drained.set()
+        return batches[len(spans) - 1]
+
+    worker = BatchWorker("test", step, interval=3600, duty=1 / 3)
+    worker.start()
+    try:
+        await asyncio.wait_for(drained.wait(), 30)
+    finally:
+        await worker.stop()
+    for (start, end), (next_start, _) in zip(spans, spans[1:], strict=False):
+        assert next_start - end >= 2 * (end - start) * 0.99
+
+
+async def test_draining_on_demand_is_not_paced() -> None:
+    batches = [5, 5, 0]
+
+    async def step() -> int:
+        await asyncio.sleep(0.01)
+        return batches.pop(0)
+
+    worker = BatchWorker("test", step, duty=0.001)  # paced, each batch would be followed by a 10 s rest
+    assert await asyncio.wait_for(worker.run_until_idle(), 5) == 10
