@@ -22,9 +22,8 @@ def create_engine(
         # One connection: SQLite has one writer anyway, and concurrent writers on separate connections
         # wait in SQLite's busy handler (sleeps of up to 100 ms), which is what made p99 explode.
         # Queuing for the single connection in asyncio is fair and costs microseconds.
-        args: dict[str, Any] = {"timeout": 30, **(connect_args or {})}
-        if sqlite_on_loop:
-            args["async_creator_fn"] = _on_loop_connect
+        args: dict[str, Any] = {"timeout": 30, "async_creator_fn": _on_loop_connect if sqlite_on_loop
+                                else _one_trip_connect, **(connect_args or {})}
         engine = create_async_engine(url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0, pool_timeout=60,
                                      connect_args=args)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -55,6 +54,97 @@ class _OnLoopConnection(aiosqlite.Connection):
         return fn(*args, **kwargs)
 
 
+class _OneTripCursor:
+    """A statement in one trip to the connection's thread. aiosqlite makes four (make the cursor, execute,
+    fetch, close), each a queue hop, a wake-up of the loop and a GIL hand-over, and a request makes 10–30
+    statements: most of its time went in the trips. Here the sqlite3 cursor is made, run, read and closed
+    in the thread at once; a result longer than ``CHUNK`` rows keeps its cursor open and is read on in
+    further trips, so a streamed read (``yield_per``) still holds one chunk at a time."""
+
+    CHUNK = 1000
+    arraysize = 1
+
+    def __init__(self, connection: _OneTripConnection) -> None:
+        self._connection = connection
+        self._cursor: sqlite3.Cursor | None = None  # open only while a long result is being read
+        self._rows: list[Any] = []
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+
+    async def __aenter__(self) -> _OneTripCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, parameters: Any = None) -> _OneTripCursor:
+        return await self._run("execute", sql, () if parameters is None else parameters)
+
+    async def executemany(self, sql: str, parameters: Any) -> _OneTripCursor:
+        return await self._run("executemany", sql, parameters)
+
+    async def _run(self, method: str, sql: str, parameters: Any) -> _OneTripCursor:
+        await self.close()
+        conn = self._connection
+        self._cursor, self._rows, self.description, self.rowcount, self.lastrowid = await conn._execute(
+            _statement, conn._conn, method, sql, parameters, self.CHUNK)
+        return self
+
+    async def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        if self._cursor is not None:
+            rows += await self._connection._execute(self._cursor.fetchall)
+            await self.close()
+        return rows
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        size = size or self.arraysize
+        if len(self._rows) < size and self._cursor is not None:
+            more = await self._connection._execute(self._cursor.fetchmany, max(size, self.CHUNK))
+            self._rows += more
+            if not more:
+                await self.close()
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
+    async def fetchone(self) -> Any:
+        rows = await self.fetchmany(1)
+        return rows[0] if rows else None
+
+    async def close(self) -> None:
+        self._rows = []
+        if self._cursor is not None:
+            cursor, self._cursor = self._cursor, None
+            await self._connection._execute(cursor.close)
+
+
+def _statement(conn: sqlite3.Connection, method: str, sql: str, parameters: Any, chunk: int) -> tuple[Any, ...]:
+    """In the connection's thread: run one statement and read its first ``chunk`` rows."""
+    cursor = conn.cursor()
+    try:
+        getattr(cursor, method)(sql, parameters)
+        rows = cursor.fetchmany(chunk) if cursor.description else []
+    except BaseException:
+        cursor.close()
+        raise
+    exhausted = len(rows) < chunk
+    if exhausted:
+        cursor.close()
+    return (None if exhausted else cursor), rows, cursor.description, cursor.rowcount, cursor.lastrowid
+
+
+class _OneTripConnection(aiosqlite.Connection):
+    def cursor(self) -> _OneTripCursor:  # type: ignore[override]  # no trip: the cursor is made with its statement
+        return _OneTripCursor(self)
+
+
+def _one_trip_connect(database: str, **kwargs: Any) -> aiosqlite.Connection:
+    connection = _OneTripConnection(lambda: sqlite3.connect(database, **kwargs), 64)
+    connection._thread.daemon = True
+    return connection
+
+
 def create_read_engine(url: str, *, pool_size: int = 4) -> AsyncEngine | None:
     """SQLite: a few read-only connections for the GET requests (``Sessions.reading``), each with its own
     aiosqlite thread, so a long read (a list, a report, a search) neither holds the one writer connection
@@ -67,7 +157,7 @@ def create_read_engine(url: str, *, pool_size: int = 4) -> AsyncEngine | None:
     if not database or database == ":memory:" or "mode=memory" in database:
         return None
     engine = create_async_engine(url, hide_parameters=True, pool_size=pool_size, max_overflow=0, pool_timeout=60,
-                                 connect_args={"timeout": 30})
+                                 connect_args={"timeout": 30, "async_creator_fn": _one_trip_connect})
     event.listen(engine.sync_engine, "connect", _sqlite_read_only)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine

@@ -38,7 +38,7 @@ from gateway.webhooks.service import Webhooks
 log = logging.getLogger(__name__)
 
 JOB = "hotspots"
-BATCH = 200
+BATCH = 25
 # The cursor only passes tickets created this long ago: a ticket transaction still open behind a higher,
 # already committed id would otherwise be skipped. Younger tickets are found by "no ticket_matters row".
 SETTLED = timedelta(minutes=2)

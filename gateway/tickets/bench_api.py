@@ -25,16 +25,16 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.app import create_app
-from gateway.reports.keys import REPORTS
-from gateway.understanding.shared import UNDERSTANDING
 from gateway.appkeys import ENGINE
 from gateway.auth.middleware import TOKENS
 from gateway.config import load_settings
 from gateway.db.scratch import scratch_schema
+from gateway.reports.keys import REPORTS
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor
 from gateway.tickets.models import Ticket, TicketEvent
 from gateway.tickets.schemas import ActorRef, NewTicket
+from gateway.understanding.shared import UNDERSTANDING
 
 AGENT = ActorRef(Actor.AGENT, "bench")
 Stats = tuple[int, float, float, float]  # requests, per second, p50 ms, p99 ms

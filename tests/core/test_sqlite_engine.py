@@ -50,3 +50,60 @@ async def test_the_read_pool_sees_committed_writes_and_refuses_to_write(tmp_path
     finally:
         await writer.dispose()
         await reader.dispose()
+
+
+async def test_each_statement_is_one_trip_to_the_connections_thread(tmp_path: Path, monkeypatch) -> None:
+    # aiosqlite's own cursor makes four trips per statement (cursor, execute, fetch, close); each trip
+    # is a queue hop, a loop wake-up and a GIL hand-over, which was most of a short request's time.
+    from gateway.db.engine import _OneTripConnection
+
+    trips: list[str] = []
+    original = _OneTripConnection._execute
+
+    async def counted(self, fn, *args, **kwargs):
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hotline.sqlite3'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY, s TEXT)"))
+        monkeypatch.setattr(_OneTripConnection, "_execute", counted)
+        async with engine.connect() as conn:
+            before = len(trips)
+            await conn.execute(text("INSERT INTO t (s) VALUES ('a'), ('b')"))
+            assert (await conn.execute(text("SELECT s FROM t ORDER BY n"))).scalars().all() == ["a", "b"]
+            assert trips[before:] == ["_statement"] * 3  # BEGIN, INSERT, SELECT: one trip each
+    finally:
+        await engine.dispose()
+
+
+async def test_results_rowcounts_errors_and_long_streamed_reads_are_those_of_sqlite(tmp_path: Path) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from gateway.db.engine import _OneTripCursor
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hotline.sqlite3'}")
+    rows = 2 * _OneTripCursor.CHUNK + 7  # longer than a trip reads at once
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY, s TEXT NOT NULL)"))
+            await conn.execute(text("INSERT INTO t (n, s) VALUES (:n, 'x')"), [{"n": n} for n in range(rows)])
+            assert (await conn.execute(text("UPDATE t SET s = 'y' WHERE n < 10"))).rowcount == 10
+            inserted = await conn.execute(text("INSERT INTO t (s) VALUES ('z')"))
+            assert inserted.lastrowid == rows
+        async with engine.connect() as conn:
+            every = (await conn.execute(text("SELECT n FROM t ORDER BY n"))).scalars().all()
+            assert every == list(range(rows + 1))
+            streamed = [n async for n in await conn.stream_scalars(
+                text("SELECT n FROM t ORDER BY n").execution_options(yield_per=300))]
+            assert streamed == every
+            first = (await conn.execute(text("SELECT n FROM t ORDER BY n"))).first()
+            assert first == (0,)
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t (n, s) VALUES (1, 'dup')"))
+        async with engine.connect() as conn:  # the failed transaction left nothing behind
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == rows + 1
+    finally:
+        await engine.dispose()
