@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Integer, String, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,7 +26,13 @@ async def lock_cursor(session: AsyncSession, name: str, now: datetime) -> JobCur
     SQLite has one writer anyway). Created at 0 the first time."""
     cursor = await session.scalar(select(JobCursor).where(JobCursor.name == name).with_for_update())
     if cursor is None:
-        cursor = JobCursor(name=name, position=0, updated_at=now)
-        session.add(cursor)
-        await session.flush()
+        # Two first runs at once (two instances, or the CLI draining beside the timer) both find no row:
+        # insert-or-nothing, then lock whichever row won.
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(insert(JobCursor).values(name=name, position=0, updated_at=now)
+                              .on_conflict_do_nothing(index_elements=["name"]))
+        cursor = await session.scalar(select(JobCursor).where(JobCursor.name == name).with_for_update()
+                                      .execution_options(populate_existing=True))
+    assert cursor is not None
     return cursor

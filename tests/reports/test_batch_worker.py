@@ -90,3 +90,30 @@ async def test_draining_on_demand_is_not_paced() -> None:
 
     worker = BatchWorker("test", step, duty=0.001)  # paced, each batch would be followed by a 10 s rest
     assert await asyncio.wait_for(worker.run_until_idle(), 5) == 10
+
+
+async def test_two_first_runs_of_a_job_at_once_share_one_cursor(engine) -> None:
+    # Two instances (or the CLI draining beside the timer) running a job for the first time both find no
+    # cursor row; neither may fail on the other's insert.
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from gateway.jobs.models import JobCursor, lock_cursor
+
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def first_run(position: int) -> None:
+        async with sessions() as session, session.begin():
+            cursor = await lock_cursor(session, "new-job", datetime.now(UTC))
+            cursor.position = max(cursor.position, position)
+
+    if engine.dialect.name == "sqlite":  # one writer: the runs take turns anyway
+        for position in (3, 5):
+            await first_run(position)
+    else:
+        await asyncio.gather(first_run(3), first_run(5))
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(JobCursor)) == 1
+        assert await session.scalar(select(JobCursor.position)) == 5
