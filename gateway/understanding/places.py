@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import logging
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -36,7 +38,19 @@ def jionlp() -> Any:
     """jionlp, imported without its banner on stdout (it would corrupt `understanding draft` output)."""
     with contextlib.redirect_stdout(io.StringIO()):
         import jionlp as jio
+    root = logging.getLogger()
+    if not any(isinstance(f, _JionlpTracebacks) for f in root.filters):
+        root.addFilter(_JionlpTracebacks())
     return jio
+
+
+class _JionlpTracebacks(logging.Filter):
+    """jionlp's time parser logs an ERROR with a traceback on the root logger for every phrase it cannot
+    read (十二个小时, 几号) before raising — which we catch: a time not understood is simply not filled in.
+    Those records would fill a deployment's error log with tracebacks for ordinary speech."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno >= logging.ERROR and f"{os.sep}jionlp{os.sep}" in record.pathname)
 
 
 # jionlp's parsers are process-wide objects that keep per-call state on themselves and build their

@@ -92,3 +92,9 @@ def test_a_model_the_deployment_trained_on_its_own_tickets_is_kept_after_an_upgr
     mine = _small_model(tmp_path, "shipped corpus, 40 closed tickets (0 without a matter left out)")
     assert Understander.load(data_dir=tmp_path).model.meta == mine
     assert "train --from-tickets" in caplog.text
+
+
+def test_a_time_phrase_jionlp_cannot_read_is_left_out_without_an_error_in_the_log(understander, caplog):
+    draft = understander.understand("我在这排了十二个小时的队 几号能办好也没人说")
+    assert draft["category"]["value"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
