@@ -95,6 +95,6 @@ def test_a_model_the_deployment_trained_on_its_own_tickets_is_kept_after_an_upgr
 
 
 def test_a_time_phrase_jionlp_cannot_read_is_left_out_without_an_error_in_the_log(understander, caplog):
-    draft = understander.understand("我在这排了十二个小时的队 几号能办好也没人说")
+    draft = understander.understand("厂里让我们每天干十二个小时 工资每个月几号发也不说")
     assert draft["category"]["value"]
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
