@@ -98,3 +98,11 @@ def test_a_time_phrase_jionlp_cannot_read_is_left_out_without_an_error_in_the_lo
     draft = understander.understand("厂里让我们每天干十二个小时 工资每个月几号发也不说")
     assert draft["category"]["value"]
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_the_bench_times_100_character_turns_made_of_consecutive_utterances():
+    from gateway.understanding.bench import long_turns
+
+    turns = long_turns(["路灯坏了" * 5, "停水三天了" * 20, "请问怎么办", "垃圾没人收" * 20])
+    assert [len(t) >= 100 for t in turns] == [True, True]
+    assert turns[0].startswith("路灯坏了") and "停水三天了" in turns[0]
