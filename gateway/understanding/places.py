@@ -174,7 +174,7 @@ class PlaceFinder:
                 spans.append(village.span(1))
                 after = village.end(1)
         estate = ESTATE_RE.search(text, after) or (ESTATE_RE.search(text) if not spans else None)
-        estate_span = _trim(_past_divisions(text, estate.span()), tokens) if estate is not None else None
+        estate_span = _trim(text, _past_divisions(text, estate.span()), tokens) if estate is not None else None
         if estate_span is not None:
             levels["building"] = text[estate_span[0] : estate_span[1]]
             spans.append(estate_span)
@@ -269,10 +269,18 @@ def _past_divisions(text: str, span: tuple[int, int]) -> tuple[int, int]:
     return (max(cut), end) if cut else span
 
 
-def _trim(span: tuple[int, int], tokens: list[Token]) -> tuple[int, int] | None:
-    """The regex over-reaches to the left ("那个锦绣花园"): start at the first word that is no function
-    word. None when nothing of a name is left (the hit was "都是广场")."""
+# Words that end the run-up to a name: 地点在|玉兰新村, 我住|锦绣花园, 就是|阳光小区, 车停在|小区.
+_LEAD_IN = re.compile(r".*[在是住于到的]")
+
+
+def _trim(text: str, span: tuple[int, int], tokens: list[Token]) -> tuple[int, int] | None:
+    """The regex over-reaches to the left ("那个锦绣花园", "地点在玉兰新村"): start after the run-up (a
+    preposition or copula before the name) and at the first word that is no function word. None when
+    nothing of a name is left (the hit was "都是广场", "车天天停在小区")."""
     start, end = span
+    lead_in = _LEAD_IN.match(text, start, end - 2)  # the name's own last two characters are its kind
+    if lead_in is not None:
+        start = lead_in.end()
     for tok in tokens:
         if tok.end <= start or tok.start >= end:
             continue

@@ -117,3 +117,19 @@ def test_the_deployment_zone_decides_what_yesterday_means(tagger):
     [said] = find_times(text, tagger.tag(text), call, ZoneInfo("Europe/London"))
     assert said.instant is not None
     assert said.instant[0].startswith("2026-12-02T") and said.instant[0].endswith("+00:00")
+
+
+@pytest.mark.parametrize(("text", "estate"), [
+    ("地点在玉兰新村五号楼二楼卫生院的医生看病一直玩手机", "玉兰新村五号楼"),
+    ("喂 我住金色家园六栋 楼下天天有人烧垃圾", "金色家园六栋"),
+    ("就是阳光小区门口那个井盖没了", "阳光小区"),
+])
+def test_the_words_that_lead_up_to_an_estate_are_not_part_of_its_name(tagger, finder, text, estate):
+    place = finder.find(text, tagger.tag(text))
+    assert place is not None and place.levels.get("building") == estate
+
+
+def test_a_bare_kind_of_place_after_a_verb_is_no_estate(tagger, finder):
+    text = "有辆车天天停在小区消防通道上好几天没动"
+    place = finder.find(text, tagger.tag(text))
+    assert place is None or "building" not in place.levels
