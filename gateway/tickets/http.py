@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from gateway.appkeys import SETTINGS
+from gateway.db.unit_of_work import for_reads
 from gateway.errors import InvalidInput, NotFound, Unprocessable
 from gateway.http.api import RequestActor, actor_of, add_endpoints, endpoint
 from gateway.http.jsonio import json_response
@@ -230,7 +231,7 @@ async def _visible(request: web.Request, number: str) -> tuple[Ticket, Access]:
 
 async def _respond(request: web.Request, ticket: Ticket, status: int = 200) -> web.Response:
     service = _service(request)
-    async with service.sessions() as session:
+    async with for_reads(service.sessions) as session:
         pending = await pending_kinds(session, [ticket.id])
     return json_response(ticket_view(service, ticket, actor_of(request), service.clock(), pending[ticket.id]),
                          status=status)

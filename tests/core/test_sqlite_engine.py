@@ -107,3 +107,29 @@ async def test_results_rowcounts_errors_and_long_streamed_reads_are_those_of_sql
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == rows + 1
     finally:
         await engine.dispose()
+
+
+async def test_a_read_inside_a_request_transaction_needs_no_savepoint_and_sees_its_writes(tmp_path: Path) -> None:
+    from sqlalchemy import event
+
+    from gateway.db.engine import session_factory
+    from gateway.db.unit_of_work import for_reads
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hotline.sqlite3'}")
+    sessions = session_factory(engine)
+    said: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: said.append(a[2].split()[0].upper()))
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        async with sessions.request_transaction():
+            async with sessions() as session, session.begin():
+                await session.execute(text("INSERT INTO t VALUES (1)"))
+            said.clear()
+            async with for_reads(sessions) as session:
+                assert (await session.execute(text("SELECT n FROM t"))).scalars().all() == [1]
+            assert said == ["SELECT"]  # no SAVEPOINT / ROLLBACK TO around it
+        async with for_reads(sessions) as session:  # and the request's write was not undone by it
+            assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+    finally:
+        await engine.dispose()
