@@ -34,13 +34,12 @@ ESTATE_RE = re.compile(_ESTATE + _NUMBERED)
 ROAD_RE = re.compile(r"[\u4e00-\u9fa5]{1,4}?(?:大道|路|街|巷|弄)(?:[0-9零一二三四五六七八九十百两]+号)?")
 
 
+@functools.cache
 def jionlp() -> Any:
-    """jionlp, imported without its banner on stdout (it would corrupt `understanding draft` output)."""
+    """jionlp, imported once without its banner on stdout (it would corrupt `understanding draft` output)."""
     with contextlib.redirect_stdout(io.StringIO()):
         import jionlp as jio
-    root = logging.getLogger()
-    if not any(isinstance(f, _JionlpTracebacks) for f in root.filters):
-        root.addFilter(_JionlpTracebacks())
+    logging.getLogger().addFilter(_JionlpTracebacks())
     return jio
 
 

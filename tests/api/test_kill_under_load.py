@@ -12,10 +12,7 @@ import contextlib
 import os
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -38,6 +35,7 @@ from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.models import Ticket, TicketEvent
 from gateway.webhooks.keys import WEBHOOKS
 from gateway.webhooks.models import WebhookDelivery
+from tests.calls.served_gateway import Served, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -47,12 +45,6 @@ PG_URL = os.environ.get("HOTLINE_TEST_PG_URL")
 # The data directory of the test cluster, for the outage test (./dev test's private cluster, or yours).
 PG_DATA = os.environ.get("HOTLINE_TEST_PG_DATA")
 RETRYABLE = {503}  # database unavailable: the same request again later
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -78,26 +70,14 @@ async def database(kind: str) -> AsyncIterator[Database]:
                        {"HOTLINE_DB__URL": PG_URL, "HOTLINE_DB__SEARCH_PATH": schema})
 
 
-class Gateway:
-    """``hotline serve`` in its own process on a database that outlives it."""
+class Gateway(Served):
+    """``hotline serve`` in its own process on a database that outlives it, on one port throughout."""
 
     def __init__(self, data_dir: Path, db: Database) -> None:
-        self.port = _free_port()
+        super().__init__({**os.environ, "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_AMI__ENABLED": "false",
+                          "HOTLINE_WEBHOOKS__ENABLED": "false", "HOTLINE_SMS__ENABLED": "false",
+                          "HOTLINE_POLICY": "qingyang", **db.env}, port=free_port())
         self.url = f"http://127.0.0.1:{self.port}/api/v1"
-        self.env = {**os.environ, "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_AMI__ENABLED": "false",
-                    "HOTLINE_WEBHOOKS__ENABLED": "false", "HOTLINE_SMS__ENABLED": "false", "HOTLINE_POLICY": "qingyang",
-                    **db.env}
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "serve", "--port", str(self.port),
-            env=self.env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGKILL)
-            await self.proc.wait()
 
 
 async def prepare(data_dir: Path, db: Database) -> dict[str, str]:

@@ -18,25 +18,25 @@ from gateway.calls.models import CallRecord
 from gateway.db import create_engine, session_factory
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-class Gateway:
-    """``hotline serve`` as its own process, on a data directory that outlives it."""
+class Served:
+    """``hotline serve`` as its own process with ``env``; killed with SIGKILL and started again on the same
+    data. ``port``: keep one port across restarts (clients hold its URL); else a free one at each start."""
 
-    def __init__(self, data_dir: Path, ami_port: int, secret: str) -> None:
-        self.env = {**os.environ, "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_AMI__PORT": str(ami_port),
-                    "HOTLINE_AMI__SECRET": secret, "HOTLINE_AMI__RECONNECT_DELAY": "0.1",
-                    "HOTLINE_IVR__PORT": "0", "HOTLINE_WEBHOOKS__ENABLED": "false"}
-        self.env.pop("HOTLINE_DB__URL", None)
+    def __init__(self, env: dict[str, str], *, port: int | None = None) -> None:
+        self.env = env
+        self.port = port or 0
+        self._fixed = port is not None
         self.proc: asyncio.subprocess.Process | None = None
-        self.port = 0
 
     async def start(self) -> None:
-        self.port = _free_port()
+        if not self._fixed:
+            self.port = free_port()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "gateway", "serve", "--port", str(self.port),
             env=self.env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
@@ -45,6 +45,17 @@ class Gateway:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGKILL)
             await self.proc.wait()
+
+
+class Gateway(Served):
+    """A gateway driving a (fake or real) Asterisk's AMI, on a data directory that outlives it."""
+
+    def __init__(self, data_dir: Path, ami_port: int, secret: str) -> None:
+        env = {**os.environ, "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_AMI__PORT": str(ami_port),
+               "HOTLINE_AMI__SECRET": secret, "HOTLINE_AMI__RECONNECT_DELAY": "0.1",
+               "HOTLINE_IVR__PORT": "0", "HOTLINE_WEBHOOKS__ENABLED": "false"}
+        env.pop("HOTLINE_DB__URL", None)
+        super().__init__(env)
 
 
 async def rows(data_dir: Path) -> dict[str, CallRecord]:
