@@ -46,6 +46,7 @@ class Emergency:
     end: int
     confidence: float
     others: tuple[str, ...] = ()  # other services the text also points to, in dispatch order
+    source: str = "vocabulary"  # or "classifier": a suspicion only, never a transfer on its own
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class _Event:
     service: str
     priority: int
     weak: bool
+    ongoing: bool  # habitual framing (老是打我) does not set it aside
     literal: re.Pattern[str] | None
     gapped: re.Pattern[str] | None
     patterns: tuple[re.Pattern[str], ...]
@@ -80,17 +82,39 @@ class _Cues:
         self.hypothetical = literal_pattern(cues["hypothetical"])
         self.hypothetical_window = int(cues["hypothetical_window"])
         self.urgent = literal_pattern(cues["urgent"])
+        self.not_urgent = literal_pattern(cues.get("not_urgent", []))
+        self.cost = literal_pattern(cues.get("cost", []))
+        self.cost_window = int(cues.get("cost_window", 0))
+        self.gratitude = literal_pattern(cues.get("gratitude", []))
+        self.habitual = literal_pattern(cues.get("habitual", []))
+        self.simile_before = literal_pattern(cues.get("simile_before", []))
+        self.simile_after = literal_pattern(cues.get("simile_after", []))
+        self.habitual_window = int(cues.get("habitual_window", 0))
+
+    def cries_for_help(self, compact: str) -> bool:
+        if not self.urgent:
+            return False
+        quiet = [m.span() for m in self.not_urgent.finditer(compact)] if self.not_urgent else []
+        return any(not any(s <= m.start() < e for s, e in quiet) for m in self.urgent.finditer(compact))
 
 
 def _event(raw: dict[str, Any]) -> _Event:
     return _Event(
         id=raw["id"], service=raw["service"], priority=int(raw["priority"]), weak=bool(raw.get("weak", False)),
+        ongoing=bool(raw.get("ongoing", False)),
         literal=literal_pattern(raw["terms"]),
         gapped=gapped_pattern(raw["terms"]),
         patterns=tuple(re.compile(p) for p in raw.get("patterns", [])),
-        blockers=literal_pattern(raw.get("blockers", [])),
+        blockers=_blockers(raw.get("blockers", []), raw.get("blocker_patterns", [])),
         explained_by=literal_pattern(raw.get("explained_by", [])),
     )
+
+
+def _blockers(words: list[str], patterns: list[str]) -> re.Pattern[str] | None:
+    """Literal phrases and regular expressions (the object before a verb: 护栏被车撞歪) in one alternation."""
+    literal = literal_pattern(words)
+    parts = ([literal.pattern] if literal else []) + [f"(?:{p})" for p in patterns]
+    return re.compile("|".join(parts)) if parts else None
 
 
 class EmergencyDetector:
@@ -125,7 +149,7 @@ class EmergencyDetector:
         if not compact:
             return None
         masked = self._mask_negation_exceptions(compact)
-        urgent = bool(self.cues.urgent and self.cues.urgent.search(compact))
+        urgent = self.cues.cries_for_help(compact)
         candidates = [hit for event in self.events for hit in self._hits(event, compact)]
         candidates += [_Hit(event, start, end, _CONFIDENCE_HOMOPHONE - (_WEAK_PENALTY if event.weak else 0.0))
                        for start, end, _, event in self.homophones.find(compact)]
@@ -167,7 +191,8 @@ class EmergencyDetector:
         if guess is None:
             return None
         start, end = origin[guess.start], origin[guess.end - 1] + 1
-        return Emergency(guess.service, text[start:end], start, end, round(MAX_CONFIDENCE * guess.probability, 2))
+        return Emergency(guess.service, text[start:end], start, end, round(MAX_CONFIDENCE * guess.probability, 2),
+                         source="classifier")
 
     def _hits(self, event: _Event, compact: str) -> list[_Hit]:
         penalty = _WEAK_PENALTY if event.weak else 0.0
@@ -202,11 +227,23 @@ class EmergencyDetector:
             return None
         if cues.past and cues.past.search(compact, max(clause_start, hit.start - cues.past_window), hit.start):
             return "past"
+        if cues.gratitude and cues.gratitude.search(compact):
+            return "past"  # a call of thanks tells what happened and how it was handled
         if cues.reference.match(compact, hit.end):
+            return "reference"
+        if cues.cost and cues.cost.search(compact, hit.end, min(_clause_end(compact, hit.end),
+                                                                  hit.end + cues.cost_window)):
             return "reference"
         window_start = max(clause_start, hit.start - cues.hypothetical_window)
         if cues.hypothetical and cues.hypothetical.search(compact, window_start, hit.start):
             return "hypothetical"
+        if (cues.simile_before and cues.simile_after
+                and cues.simile_before.search(compact, max(clause_start, hit.start - 6), hit.start)
+                and cues.simile_after.search(compact, hit.end, hit.end + 5)):
+            return "simile"
+        habitual_start = max(clause_start, hit.start - cues.habitual_window)
+        if not event.ongoing and cues.habitual and cues.habitual.search(compact, habitual_start, hit.start):
+            return "habitual"
         return None
 
     def _mask_negation_exceptions(self, compact: str) -> str:
@@ -227,6 +264,11 @@ def _clause_start(compact: str, at: int) -> int:
     for match in _CLAUSE_END.finditer(compact, 0, at):
         start = match.end()
     return start
+
+
+def _clause_end(compact: str, at: int) -> int:
+    match = _CLAUSE_END.search(compact, at)
+    return match.start() if match else len(compact)
 
 
 @cache

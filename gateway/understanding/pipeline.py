@@ -20,11 +20,12 @@ from gateway.errors import ConfigError
 from gateway.understanding.classifier import MODEL_FILE, Model, read_corpus, shipped_data_version, train
 from gateway.understanding.cues import CueHit
 from gateway.understanding.dispatch import ResponsibilityList, suggest
-from gateway.understanding.emergency import detect_emergency
+from gateway.understanding.emergency import Emergency, detect_emergency
+from gateway.understanding.emergency_model import MAX_CONFIDENCE
 from gateway.understanding.ner import Tagger, Token
 from gateway.understanding.normalise import normalise
-from gateway.understanding.places import CHINA, Gazetteer, PlaceFinder, find_times
-from gateway.understanding.scope import out_of_scope
+from gateway.understanding.places import CHINA, Gazetteer, Place, PlaceFinder, Region, find_times
+from gateway.understanding.scope import OutOfScope, jurisdiction, out_of_scope
 from gateway.understanding.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,8 @@ class Understander:
         place = self.places.find(said, tokens)
         category, matter = self.model.predict(said, tokens)
         clean = normalise(text)
-        emergency = detect_emergency(clean)
-        scope = out_of_scope(clean)
+        scope = out_of_scope(clean) or _elsewhere(place, self.places.region, clean)
+        emergency, scope = _reconciled(detect_emergency(clean), scope)
         township = place.levels.get("township") if place else None
         matters = [(c, p) for c, p in matter.ranked if c in self.taxonomy.matters][:3]
         units = suggest(self.duties, self.taxonomy, matters, township, self.returns if returns is None else returns)
@@ -130,6 +131,40 @@ class Understander:
         """The township a place text names (a ticket's location), for the 退单 feedback's key."""
         place = self.places.find(text, self.tagger.tag(text))
         return place.levels.get("township") if place else None
+
+
+def _elsewhere(place: Place | None, region: Region, text: str) -> OutOfScope | None:
+    """A place the caller names in another city (杭州余杭, 嘉兴桐乡) is that city's hotline's business —
+    unless the caller also names this city or county, or says why it is ours (异地就医)."""
+    if place is None or "city" not in place.levels:
+        return None
+    if place.levels["city"] == region.city and place.levels.get("province", region.province) == region.province:
+        return None
+    if any(_stem(name) in text for name in (region.city, region.county)):
+        return None
+    named = [place.levels[key] for key in ("province", "city") if key in place.levels]
+    if not any(_stem(name) in place.text for name in named if name not in (region.province,)):
+        return None  # the division was guessed from a fragment (滨江公园, 天台, 龙潭乡): not said
+    return jurisdiction(place.text, text)
+
+
+def _stem(name: str) -> str:
+    for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市", "县", "区"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def _reconciled(emergency: Emergency | None, scope: OutOfScope | None) -> tuple[Emergency | None, OutOfScope | None]:
+    """An emergency is never 'no request' (喂喂听得到吗 屋里全是烟); a classifier's suspicion gives way to an
+    out-of-scope reason its own phrases found (an inheritance quarrel is not a 110 call)."""
+    if emergency is None or scope is None:
+        return emergency, scope
+    if scope.reason == "harassment":
+        return emergency, None
+    if emergency.source == "classifier" and scope.confidence > MAX_CONFIDENCE:
+        return None, scope
+    return emergency, scope
 
 
 def _as_dict(found: Any) -> dict[str, Any] | None:

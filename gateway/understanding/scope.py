@@ -105,6 +105,14 @@ def out_of_scope(text: str) -> OutOfScope | None:
     return default_judge().judge(text)
 
 
+def jurisdiction(place: str, text: str) -> OutOfScope | None:
+    """``other_jurisdiction`` for a place the caller names outside the deployment's city (the pipeline
+    resolves it), held to that reason's guards (异地就医, 外地人来 keep a call in scope)."""
+    reason = default_judge().by_id["other_jurisdiction"]
+    compact = _DROPPED.sub("", text)
+    return OutOfScope(reason.id, place, reason.confidence) if _applies(reason, compact) else None
+
+
 def describe(reason: str) -> ScopeReason:
     """The label and the redirect advice for a reason id; KeyError for an unknown id."""
     return default_judge().by_id[reason]

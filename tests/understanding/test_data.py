@@ -9,7 +9,8 @@ from gateway.understanding.cues import Cues
 from gateway.understanding.taxonomy import Taxonomy
 
 DATA = Path(__file__).parent / "data"
-EVAL_SETS = ("eval.jsonl", "eval_written.jsonl", "eval_fresh.jsonl", "eval_fresh2.jsonl", "eval_fresh3.jsonl")
+EVAL_SETS = ("eval.jsonl", "eval_written.jsonl", "eval_fresh.jsonl", "eval_fresh2.jsonl", "eval_fresh3.jsonl",
+             "heldout_ordinary4.jsonl", "heldout_safety4.jsonl", "heldout_safety5.jsonl")
 
 
 def _eval_texts() -> list[str]:
@@ -71,7 +72,8 @@ def test_no_held_out_safety_text_is_in_the_safety_classifiers_training_lines_nor
     safety_train = Path(__file__).parents[2] / "gateway/understanding/data/safety_train.jsonl"
     training = [_grams(json.loads(line)["text"]) for line in safety_train.read_text("utf-8").splitlines()]
     held_out = [json.loads(line)["text"]
-                for name in ("emergency_holdout3.jsonl", "holdout_recall.jsonl", "eval_written.jsonl")
+                for name in ("emergency_holdout3.jsonl", "holdout_recall.jsonl", "eval_written.jsonl",
+                             "heldout_ordinary4.jsonl", "heldout_safety4.jsonl", "heldout_safety5.jsonl")
                 for line in (DATA / name).read_text("utf-8").splitlines() if line.strip()]
     assert len(training) >= 300 and len(held_out) >= 600
     for text in held_out:

@@ -110,6 +110,48 @@ def test_complaints_that_borrow_emergency_words_are_not_emergencies(text: str) -
     assert detect_emergency(text) is None
 
 
+@pytest.mark.parametrize("text", [
+    "我家的猫走丢了三天了能不能帮忙找找",  # a pet, not a child
+    "叫了一趟救护车收了我六百块钱这合理吗",  # the fee, not the emergency
+    "撞了一下车医药费到底谁出",
+    "我要表扬一下急救中心那天我爸心梗是他们救回来的",  # thanks tell what happened
+    "我提个建议山里面离医院太远万一有人晕倒了救护车要开一个钟头",
+    "那个路口经常出车祸能不能装个红绿灯",  # a standing problem
+    "对面厂子一到晚上就冒黑烟",
+    "过年放鞭炮半夜砰砰的像爆炸一样",  # a comparison
+    "小区门口的护栏被车撞歪了好几天没人修",  # things, not people
+    "大风把路边的树刮倒了挡住半边路",
+    "工地上的渣土直接倒在路边",
+    "下雨以后河堤塌了一块",
+    "电梯坏了我们家老人下不了楼",
+    "那个抗癌药是我妈的救命钱医保能不能报",
+    "孩子的户口本找不到了怎么补办",
+])
+def test_words_used_for_something_else_or_for_something_over_are_not_emergencies(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+def test_a_fever_is_not_a_fire() -> None:
+    assert service("孩子发高烧烧到四十度了社区医院几点开门") != "119"
+    assert RULES.detect("孩子一直高烧烧得厉害") is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我老公老是打我今天又拿皮带抽我", "110"),  # violence at home is reported as a habit and is still the police's
+    ("我不能多说他就在旁边你们快派人来", "110"),  # a covert call
+    ("电梯停在两层中间我们关在里头出不去了", "119"),
+    ("房子塌了有个人压在底下", "119"),
+    ("地下车库有辆车烧起来了烟往楼上窜", "119"),  # a car burning in a garage is a fire
+    ("高速上一辆大货车着火了", "122"),  # a vehicle on fire on the road
+    ("拖拉机翻掉了开车的老伯压在底下", "122"),
+    ("师傅修电线被电打了从梯子上掉下来", "120"),  # electricity, not a beating
+    ("砍柴的时候刀砍到腿上了血一直往外冒", "120"),  # one's own tool: the ambulance's
+    ("屋里烧着炭盆一家人迷迷糊糊起不来", "120"),  # carbon monoxide
+])
+def test_events_told_in_everyday_words_go_to_their_service(text: str, expected: str) -> None:
+    assert service(text) == expected
+
+
 # --- homophones and dialect --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("heard, expected", [

@@ -106,3 +106,36 @@ def test_the_bench_times_100_character_turns_made_of_consecutive_utterances():
     turns = long_turns(["路灯坏了" * 5, "停水三天了" * 20, "请问怎么办", "垃圾没人收" * 20])
     assert [len(t) >= 100 for t in turns] == [True, True]
     assert turns[0].startswith("路灯坏了") and "停水三天了" in turns[0]
+
+
+def test_a_matter_in_another_city_the_caller_names_is_that_citys_hotlines(understander):
+    out = understander.understand("我在嘉兴桐乡的店里买的冰箱坏了店里不给修")
+    assert out["out_of_scope"]["reason"] == "other_jurisdiction"
+    assert out["out_of_scope"]["evidence"] in "我在嘉兴桐乡的店里买的冰箱坏了店里不给修"
+
+
+@pytest.mark.parametrize("text", [
+    "我妈在上海住院回来医保怎么报销",  # reimbursed here
+    "我在长兴县上班社保怎么转到安吉",  # the same city
+    "滨江公园的路灯晚上九点就关了",  # 滨江 is not said as a district
+])
+def test_a_place_elsewhere_does_not_turn_away_a_matter_that_is_ours(understander, text):
+    assert understander.understand(text)["out_of_scope"] is None
+
+
+def test_an_emergency_is_never_taken_for_a_call_with_no_request(understander):
+    out = understander.understand("喂喂听得到吗 屋里全是烟 门口都是火")
+    assert out["emergency"]["service"] == "119"
+    assert out["out_of_scope"] is None
+
+
+def test_a_classifier_suspicion_gives_way_to_an_out_of_scope_reason_its_phrases_found():
+    from gateway.understanding.emergency import Emergency
+    from gateway.understanding.pipeline import _reconciled
+    from gateway.understanding.scope import OutOfScope
+
+    suspicion = Emergency("110", "个人", 0, 2, 0.26, source="classifier")
+    heard = Emergency("110", "打我", 0, 2, 0.9)
+    quarrel = OutOfScope("private_dispute", "遗产", 0.75)
+    assert _reconciled(suspicion, quarrel) == (None, quarrel)
+    assert _reconciled(heard, quarrel) == (heard, quarrel)  # words the vocabulary is sure of stand

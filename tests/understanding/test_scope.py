@@ -16,6 +16,25 @@ from gateway.understanding.vocabulary import load
 
 
 @pytest.mark.parametrize("text, reason", [
+    ("办证窗口那个人说给他三千块钱才能给我批", "discipline"),
+    ("我们镇长上班时间在棋牌室打麻将", "discipline"),
+    ("我想知道隔壁那家户口上几口人", "secrets_privacy"),
+    ("我爸去世了留下的房子我哥一个人占着不给我们分", "private_dispute"),
+    ("我姐一分钱不出老娘全是我在养", "private_dispute"),
+    ("我在商场门口摔了一跤是商场的责任还是我自己的你们帮我判判", "legal_verdict"),
+    ("邻居的鸭子吃了我的菜你们说应该赔多少", "legal_verdict"),
+])
+def test_reasons_told_without_their_name_are_recognised(text: str, reason: str) -> None:
+    found = out_of_scope(text)
+    assert found is not None and found.reason == reason
+
+
+@pytest.mark.parametrize("text", ["去民政局办结婚登记要预约吗", "我要打官司请不起律师法律援助去哪里申请"])
+def test_an_appointment_or_legal_aid_stays_in_scope(text: str) -> None:
+    assert out_of_scope(text) is None
+
+
+@pytest.mark.parametrize("text, reason", [
     ("法院已经判了对方不执行你们管一管", "litigation"),
     ("举报我们村支书挪用扶贫款贪污", "discipline"),
     ("我的事信访局已经受理了", "petition"),
