@@ -143,8 +143,8 @@ def _elsewhere(place: Place | None, region: Region, text: str) -> OutOfScope | N
     if any(_stem(name) in text for name in (region.city, region.county)):
         return None
     named = [place.levels[key] for key in ("province", "city") if key in place.levels]
-    if not any(_stem(name) in place.text for name in named if name not in (region.province,)):
-        return None  # the division was guessed from a fragment (滨江公园, 天台, 龙潭乡): not said
+    if not any(_stem(name) in text for name in named if name != region.province):
+        return None  # the division was guessed from a fragment (滨江公园, 天台, 龙潭乡): its city was not said
     return jurisdiction(place.text, text)
 
 

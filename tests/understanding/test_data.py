@@ -67,13 +67,14 @@ def test_a_cue_heard_by_sound_still_names_its_matter():
 
 
 def test_no_held_out_safety_text_is_in_the_safety_classifiers_training_lines_nor_a_near_duplicate():
-    # The classifiers train on data/safety_train.jsonl, emergency_eval and hold-outs 1 and 2; hold-out 3,
-    # holdout_recall and the ordinary calls of eval_written.jsonl measure them.
+    # The classifiers train on data/safety_train.jsonl, emergency_eval, hold-outs 1 and 2 and (since their
+    # one measurement) heldout_safety4/5; hold-out 3, holdout_recall and the ordinary calls of eval_written
+    # and heldout_ordinary4 measure them.
     safety_train = Path(__file__).parents[2] / "gateway/understanding/data/safety_train.jsonl"
     training = [_grams(json.loads(line)["text"]) for line in safety_train.read_text("utf-8").splitlines()]
     held_out = [json.loads(line)["text"]
                 for name in ("emergency_holdout3.jsonl", "holdout_recall.jsonl", "eval_written.jsonl",
-                             "heldout_ordinary4.jsonl", "heldout_safety4.jsonl", "heldout_safety5.jsonl")
+                             "heldout_ordinary4.jsonl")
                 for line in (DATA / name).read_text("utf-8").splitlines() if line.strip()]
     assert len(training) >= 300 and len(held_out) >= 600
     for text in held_out:
