@@ -121,7 +121,10 @@ class Gazetteer:
 
     def find(self, text: str) -> tuple[re.Match[str] | None, list[re.Match[str]]]:
         """The first township named, and every community name heard (the caller picks among them)."""
-        return self._town_re.search(text), list(self._community_re.finditer(text))
+        return self.find_from(text, 0)
+
+    def find_from(self, text: str, start: int) -> tuple[re.Match[str] | None, list[re.Match[str]]]:
+        return self._town_re.search(text, start), list(self._community_re.finditer(text, start))
 
 
 class PlaceFinder:
@@ -163,6 +166,7 @@ class PlaceFinder:
             levels.update(elsewhere[0])
             spans.append(elsewhere[1])
             confidence = 0.7
+            self._below_county(text, tokens, levels, spans)
         # The estate, road or building after (or without) the named area: after the last level's words
         # (a LOC run may have swallowed the estate: 八步乡怡景苑).
         after = _after_levels(text, levels, spans)
@@ -186,6 +190,34 @@ class PlaceFinder:
             return None
         start, end = min(s for s, _ in spans), max(e for _, e in spans)
         return Place(levels, start, end, text[start:end], confidence)
+
+    def _below_county(self, text: str, tokens: list[Token], levels: dict[str, str],
+                      spans: list[tuple[int, int]]) -> None:
+        """Another county's township and village, read from the same division dictionary as ours
+        (杜集区石台刘庄村 → 石台镇, 刘庄村), when they are said after the county."""
+        if "county" not in levels or "province" not in levels or "city" not in levels:
+            return
+        local = _county_gazetteer(Region(levels["province"], levels["city"], levels["county"]))
+        if local is None:
+            return
+        begin = min(s for s, _ in spans)
+        stem = _short(levels["county"], ("自治县", "县", "区", "市", "旗"))
+        if (said := text.find(stem, begin)) != -1:  # below the county: not its own name (玉田县 ≠ 玉田镇)
+            suffix = _DIVISION_END.match(text, said + len(stem))
+            begin = suffix.end() if suffix else said + len(stem)
+        town, heard = local.find_from(text, begin)
+        community = next((m for m in heard if _stands_alone(text, m, town, tokens)), None)
+        if community is not None:
+            full, of_town = local.communities[community.group(0)]
+            if town is None or local.towns[town.group(0)] == of_town:
+                levels.update(township=of_town, community=full)
+                spans.append(community.span())
+                if town is not None:
+                    spans.append(town.span())
+                return
+        if town is not None:
+            levels["township"] = local.towns[town.group(0)]
+            spans.append(town.span())
 
     def _elsewhere(self, text: str, tokens: list[Token]) -> tuple[dict[str, str], tuple[int, int]] | None:
         """A LOC run outside the deployment's county, resolved by jionlp to province/city/county."""
@@ -232,6 +264,15 @@ def _stands_alone(text: str, match: re.Match[str], town: re.Match[str] | None, t
     if at == 0 or (town is not None and town.end() == at) or text[at - 1] in "镇乡县区市道":
         return True
     return not any(t.start < at < t.end for t in tokens)
+
+
+@functools.lru_cache(maxsize=32)
+def _county_gazetteer(region: Region) -> Gazetteer | None:
+    """Any county's townships and communities (a few ms to read; the same counties come back)."""
+    try:
+        return Gazetteer(region)
+    except ValueError:  # a county jionlp names differently from its dictionary (renamed 县 → 区)
+        return None
 
 
 def _county_guessed(said: str, county: str) -> bool:

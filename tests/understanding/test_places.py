@@ -54,6 +54,20 @@ def test_a_place_in_another_province_is_resolved_by_the_national_dictionary(tagg
     assert levels["building"] == "阳光小区"
 
 
+def test_another_countys_township_and_village_come_from_the_same_dictionary(tagger, finder):
+    text = "我在奉节县公平镇龙王村 村口的水塘全是死鱼"
+    place = finder.find(text, tagger.tag(text))
+    assert place is not None
+    assert place.levels["county"] == "奉节县"
+    assert place.levels["township"] == "公平镇" and place.levels["community"] == "龙王村"
+
+
+def test_a_county_name_is_not_read_again_as_a_township_of_the_same_name(tagger, finder):
+    text = "我这边是玉田县散水头镇的敬老院"
+    place = finder.find(text, tagger.tag(text))
+    assert place is not None and place.levels.get("township") != "玉田镇"
+
+
 def test_a_village_or_community_said_after_its_township_is_the_community_level(tagger, finder):
     text = "我家在绍兴市柯桥区安昌街道白洋社区 停水了"
     levels = finder.find(text, tagger.tag(text)).levels
