@@ -38,15 +38,19 @@ def shipped_data_version() -> str:
     from gateway.understanding.taxonomy import DATA
 
     digest = hashlib.sha256()
-    for path in [*sorted(CORPUS.glob("*.txt")), DATA / "taxonomy.toml"]:
+    for path in [*_shipped_files(), DATA / "taxonomy.toml"]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _shipped_files() -> list[Path]:
+    return sorted(CORPUS.glob("*.txt")) + sorted(CORPUS.glob("*.jsonl"))
 
 
 def read_corpus(paths: Iterable[Path] | None = None) -> list[Example]:
     """The shipped hand-written corpus (``*.txt``) or labelled JSON lines (a deployment's closed tickets)."""
     if paths is None:
-        paths = sorted(CORPUS.glob("*.txt")) + sorted(CORPUS.glob("*.jsonl"))
+        paths = _shipped_files()
     examples: list[Example] = []
     for path in paths:
         path = Path(path)

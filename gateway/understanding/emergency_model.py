@@ -193,6 +193,7 @@ if __name__ == "__main__":
     flag = sys.argv[2]
     rows = [json.loads(line) for name in sys.argv[4:]
             for line in Path(name).read_text(encoding="utf-8").splitlines() if line.strip()]
-    weights = train(rows + corpus_negatives(_rules(flag)), flag)
+    labelled = {row["text"] for row in rows}
+    weights = train(rows + [row for row in corpus_negatives(_rules(flag)) if row["text"] not in labelled], flag)
     Path(sys.argv[3]).write_text(json.dumps(weights, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     print(json.dumps({k: weights[k] for k in ("trained_on", "positives", "threshold", "out_of_fold")}, indent=1))
