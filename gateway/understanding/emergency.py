@@ -56,6 +56,7 @@ class _Event:
     priority: int
     weak: bool
     ongoing: bool  # habitual framing (老是打我) does not set it aside
+    requires: re.Pattern[str] | None  # words that must be somewhere in the utterance (a road for a car fire)
     literal: re.Pattern[str] | None
     gapped: re.Pattern[str] | None
     patterns: tuple[re.Pattern[str], ...]
@@ -102,6 +103,7 @@ def _event(raw: dict[str, Any]) -> _Event:
     return _Event(
         id=raw["id"], service=raw["service"], priority=int(raw["priority"]), weak=bool(raw.get("weak", False)),
         ongoing=bool(raw.get("ongoing", False)),
+        requires=literal_pattern(raw.get("requires", [])),
         literal=literal_pattern(raw["terms"]),
         gapped=gapped_pattern(raw["terms"]),
         patterns=tuple(re.compile(p) for p in raw.get("patterns", [])),
@@ -218,6 +220,8 @@ class EmergencyDetector:
             return "blocked"
         if event.explained_by and event.explained_by.search(compact):
             return "explained"
+        if event.requires and not event.requires.search(compact):
+            return "out of context"
         clause_start = _clause_start(compact, hit.start)
         if cues.negation:
             window = masked[max(clause_start, hit.start - cues.negation_gap - 3):hit.start]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -145,7 +146,19 @@ def _elsewhere(place: Place | None, region: Region, text: str) -> OutOfScope | N
     named = [place.levels[key] for key in ("province", "city") if key in place.levels]
     if not any(_stem(name) in text for name in named if name != region.province):
         return None  # the division was guessed from a fragment (滨江公园, 天台, 龙潭乡): its city was not said
+    if not _where_it_happens(text, place):
+        return None  # a destination (转到杭州, 往杭州方向, 去杭州看): the matter itself is here
     return jurisdiction(place.text, text)
+
+
+_LOCATIVE_BEFORE = re.compile(r"(在|是)\s*(?:那个)?\s*$")
+_LOCATIVE_AFTER = re.compile(r"^\s*(那边|那里|那儿|这边|的)")
+
+
+def _where_it_happens(text: str, place: Place) -> bool:
+    """The place is where the matter is (我在杭州余杭那个小区, 宜兴丁蜀那边), not where someone goes."""
+    return bool(_LOCATIVE_BEFORE.search(text[max(0, place.start - 4):place.start])
+                or _LOCATIVE_AFTER.match(text[place.end:place.end + 3]))
 
 
 def _stem(name: str) -> str:
@@ -156,12 +169,13 @@ def _stem(name: str) -> str:
 
 
 def _reconciled(emergency: Emergency | None, scope: OutOfScope | None) -> tuple[Emergency | None, OutOfScope | None]:
-    """An emergency is never 'no request' (喂喂听得到吗 屋里全是烟); a classifier's suspicion gives way to an
+    """An emergency the vocabulary heard is never 'no request' (喂喂听得到吗 屋里全是烟) nor another city's
+    business (a car burning on the motorway toward 杭州); a classifier's suspicion gives way to an
     out-of-scope reason its own phrases found (an inheritance quarrel is not a 110 call)."""
     if emergency is None or scope is None:
         return emergency, scope
-    if scope.reason == "harassment":
-        return emergency, None
+    if scope.reason in ("harassment", "other_jurisdiction") and emergency.source == "vocabulary":
+        return emergency, None  # danger now is everyone's business, wherever the caller is
     if emergency.source == "classifier" and scope.confidence > MAX_CONFIDENCE:
         return None, scope
     return emergency, scope

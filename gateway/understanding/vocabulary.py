@@ -31,7 +31,9 @@ def gapped_pattern(words: Iterable[str], *, min_length: int = 3) -> re.Pattern[s
     """Words of ``min_length`` characters or more with a character slipped in between any of
     their characters (喘不上气 heard as 喘不上来气, 倒下了 as 倒下去了): spoken paraphrase rarely keeps a
     phrase verbatim. Linear in the word's length, so a large vocabulary compiles quickly."""
-    gap = r"\w?"  # a word character, not punctuation; a CJK range class is far slower to compile
+    # a word character, not punctuation, and not a negation (着起不来 is not 着起来); a CJK range class is
+    # far slower to compile
+    gap = r"(?:(?![不没])\w)?"
     variants = [gap.join(map(re.escape, word))
                 for word in sorted({w for w in words if len(w) >= min_length}, key=len, reverse=True)]
     return re.compile("|".join(variants)) if variants else None

@@ -131,6 +131,15 @@ def test_words_used_for_something_else_or_for_something_over_are_not_emergencies
     assert detect_emergency(text) is None
 
 
+def test_a_word_with_a_negation_slipped_inside_is_not_the_word() -> None:
+    found = RULES.detect("孩子一个人躺着起不来要人扶")  # 着起不来 is not 着起来 (catching fire)
+    assert found is None or found.service != "119"
+
+
+def test_a_receipt_that_is_still_there_is_no_cry_for_help() -> None:
+    assert detect_emergency("上礼拜叫过一次救护车要多少钱单子还在") is None
+
+
 def test_a_fever_is_not_a_fire() -> None:
     assert service("孩子发高烧烧到四十度了社区医院几点开门") != "119"
     assert RULES.detect("孩子一直高烧烧得厉害") is None
@@ -143,6 +152,7 @@ def test_a_fever_is_not_a_fire() -> None:
     ("房子塌了有个人压在底下", "119"),
     ("地下车库有辆车烧起来了烟往楼上窜", "119"),  # a car burning in a garage is a fire
     ("高速上一辆大货车着火了", "122"),  # a vehicle on fire on the road
+    ("一辆三轮车先是冒烟然后着起来了就停在马路上", "122"),
     ("拖拉机翻掉了开车的老伯压在底下", "122"),
     ("师傅修电线被电打了从梯子上掉下来", "120"),  # electricity, not a beating
     ("砍柴的时候刀砍到腿上了血一直往外冒", "120"),  # one's own tool: the ambulance's

@@ -118,6 +118,7 @@ def test_a_matter_in_another_city_the_caller_names_is_that_citys_hotlines(unders
     "我妈在上海住院回来医保怎么报销",  # reimbursed here
     "我在长兴县上班社保怎么转到安吉",  # the same city
     "滨江公园的路灯晚上九点就关了",  # 滨江 is not said as a district
+    "县里医院说要去杭州看病我们不晓得怎么转诊",  # a destination, not where the matter is
 ])
 def test_a_place_elsewhere_does_not_turn_away_a_matter_that_is_ours(understander, text):
     assert understander.understand(text)["out_of_scope"] is None
@@ -139,3 +140,9 @@ def test_a_classifier_suspicion_gives_way_to_an_out_of_scope_reason_its_phrases_
     quarrel = OutOfScope("private_dispute", "遗产", 0.75)
     assert _reconciled(suspicion, quarrel) == (None, quarrel)
     assert _reconciled(heard, quarrel) == (heard, quarrel)  # words the vocabulary is sure of stand
+
+
+def test_a_car_burning_on_a_motorway_toward_another_city_is_an_emergency_not_their_business(understander):
+    out = understander.understand("高速上有辆车烧起来了 停在应急车道上 往杭州方向")
+    assert out["emergency"]["service"] == "122"
+    assert out["out_of_scope"] is None
