@@ -157,6 +157,9 @@ def test_a_fever_is_not_a_fire() -> None:
     ("师傅修电线被电打了从梯子上掉下来", "120"),  # electricity, not a beating
     ("砍柴的时候刀砍到腿上了血一直往外冒", "120"),  # one's own tool: the ambulance's
     ("屋里烧着炭盆一家人迷迷糊糊起不来", "120"),  # carbon monoxide
+    ("孩子捞上来了不哭也没气了嘴唇都青了", "120"),  # symptoms said with 没 and 不 negate nothing
+    ("一个小孩爬到水塔上面下不来了", "119"),
+    ("一辆面包车冲进田里翻过来了人在里面", "122"),
 ])
 def test_events_told_in_everyday_words_go_to_their_service(text: str, expected: str) -> None:
     assert service(text) == expected
