@@ -28,10 +28,15 @@ from gateway.understanding.ner import Token
 
 LEVELS = ("province", "city", "county", "township", "community", "road", "building")
 _TOWN_SUFFIXES = ("街道", "镇", "乡")
-_ESTATE = r"[\u4e00-\u9fa5]{2,5}?(?:小区|花园|家园|新村|公寓|名都|嘉园|华府|大厦|广场|苑|城)"
+# 城 ends an estate (凤凰城) but not a trip to town (去城里, 县城, 今年城…)
+_ESTATE = (r"[\u4e00-\u9fa5]{2,5}?(?:小区|花园|家园|新村|公寓|名都|嘉园|华府|大厦|广场|苑"
+           r"|(?<![县进去在回到初年趟里市具])城)")
 _NUMBERED = r"(?:[0-9零一二三四五六七八九十百两]+(?:号楼|号院|栋|幢|座|单元|号|期|层|室))*"
 ESTATE_RE = re.compile(_ESTATE + _NUMBERED)
 ROAD_RE = re.compile(r"[\u4e00-\u9fa5]{1,4}?(?:大道|路|街|巷|弄)(?:[0-9零一二三四五六七八九十百两]+号)?")
+_ROAD_AFTER = re.compile(r"(?:东|西|南|北|中)?(?:大道|路|大街|街|公路)(?!社区|村)")
+# A building said on its own, a few words after the estate or community (盛世华庭八号楼, 凤凰社区的 … 三号楼)
+BUILDING_RE = re.compile(r"[0-9一二三四五六七八九十百两]+(?:号楼|幢|栋|号院)")
 
 
 @functools.cache
@@ -123,8 +128,14 @@ class Gazetteer:
         """The first township named, and every community name heard (the caller picks among them)."""
         return self.find_from(text, 0)
 
+    def town_names_before_roads(self, text: str) -> list[re.Match[str]]:
+        return [m for m in self._town_re.finditer(text) if _ROAD_AFTER.match(text, m.end())]
+
     def find_from(self, text: str, start: int) -> tuple[re.Match[str] | None, list[re.Match[str]]]:
-        return self._town_re.search(text, start), list(self._community_re.finditer(text, start))
+        town = self._town_re.search(text, start)
+        while town is not None and _ROAD_AFTER.match(text, town.end()):
+            town = self._town_re.search(text, town.end())  # 灵峰大道, 昌硕路: a road named after the township
+        return town, list(self._community_re.finditer(text, start))
 
 
 class PlaceFinder:
@@ -186,10 +197,26 @@ class PlaceFinder:
         if road is not None and "building" not in levels and road.start() - after <= 1:
             levels["road"] = road.group(0)
             spans.append(road.span())
+        if not spans and (named := self._named_road(text, tokens)) is not None:
+            levels["road"] = named.group(0)  # 灵峰大道, 昌硕路: a road of ours said on its own
+            spans.append(named.span())
+            confidence = 0.6
         if not levels:
             return None
+        _add_building(text, levels, spans)
         start, end = min(s for s, _ in spans), max(e for _, e in spans)
         return Place(levels, start, end, text[start:end], confidence)
+
+    def _named_road(self, text: str, tokens: list[Token]) -> re.Match[str] | None:
+        """A road named after one of the county's townships (昌硕路, 灵峰大道), or one LAC reads as a place."""
+        for town in self.gazetteer.town_names_before_roads(text):
+            road = ROAD_RE.match(text, town.start())
+            if road is not None:
+                return road
+        for road in ROAD_RE.finditer(text):
+            if any(t.tag == "LOC" and t.start <= road.start() and road.end() <= t.end for t in tokens):
+                return road
+        return None
 
     def _below_county(self, text: str, tokens: list[Token], levels: dict[str, str],
                       spans: list[tuple[int, int]]) -> None:
@@ -259,11 +286,28 @@ def _stands_alone(text: str, match: re.Match[str], town: re.Match[str] | None, t
     """A community name heard as a word of its own: not inside the township's name (章村 in 章村镇) nor the
     tail of a longer word (新村 in 玉兰新村)."""
     if town is not None and match.start() < town.end() and town.start() < match.end():
-        return False
+        # 章村 inside 章村镇 is the township; 孝源 inside 孝源村 is the village's name
+        return match.start() <= town.start() and town.end() < match.end()
     at = match.start()
     if at == 0 or (town is not None and town.end() == at) or text[at - 1] in "镇乡县区市道":
         return True
     return not any(t.start < at < t.end for t in tokens)
+
+
+def _add_building(text: str, levels: dict[str, str], spans: list[tuple[int, int]]) -> None:
+    """A building number said apart from its estate or community (锦绣花园 五号楼, 三号楼这边 我们是凤凰社区的,
+    盛世华庭八号楼): the one nearest to the place found joins the building level."""
+    if BUILDING_RE.search(levels.get("building", "")):
+        return
+    found = list(BUILDING_RE.finditer(text))
+    if not found:
+        return
+    first, last = min(s for s, _ in spans), max(e for _, e in spans)
+    near = min(found, key=lambda m: max(first - m.end(), m.start() - last, 0))
+    if max(first - near.end(), near.start() - last) > 24:
+        return  # too far from the place to be part of it
+    levels["building"] = levels.get("building", "") + near.group(0)
+    spans.append(near.span())
 
 
 @functools.lru_cache(maxsize=32)

@@ -147,3 +147,36 @@ def test_a_bare_kind_of_place_after_a_verb_is_no_estate(tagger, finder):
     text = "有辆车天天停在小区消防通道上好几天没动"
     place = finder.find(text, tagger.tag(text))
     assert place is None or "building" not in place.levels
+
+
+@pytest.mark.parametrize("text, building", [
+    ("我们是梅溪那个锦绣花园 五号楼 楼下天天唱歌", "五号楼"),
+    ("三号楼这边下水道堵了 我们是凤凰社区的", "三号楼"),
+    ("递铺那个盛世华庭八号楼的电梯又坏了", "八号楼"),
+])
+def test_a_building_number_said_apart_from_its_estate_or_community_is_the_building_level(
+        tagger, finder, text, building):
+    place = finder.find(text, tagger.tag(text))
+    assert place is not None and building in place.levels["building"]
+
+
+@pytest.mark.parametrize("text, road", [
+    ("每天从灵峰大道下班回来路灯太暗", "灵峰大道"),
+    ("在昌硕路上那块广告牌挡住红绿灯", "昌硕路"),
+])
+def test_a_road_named_after_a_township_is_the_road_not_the_township(tagger, finder, text, road):
+    place = finder.find(text, tagger.tag(text))
+    assert place is not None and place.levels.get("road") == road and "township" not in place.levels
+
+
+def test_a_village_named_after_its_township_is_the_village(tagger, finder):
+    text = "村里的居家养老中心能不能送饭 我们是杭垓村的"
+    place = finder.find(text, tagger.tag(text))
+    assert place is not None
+    assert (place.levels["township"], place.levels["community"]) == ("杭垓镇", "杭垓村")
+
+
+@pytest.mark.parametrize("text", ["我每个礼拜要去县城看病", "今年城里房价又涨了"])
+def test_a_trip_to_town_is_no_estate(tagger, finder, text):
+    place = finder.find(text, tagger.tag(text))
+    assert place is None or "building" not in place.levels
