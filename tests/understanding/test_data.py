@@ -12,7 +12,7 @@ DATA = Path(__file__).parent / "data"
 # heldout_ordinary4, heldout_safety4/5 and heldout_mixed6 were measured once each, then joined the training
 # data (corpus/12-written-apart.jsonl, the safety classifiers): they are records, no longer hold-outs.
 EVAL_SETS = ("eval.jsonl", "eval_written.jsonl", "eval_fresh.jsonl", "eval_fresh2.jsonl", "eval_fresh3.jsonl",
-             "heldout_mixed7.jsonl")
+             "heldout_mixed7.jsonl", "heldout_mixed8.jsonl")
 
 
 def _eval_texts() -> list[str]:
@@ -76,7 +76,7 @@ def test_no_held_out_safety_text_is_in_the_safety_classifiers_training_lines_nor
     training = [_grams(json.loads(line)["text"]) for line in safety_train.read_text("utf-8").splitlines()]
     held_out = [json.loads(line)["text"]
                 for name in ("emergency_holdout3.jsonl", "holdout_recall.jsonl", "eval_written.jsonl",
-                             "heldout_mixed7.jsonl")
+                             "heldout_mixed7.jsonl", "heldout_mixed8.jsonl")
                 for line in (DATA / name).read_text("utf-8").splitlines() if line.strip()]
     assert len(training) >= 300 and len(held_out) >= 600
     for text in held_out:
