@@ -160,6 +160,11 @@ def test_a_fever_is_not_a_fire() -> None:
     ("孩子捞上来了不哭也没气了嘴唇都青了", "120"),  # symptoms said with 没 and 不 negate nothing
     ("一个小孩爬到水塔上面下不来了", "119"),
     ("一辆面包车冲进田里翻过来了人在里面", "122"),
+    ("我好怕 门外有人一直在撬我家门锁", "110"),  # fear now is no worry about the future
+    ("两个人在砸我的车窗要抢东西", "110"),
+    ("爬山走到崖边上 上也上不去下也下不来", "119"),
+    ("一个老人掉进路边的窨井里了拉不上来", "119"),
+    ("我家宝宝烧得抽起来了叫她没反应", "120"),  # 家宝 is not 家暴
 ])
 def test_events_told_in_everyday_words_go_to_their_service(text: str, expected: str) -> None:
     assert service(text) == expected
