@@ -33,6 +33,7 @@ from gateway.auth.middleware import TOKENS
 from gateway.config import load_settings
 from gateway.db import create_engine
 from gateway.db.scratch import scratch_schema, search_path_args
+from gateway.http.loadgen import Call, call_here, drive
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.bench_api import Stats, _drive, _serve, _stats, steady
 from gateway.tickets.lifecycle import Actor
@@ -134,29 +135,20 @@ async def _product(settings: dict[str, Any], n: int, concurrency: int,
         for _ in range(20):  # a full first page to list
             await app[TICKETS].create(NewTicket.model_validate(NEW), AGENT)
 
-        def get(path: str, auth: bool = True) -> Request:
-            async def go(http: aiohttp.ClientSession) -> int:
-                async with http.get(base + path, headers=headers if auth else None) as r:
-                    await r.read()
-                    return r.status
-            return go
+        def get(path: str, auth: bool = True) -> Call:
+            return Call("GET", base + path, headers if auth else {})
 
-        def create(i: int) -> Request:
-            async def go(http: aiohttp.ClientSession) -> int:
-                async with http.post(base + "/api/v1/tickets", json=NEW,
-                                     headers={**headers, "Idempotency-Key": f"bench-{i}"}) as r:
-                    await r.read()
-                    return r.status
-            return go
+        def create(i: int) -> Call:
+            return Call("POST", base + "/api/v1/tickets", {**headers, "Idempotency-Key": f"bench-{i}"}, NEW)
 
         await steady(app)
         list_path = "/api/v1/tickets?limit=20"
         statements = await _recorded(app[ENGINE], get(list_path))
-        healthz = _stats(*await _drive([get("/healthz", False) for _ in range(n)], concurrency))
+        healthz = _stats(*await drive([get("/healthz", False) for _ in range(n)], concurrency))
         bare_healthz = await _bare_app(None, n, concurrency)
-        listing = _stats(*await _drive([get(list_path) for _ in range(n)], concurrency))
+        listing = _stats(*await drive([get(list_path) for _ in range(n)], concurrency))
         bare_listing = await _bare_app((app[ENGINE], statements), n, concurrency)
-        created = _stats(*await _drive([create(i) for i in range(n)], concurrency))
+        created = _stats(*await drive([create(i) for i in range(n)], concurrency))
     finally:
         await runner.cleanup()
     return [("POST /api/v1/tickets (key)", created, bare_insert),
@@ -164,7 +156,7 @@ async def _product(settings: dict[str, Any], n: int, concurrency: int,
             ("GET /healthz", healthz, bare_healthz)]
 
 
-async def _recorded(engine: AsyncEngine, request: Request) -> list[tuple[str, Any]]:
+async def _recorded(engine: AsyncEngine, request: Call) -> list[tuple[str, Any]]:
     """The statements (with their parameters) the product sends for one request."""
     seen: list[tuple[str, Any]] = []
 
@@ -174,9 +166,8 @@ async def _recorded(engine: AsyncEngine, request: Request) -> list[tuple[str, An
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        async with aiohttp.ClientSession() as http:
-            if await request(http) >= 400:
-                raise RuntimeError("the request to record failed")
+        if await call_here(request) >= 400:
+            raise RuntimeError("the request to record failed")
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     return seen
@@ -200,10 +191,6 @@ async def _bare_app(sql: tuple[AsyncEngine, list[tuple[str, Any]]] | None, n: in
     bare.router.add_get("/x", handler)
     runner, base = await _serve(bare)
     try:
-        async def go(http: aiohttp.ClientSession) -> int:
-            async with http.get(base + "/x") as r:
-                await r.read()
-                return r.status
-        return _stats(*await _drive([go for _ in range(n)], concurrency))
+        return _stats(*await drive([Call("GET", base + "/x") for _ in range(n)], concurrency))
     finally:
         await runner.cleanup()

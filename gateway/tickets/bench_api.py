@@ -29,6 +29,7 @@ from gateway.appkeys import ENGINE
 from gateway.auth.middleware import TOKENS
 from gateway.config import load_settings
 from gateway.db.scratch import scratch_schema
+from gateway.http.loadgen import Call, drive
 from gateway.reports.keys import REPORTS
 from gateway.tickets.appkeys import TICKETS
 from gateway.tickets.lifecycle import Actor
@@ -122,13 +123,7 @@ async def _bare(n: int, concurrency: int) -> Stats:
     app.router.add_post("/x", handler)
     runner, base = await _serve(app)
     try:
-        def request(i: int) -> Callable[[aiohttp.ClientSession], Awaitable[int]]:
-            async def go(s: aiohttp.ClientSession) -> int:
-                async with s.post(f"{base}/x", json={"n": i}) as r:
-                    await r.read()
-                    return r.status
-            return go
-        return _stats(*await _drive([request(i) for i in range(n)], concurrency))
+        return _stats(*await drive([Call("POST", f"{base}/x", json={"n": i}) for i in range(n)], concurrency))
     finally:
         await runner.cleanup()
 
@@ -159,31 +154,22 @@ async def _drive_gateway(settings: dict[str, Any], tickets: int, concurrency: in
         headers = {"Authorization": f"Bearer {token}"}
         keys = iter(range(10**9))
 
-        def call(path: str, body: dict[str, object] | None) -> Callable[[aiohttp.ClientSession], Awaitable[int]]:
-            async def go(s: aiohttp.ClientSession) -> int:
-                async with s.post(base + path, json=body,
-                                  headers={**headers, "Idempotency-Key": f"k{next(keys)}"}) as r:
-                    await r.read()
-                    return r.status
-            return go
+        def call(path: str, body: dict[str, object] | None) -> Call:
+            return Call("POST", base + path, {**headers, "Idempotency-Key": f"k{next(keys)}"}, body)
 
         ours, theirs = numbers[:tickets], numbers[tickets:]
         await steady(app)
         bare_runner, bare_base = await _serve(_same_sql_app(app[ENGINE]))
         try:
-            def bare(number: str, status: str) -> Callable[[aiohttp.ClientSession], Awaitable[int]]:
-                async def go(s: aiohttp.ClientSession) -> int:
-                    async with s.post(f"{bare_base}/{number}/{status}", json={"text": "已处理完毕"}) as r:
-                        await r.read()
-                        return r.status
-                return go
-            same_sql = [await _drive([bare(n, "signed") for n in theirs], concurrency),
-                        await _drive([bare(n, "replied") for n in theirs], concurrency)]
+            def bare(number: str, status: str) -> Call:
+                return Call("POST", f"{bare_base}/{number}/{status}", json={"text": "已处理完毕"})
+            same_sql = [await drive([bare(n, "signed") for n in theirs], concurrency),
+                        await drive([bare(n, "replied") for n in theirs], concurrency)]
         finally:
             await bare_runner.cleanup()
         # Sign every ticket, then reply to every ticket: two callbacks per ticket, in order per ticket.
-        signs = await _drive([call(f"/api/v1/tickets/{n}/sign", None) for n in ours], concurrency)
-        replies = await _drive([call(f"/api/v1/tickets/{n}/reply", {"text": "已处理完毕"}) for n in ours],
+        signs = await drive([call(f"/api/v1/tickets/{n}/sign", None) for n in ours], concurrency)
+        replies = await drive([call(f"/api/v1/tickets/{n}/reply", {"text": "已处理完毕"}) for n in ours],
                                concurrency)
     finally:
         await runner.cleanup()
