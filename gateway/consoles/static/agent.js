@@ -6,7 +6,7 @@ import { evidenceLines, flagItems, markedText } from "/console/static/draft.js";
 
 const LIVE = ["new", "queued", "ringing", "connected", "held", "consulting", "conference"];
 const state = {
-  config: null, me: null, units: [], waiting: new Set(),
+  config: null, me: null, seatChanges: 0, units: [], waiting: new Set(),
   callId: null, call: null, transcript: [], partial: "", draft: null, ticket: null, dirty: new Set(),
 };
 
@@ -75,6 +75,9 @@ function onSystems({ pbx, asr }) {
 // ---- state from the API (first load, and after a resync) -----------------------------------------
 
 async function resync(why) {
+  // A seat change while this load is in flight (签入 clicked, an agent.state event) is newer than the
+  // state this load fetched: keep it.
+  const seatChanges = state.seatChanges;
   try {
     const [me, calls, board, units] = await Promise.all([
       api("GET", `/agents/${state.config.actor.id}`).catch((err) => {
@@ -83,15 +86,16 @@ async function resync(why) {
       }),
       api("GET", "/calls"), api("GET", "/console/wallboard"), api("GET", "/units"),
     ]);
-    state.me = me;
+    if (state.seatChanges === seatChanges) state.me = me;
     state.units = units.items.filter((u) => u.active);
     fill($("#draft [name=unit]"), h("option", { value: "" }, "（请选择）"),
       state.units.map((u) => h("option", { value: u.id }, u.name)));
     state.waiting = new Set(board.waiting_calls.map((w) => w.call_id));
     renderSeat();
     renderQueue();
-    const mine = me && calls.calls.find((c) => LIVE.includes(c.state) &&
-      (c.agent_id === me.agent_id || c.agent_interface === me.interface));
+    const seat = state.me;
+    const mine = seat && calls.calls.find((c) => LIVE.includes(c.state) &&
+      (c.agent_id === seat.agent_id || c.agent_interface === seat.interface));
     if (mine) await openCall(mine.call_id);
     else if (state.callId) await openCall(state.callId); // an ended call whose ticket is still being written
     if (why === "resync") say("已重新同步", "ok");
@@ -137,6 +141,7 @@ function onEvent({ kind, data, board }) {
   if (kind === "agent.state") {
     if (state.me && data.agent_id === state.me.agent_id) {
       state.me = data;
+      state.seatChanges += 1;
       renderSeat();
     }
     return;
@@ -382,7 +387,11 @@ function wireButtons() {
     event.preventDefault();
     act(event.currentTarget, label, action);
   });
-  const seat = async (path, body) => { state.me = await api("POST", `/agents/${me()}/${path}`, body); renderSeat(); };
+  const seat = async (path, body) => {
+    state.me = await api("POST", `/agents/${me()}/${path}`, body);
+    state.seatChanges += 1;
+    renderSeat();
+  };
 
   on("#login", "签入", () => seat("login"));
   on("#ready", "就绪", () => seat("ready"));
