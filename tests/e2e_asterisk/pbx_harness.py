@@ -152,7 +152,8 @@ class Pbx:
 
     def write_config(self) -> None:
         shutil.copytree(CONF_DIR, self.etc, ignore=shutil.ignore_patterns("*.md"))
-        rtp_start = 20000 + (self.sip_port % 400) * 100
+        # Below the kernel's ephemeral ports (32768 up), where the SIPp processes' ports come from.
+        rtp_start = 10000 + (self.sip_port % 220) * 100
         trunk = {name: {"contact": f"sip:{ip}:{self.trunk_ports[name]}"} for name, ip in TRUNK_IPS.items()}
         site = {
             "pjsip.conf": {

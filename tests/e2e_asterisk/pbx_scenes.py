@@ -18,7 +18,10 @@ from pbx_sipp import Sipp, SippRunner
 async def register_seat(sipp: SippRunner, ami: Ami, seat: str) -> Sipp:
     """A seat's phone registers and answers Asterisk's qualify: the contact becomes Reachable."""
     phone = await sipp.seat(seat)
-    await ami.wait_for("ContactStatus", AOR=seat, ContactStatus="Reachable")
+    try:
+        await ami.wait_for("ContactStatus", AOR=seat, ContactStatus="Reachable")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{phone.report()}") from None
     return phone
 
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from pbx_harness import SIP_DIR, TRUNK_IPS, Pbx, free_port
+
+
+def _udp_free(ip: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind((ip, port))
+        except OSError:
+            return False
+    return True
 
 
 def find_sipp() -> str | None:
@@ -30,6 +40,12 @@ class Sipp:
                 self.process.kill()
             await self.process.wait()
 
+    def report(self) -> str:
+        """What this SIPp said about itself, for a failure message: whether it still runs, its output."""
+        state = "running" if self.process.returncode is None else f"exited {self.process.returncode}"
+        tail = "\n".join((self.log("stdout") + self.log("errors")).splitlines()[-12:])
+        return f"SIPp {self.name} ({state}):\n{tail}"
+
     def log(self, kind: str = "log") -> str:
         """kind: log (scenario <log> actions), errors, messages, stdout."""
         path = self.logs / f"{self.name}.{kind}"
@@ -42,7 +58,19 @@ class SippRunner:
     def __init__(self, pbx: Pbx, logs: Path) -> None:
         self.pbx, self.logs = pbx, logs
         self.running: list[Sipp] = []
+        self._booked: set[int] = set(pbx.trunk_ports.values())  # the trunks' far ends bind these
         logs.mkdir(parents=True, exist_ok=True)
+
+    def _ports(self, ip: str, count: int) -> int:
+        """The first of ``count`` ports two apart (SIPp binds its media on m and m + 2), all free now and
+        none given to another SIPp of this test: a port found free is bound only once the process has
+        started, and a clash kills that SIPp before it sends anything."""
+        while True:
+            first = free_port(host=ip) & ~1
+            ports = {first + 2 * n for n in range(count)}
+            if not ports & self._booked and all(_udp_free(ip, port) for port in ports):
+                self._booked |= ports
+                return first
 
     async def run(
         self,
@@ -53,8 +81,8 @@ class SippRunner:
         port: int = 0,
         ooc: str | None = None,
     ) -> Sipp:
-        port = port or free_port(host=ip)
-        media = free_port(host=ip)
+        port = port or self._ports(ip, 1)
+        media = self._ports(ip, 2)
         command = [
             "sipp",
             f"127.0.0.1:{self.pbx.sip_port}",
