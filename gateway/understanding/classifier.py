@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -94,18 +95,23 @@ def features(text: str, tokens: list[Token], cues: Cues | None = None) -> str:
 
 
 def _chars(doc: str) -> list[str]:
-    text = doc.partition("\t")[0]
+    # Spaces dropped: where an ASR engine or a writer puts them is no evidence of what the call is about.
+    text = "".join(doc.partition("\t")[0].split())
     return [text[i : i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)]
 
 
 def _terms(doc: str) -> list[str]:
-    return doc.partition("\t")[2].split()
+    """The terms plus each pair of neighbouring LAC words (物业 + 不修 says more than either alone)."""
+    terms = doc.partition("\t")[2].split()
+    words = [t for t in terms if t.startswith("w:")]
+    return terms + [f"{a}+{b[2:]}" for a, b in pairwise(words)]
 
 
 class Vectoriser:
     """Two tf-idf blocks, each L2-normalised, side by side: the text's character 1–3-grams, and the
-    terms (LAC words, entity kinds, cue features) — so a handful of cue terms are not drowned by a
-    hundred n-grams. Plain hstack: a FeatureUnion's per-call overhead was most of a prediction."""
+    terms (LAC words and word pairs, entity kinds, cue features) — so a handful of cue terms are not
+    drowned by a hundred n-grams. Plain hstack: a FeatureUnion's per-call overhead was most of a
+    prediction."""
 
     def __init__(self) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
