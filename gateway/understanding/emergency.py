@@ -70,6 +70,7 @@ class _Hit:
     start: int  # in the compact text
     end: int
     confidence: float
+    phrase: bool = False  # matched by a pattern with a variable middle, which may hold a past or a 怕
 
 
 class _Cues:
@@ -91,6 +92,16 @@ class _Cues:
         self.simile_before = literal_pattern(cues.get("simile_before", []))
         self.simile_after = literal_pattern(cues.get("simile_after", []))
         self.habitual_window = int(cues.get("habitual_window", 0))
+        self.standing = literal_pattern(cues.get("standing", []))
+        self.staged = literal_pattern(cues.get("staged", []))
+        self.media = literal_pattern(cues.get("media", []))
+        self.media_window = int(cues.get("media_window", 0))
+        self.animal = literal_pattern(cues.get("animal", []))
+        self.animal_window = int(cues.get("animal_window", 0))
+        self.animal_harmed_by = literal_pattern(cues.get("animal_harmed_by", []))
+        self.animal_harms = literal_pattern(cues.get("animal_harms", []))
+        self.hazard_before = literal_pattern(cues.get("hazard_before", []))
+        self.hazard_after = literal_pattern(cues.get("hazard_after", []))
 
     def cries_for_help(self, compact: str) -> bool:
         if not self.urgent:
@@ -192,6 +203,9 @@ class EmergencyDetector:
         guess = self.model.predict(compact, threshold)
         if guess is None:
             return None
+        spot = _Hit(self.events[0], guess.start, guess.end, 0.0)  # where the classifier's evidence is
+        if self._an_animals_trouble(spot, compact, _clause_start(compact, guess.start)):
+            return None
         start, end = origin[guess.start], origin[guess.end - 1] + 1
         return Emergency(guess.service, text[start:end], start, end, round(MAX_CONFIDENCE * guess.probability, 2),
                          source="classifier")
@@ -203,10 +217,10 @@ class EmergencyDetector:
             hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_LITERAL - penalty)
                      for m in event.literal.finditer(compact)]
         if event.gapped:
-            hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_GAPPED - penalty)
+            hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_GAPPED - penalty, phrase=True)
                      for m in event.gapped.finditer(compact)]
         for pattern in event.patterns:
-            hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_PATTERN - penalty)
+            hits += [_Hit(event, m.start(), m.end(), _CONFIDENCE_PATTERN - penalty, phrase=True)
                      for m in pattern.finditer(compact) if m.end() > m.start()]
         return hits
 
@@ -215,11 +229,11 @@ class EmergencyDetector:
         ("blocked"), explained away ("explained"), negated, over ("past", "reference") or hypothetical —
         the last three unless the caller asks for help right now."""
         event, cues = hit.event, self.cues
+        if event.explained_by and event.explained_by.search(compact):
+            return "explained"  # first: what explains the danger away is never left to the classifier
         if event.blockers and any(m.start() < hit.end and hit.start < m.end()
                                   for m in event.blockers.finditer(compact)):
             return "blocked"
-        if event.explained_by and event.explained_by.search(compact):
-            return "explained"
         if event.requires and not event.requires.search(compact):
             return "out of context"
         clause_start = _clause_start(compact, hit.start)
@@ -227,19 +241,31 @@ class EmergencyDetector:
             window = masked[max(clause_start, hit.start - cues.negation_gap - 3):hit.start]
             if any(len(window) - m.end() <= cues.negation_gap for m in cues.negation.finditer(window)):
                 return "negated"
+        if self._an_animals_trouble(hit, compact, clause_start):
+            return "animal"
         if urgent:
             return None
-        if cues.past and cues.past.search(compact, max(clause_start, hit.start - cues.past_window), hit.start):
+        # A phrase's own middle counts as "before" it: 小孩昨天被狗咬了, 老人糊涂了怕哪天走丢.
+        before_end = hit.end if hit.phrase else hit.start
+        if cues.past and cues.past.search(compact, max(clause_start, hit.start - cues.past_window), before_end):
             return "past"
         if cues.gratitude and cues.gratitude.search(compact):
             return "past"  # a call of thanks tells what happened and how it was handled
+        if cues.staged and cues.staged.search(compact):
+            return "staged"  # a film shoot, a drill, a joke: nobody is in danger
+        if cues.media and cues.media.search(compact, max(clause_start, hit.start - cues.media_window), hit.start):
+            return "reference"  # seen on the news or online, not where the caller is
+        if (cues.hazard_before and cues.hazard_after
+                and cues.hazard_before.search(compact, max(clause_start, hit.start - 2), hit.start)
+                and cues.hazard_after.match(compact, hit.end)):
+            return "hypothetical"  # 有爆炸危险, 存在火灾隐患: a risk to remove, not an event
         if cues.reference.match(compact, hit.end):
             return "reference"
         if cues.cost and cues.cost.search(compact, hit.end, min(_clause_end(compact, hit.end),
                                                                   hit.end + cues.cost_window)):
             return "reference"
         window_start = max(clause_start, hit.start - cues.hypothetical_window)
-        if cues.hypothetical and cues.hypothetical.search(compact, window_start, hit.start):
+        if cues.hypothetical and cues.hypothetical.search(compact, window_start, before_end):
             return "hypothetical"
         if (cues.simile_before and cues.simile_after
                 and cues.simile_before.search(compact, max(clause_start, hit.start - 6), hit.start)
@@ -248,7 +274,24 @@ class EmergencyDetector:
         habitual_start = max(clause_start, hit.start - cues.habitual_window)
         if not event.ongoing and cues.habitual and cues.habitual.search(compact, habitual_start, hit.start):
             return "habitual"
+        if not event.ongoing and cues.standing and cues.standing.search(compact):
+            return "habitual"  # 每年都这样: the caller says it is a standing problem
         return None
+
+    def _an_animals_trouble(self, hit: _Hit, compact: str, clause_start: int) -> bool:
+        """The one stuck, poisoned or hurt is an animal (小猫爬到树上下不来, 狗吃了老鼠药) — not when the
+        animal harms a person (被狗咬了, 狗扑上来咬我孩子)."""
+        cues = self.cues
+        if not cues.animal:
+            return False
+        start = max(clause_start, hit.start - cues.animal_window)
+        for m in cues.animal.finditer(compact, start, hit.end):
+            harmed_by = cues.animal_harmed_by and cues.animal_harmed_by.search(
+                compact, max(clause_start, m.start() - 4), m.start())
+            harms = cues.animal_harms and cues.animal_harms.search(compact, m.end(), max(hit.end, m.end() + 4))
+            if not (harmed_by or harms):
+                return True
+        return False
 
     def _mask_negation_exceptions(self, compact: str) -> str:
         """没想到 / 不得了 / 不知道 start with a negation character but negate nothing: hide them."""

@@ -131,6 +131,37 @@ def test_words_used_for_something_else_or_for_something_over_are_not_emergencies
     assert detect_emergency(text) is None
 
 
+@pytest.mark.parametrize("text", [
+    "我家小狗吃了老鼠药 怎么办",  # an animal in trouble: a vet, not 120
+    "一只小猫卡在空调外机后面下不来 叫得好可怜",
+    "楼下好多人喊着火了 原来是在拍电影 这个要报备吗",  # staged
+    "刚在抖音上看到有人跳楼 心里很难受",  # seen online, not where the caller is
+    "检查的人说我们楼道的电线有着火的危险",  # a risk named, not an event
+    "这个燃气管道存在爆炸隐患 要不要换",
+    "隔壁厂房冒黑烟 呛得很 每年都这样 没人管",  # a standing problem, said after
+    "我儿子前天被邻居家的狗咬了 要打几针疫苗",  # the past inside the phrase
+    "奶奶糊涂了 担心她哪天出门走丢 社区有防走失手环吗",  # a worry inside the phrase
+    "我老公在外地撞车了 人倒是没事 车子拖走了 保险怎么弄",  # over, nobody hurt
+    "隔壁工地在放炮 轰的一声 玻璃都震响了 这个几点能停",  # blasting, not an explosion
+    "我被关在门外了 钥匙锁在屋里 哪里有开锁的",  # locked out, not in
+    "发大水那阵子 地里的庄稼都淹了 有没有补贴",  # a reference to the event, and its aftermath
+    "叫了救护车人没去医院 要付钱吗",
+])
+def test_animals_staged_or_seen_events_risks_and_aftermaths_are_not_emergencies(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("狗扑上来咬了我孩子 脸上全是血 快来", "120"),  # the animal harms a person
+    ("孩子被野狗咬了 流了好多血", "120"),
+    ("我家着火了 猫还在里面", "119"),
+    ("电视柜着火了 快来", "119"),  # 电视 is a thing here, not the news
+    ("有好多人在拍视频 一个人被车撞了 躺在地上不动", "122"),  # bystanders filming a real crash
+])
+def test_an_animal_or_a_screen_near_a_real_emergency_does_not_hide_it(text: str, expected: str) -> None:
+    assert service(text) == expected
+
+
 def test_a_word_with_a_negation_slipped_inside_is_not_the_word() -> None:
     found = RULES.detect("孩子一个人躺着起不来要人扶")  # 着起不来 is not 着起来 (catching fire)
     assert found is None or found.service != "119"
