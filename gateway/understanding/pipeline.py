@@ -100,8 +100,11 @@ class Understander:
         scope = out_of_scope(clean) or _elsewhere(place, self.places.region, clean)
         emergency, scope = _reconciled(detect_emergency(clean), scope)
         township = place.levels.get("township") if place else None
-        matters = [(c, p) for c, p in matter.ranked if c in self.taxonomy.matters][:3]
-        units = suggest(self.duties, self.taxonomy, matters, township, self.returns if returns is None else returns)
+        matters = [(c, p) for c, p in matter.ranked if c in self.taxonomy.matters]
+        # Units from the five likeliest matters: when the first ones share a unit (a township handles
+        # many), the third suggestion comes from a further matter instead of being left out.
+        units = suggest(self.duties, self.taxonomy, matters[:5], township, self.returns if returns is None else returns)
+        matters = matters[:3]
         the_matter = self.taxonomy.matters.get(matter.label)
         return {
             "text": said,

@@ -18,13 +18,14 @@ import logging
 import os
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.understanding.ner import Token
+from gateway.understanding.vocabulary import HomophoneIndex
 
 LEVELS = ("province", "city", "county", "township", "community", "road", "building")
 _TOWN_SUFFIXES = ("街道", "镇", "乡")
@@ -35,6 +36,16 @@ _NUMBERED = r"(?:[0-9零一二三四五六七八九十百两]+(?:号楼|号院|�
 ESTATE_RE = re.compile(_ESTATE + _NUMBERED)
 ROAD_RE = re.compile(r"[\u4e00-\u9fa5]{1,4}?(?:大道|路|街|巷|弄)(?:[0-9零一二三四五六七八九十百两]+号)?")
 _ROAD_AFTER = re.compile(r"(?:东|西|南|北|中)?(?:大道|路|大街|街|公路)(?!社区|村)")
+# Words around a township's name said by sound only: it is a place (在地铺, 地铺那边, 常硕街道).
+_PLACE_BEFORE = re.compile(r"在|住|是|到|去|从|们")
+_PLACE_AFTER = re.compile(r"街道|镇|乡|村|社区|那边|这边|那里|这里|附近|那个|这个|那块|这块|菜场|小区|路|的")
+_NUMBERED_THING = re.compile(r"[0-9零一二三四五六七八九十百两]+号(?:楼|院|床|线|窗口|门|车|房|室|口|柜台)")
+# A road's name as one LAC word (天目路, 胜利西路), and stems that name a kind of road, not a road (水泥路).
+_ROAD_WORD = re.compile(r"(?P<road>[\u4e00-\u9fa5]{2,4}?(?:东|西|南|北|中)?(?:大道|大街|路|街|巷|弄))(?:口|上|边)?")
+_ROAD_STEM = re.compile(r"(.*?)(?:东|西|南|北|中)?(?:大道|大街|路|街|巷|弄)(?:[0-9零一二三四五六七八九十百两]+号)?")
+_ROAD_KINDS = frozenset({"水泥", "柏油", "高速", "机耕", "乡村", "村里", "小区", "进村", "上山", "下山", "石子", "砂石",
+                         "沙石", "盘山", "环山", "乡间", "田间", "这条", "那条", "一条", "出村", "进山", "山里", "老街",
+                         "步行", "单行", "断头", "十字", "丁字", "过马", "走马", "马路", "大马"})
 # A building said on its own, a few words after the estate or community (盛世华庭八号楼, 凤凰社区的 … 三号楼)
 BUILDING_RE = re.compile(r"[0-9一二三四五六七八九十百两]+(?:号楼|幢|栋|号院)")
 
@@ -123,6 +134,23 @@ class Gazetteer:
             raise ValueError(f"{region.county} is not in the division dictionary")
         self._town_re = _alternation(self.towns)
         self._community_re = _alternation(self.communities)
+        self._sounds: HomophoneIndex[bool] = HomophoneIndex()  # payload: is it a community (村 / 社区)?
+        for name in self.towns:
+            if len(name) >= 2:
+                self._sounds.add(name, False)
+        for name in self.communities:
+            if len(name) >= 2:
+                self._sounds.add(name, True)
+
+    def heard_as(self, text: str) -> str:
+        """``text`` with names of ours the ASR wrote with other characters of the same sound put back
+        (地铺 → 递铺, 常硕街道 → 昌硕街道) — a township's short name only where the words around it say
+        a place (在地铺, 地铺那边), so 爬上树 is never 上墅. Same length: spans stay the caller's."""
+        fixed = list(text)
+        for start, end, name, community in self._sounds.find(text):
+            if community or _PLACE_BEFORE.search(text, max(0, start - 2), start) or _PLACE_AFTER.match(text, end):
+                fixed[start:end] = name
+        return "".join(fixed)
 
     def find(self, text: str) -> tuple[re.Match[str] | None, list[re.Match[str]]]:
         """The first township named, and every community name heard (the caller picks among them)."""
@@ -148,6 +176,18 @@ class PlaceFinder:
         self._parse_location = functools.lru_cache(maxsize=4096)(_parse_location)
 
     def find(self, text: str, tokens: list[Token]) -> Place | None:
+        town, heard = self.gazetteer.find(text)
+        if not heard and (fixed := self.gazetteer.heard_as(text)) != text:
+            # A name of ours written with other characters: read the place from the names it sounds like
+            # when that finds a community, or a township where none was written.
+            fixed_town, fixed_heard = self.gazetteer.find(fixed)
+            if fixed_heard or (town is None and fixed_town is not None):
+                place = self._find(fixed, tokens)
+                if place is not None:  # the evidence is what the caller said; a guess by sound is less sure
+                    return replace(place, text=text[place.start : place.end], confidence=place.confidence * 0.8)
+        return self._find(text, tokens)
+
+    def _find(self, text: str, tokens: list[Token]) -> Place | None:
         town, heard = self.gazetteer.find(text)
         community = next((m for m in heard if _stands_alone(text, m, town, tokens)), None)
         elsewhere = self._elsewhere(text, tokens)
@@ -214,8 +254,14 @@ class PlaceFinder:
             if road is not None:
                 return road
         for road in ROAD_RE.finditer(text):
+            if _a_kind_of_road(road.group(0)):
+                continue
             if any(t.tag == "LOC" and t.start <= road.start() and road.end() <= t.end for t in tokens):
                 return road
+        for token in tokens:  # LAC keeps a road's name as one word even when it does not tag it a place
+            named = _ROAD_WORD.fullmatch(token.word)
+            if named is not None and not _a_kind_of_road(named.group("road")):
+                return re.compile(re.escape(named.group("road"))).match(text, token.start)
         return None
 
     def _below_county(self, text: str, tokens: list[Token], levels: dict[str, str],
@@ -292,6 +338,12 @@ def _stands_alone(text: str, match: re.Match[str], town: re.Match[str] | None, t
     if at == 0 or (town is not None and town.end() == at) or text[at - 1] in "镇乡县区市道":
         return True
     return not any(t.start < at < t.end for t in tokens)
+
+
+def _a_kind_of_road(road: str) -> bool:
+    """马路, 水泥路, 机耕路: what kind of road, not which one (a name has two characters or more)."""
+    stem = _ROAD_STEM.fullmatch(road)
+    return stem is None or len(stem.group(1)) < 2 or stem.group(1)[-2:] in _ROAD_KINDS
 
 
 def _add_building(text: str, levels: dict[str, str], spans: list[tuple[int, int]]) -> None:
@@ -436,6 +488,8 @@ def find_times(text: str, tokens: list[Token], call_time: datetime, zone: ZoneIn
     mentions = []
     for start, end in runs:
         said = text[start:end]
+        if (counted := _NUMBERED_THING.match(text, start)) is not None and counted.end() >= end:
+            continue  # 三号楼, 五号线: LAC reads 三号 as the third of the month
         try:
             with _JIONLP_LOCK:
                 parsed = jionlp().parse_time(said, time_base=base)

@@ -180,3 +180,42 @@ def test_a_village_named_after_its_township_is_the_village(tagger, finder):
 def test_a_trip_to_town_is_no_estate(tagger, finder, text):
     place = finder.find(text, tagger.tag(text))
     assert place is None or "building" not in place.levels
+
+
+@pytest.mark.parametrize("text, road", [
+    ("每次经过天目路口那个红绿灯都要等好久", "天目路"),
+    ("胜利西路那边下水道堵了", "胜利西路"),
+])
+def test_a_road_said_on_its_own_is_the_road_level_even_when_not_tagged_a_place(tagger, finder, text, road):
+    place = finder.find(text, tagger.tag(text))
+    assert place is not None and place.levels == {"road": road}
+
+
+@pytest.mark.parametrize("text", ["这条水泥路上全是坑", "村里那条机耕路被雨冲坏了", "马路上全是坑"])
+def test_a_kind_of_road_is_not_a_road_name(tagger, finder, text):
+    assert finder.find(text, tagger.tag(text)) is None
+
+
+@pytest.mark.parametrize("text, township, community, said", [
+    ("地铺那个菜场门口摆摊的把路都堵死了", "递铺街道", None, "地铺"),
+    ("我们常硕街道这边停水了", "昌硕街道", None, "常硕街道"),
+    ("我住在孝丰西南村 路灯坏了", "孝丰镇", "溪南村", "孝丰西南村"),
+])
+def test_a_name_of_ours_written_with_other_characters_of_the_same_sound_is_still_the_place(
+        tagger, finder, text, township, community, said):
+    place = finder.find(text, tagger.tag(text))
+    assert place is not None
+    assert (place.levels["township"], place.levels.get("community")) == (township, community)
+    assert place.text == said and text[place.start : place.end] == said  # the caller's own words
+    assert place.confidence < 0.85  # a guess by sound
+
+
+def test_a_township_name_by_sound_alone_needs_words_that_say_a_place(tagger, finder):
+    text = "猫爬上树下不来了"  # 上树 sounds like 上墅 (a township) but nothing says a place
+    assert finder.find(text, tagger.tag(text)) is None
+
+
+@pytest.mark.parametrize("text", ["我住锦绣花园三号楼楼上天天装修", "坐五号线过来的", "在二号窗口排了一个钟头"])
+def test_a_numbered_building_line_or_counter_is_not_a_date(tagger, text):
+    call = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert [t.text for t in find_times(text, tagger.tag(text), call) if "号" in t.text] == []
