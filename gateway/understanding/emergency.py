@@ -56,6 +56,7 @@ class _Event:
     priority: int
     weak: bool
     ongoing: bool  # habitual framing (老是打我) does not set it aside
+    lasting: bool  # a past start does not set it aside: missing since yesterday is still missing
     requires: re.Pattern[str] | None  # words that must be somewhere in the utterance (a road for a car fire)
     literal: re.Pattern[str] | None
     gapped: re.Pattern[str] | None
@@ -94,6 +95,7 @@ class _Cues:
         self.habitual_window = int(cues.get("habitual_window", 0))
         self.standing = literal_pattern(cues.get("standing", []))
         self.staged = literal_pattern(cues.get("staged", []))
+        self.complaint_after = literal_pattern(cues.get("complaint_after", []))
         self.media = literal_pattern(cues.get("media", []))
         self.media_window = int(cues.get("media_window", 0))
         self.animal = literal_pattern(cues.get("animal", []))
@@ -114,6 +116,7 @@ def _event(raw: dict[str, Any]) -> _Event:
     return _Event(
         id=raw["id"], service=raw["service"], priority=int(raw["priority"]), weak=bool(raw.get("weak", False)),
         ongoing=bool(raw.get("ongoing", False)),
+        lasting=bool(raw.get("lasting", False)),
         requires=literal_pattern(raw.get("requires", [])),
         literal=literal_pattern(raw["terms"]),
         gapped=gapped_pattern(raw["terms"]),
@@ -247,12 +250,15 @@ class EmergencyDetector:
             return None
         # A phrase's own middle counts as "before" it: 小孩昨天被狗咬了, 老人糊涂了怕哪天走丢.
         before_end = hit.end if hit.phrase else hit.start
-        if cues.past and cues.past.search(compact, max(clause_start, hit.start - cues.past_window), before_end):
+        if (not event.lasting and cues.past
+                and cues.past.search(compact, max(clause_start, hit.start - cues.past_window), before_end)):
             return "past"
         if cues.gratitude and cues.gratitude.search(compact):
             return "past"  # a call of thanks tells what happened and how it was handled
         if cues.staged and cues.staged.search(compact):
             return "staged"  # a film shoot, a drill, a joke: nobody is in danger
+        if cues.complaint_after and cues.complaint_after.search(compact, hit.end):
+            return "past"  # the event told, then a complaint about how it was handled
         if cues.media and cues.media.search(compact, max(clause_start, hit.start - cues.media_window), hit.start):
             return "reference"  # seen on the news or online, not where the caller is
         if (cues.hazard_before and cues.hazard_after

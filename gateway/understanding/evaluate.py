@@ -54,14 +54,14 @@ def evaluate(understander: Understander, cases: list[dict[str, Any]]) -> dict[st
     errors: list[tuple[float, str, str]] = []
     for case in cases:
         out = understander.understand(case["text"])
-        if "category" in case:
+        if case.get("category") is not None:  # a null label is no label
             totals["category"] += 1
             got = out["category"]["value"]
             hits["category"] += got == case["category"]
             confusion[(case["category"], got)] += 1
             if got != case["category"]:
                 errors.append((out["category"]["confidence"], case["text"], f"category {case['category']} → {got}"))
-        if "matter" in case:
+        if case.get("matter") is not None:
             totals["matter"] += 1
             got_m = out["matter"]["code"]
             hits["matter"] += got_m == case["matter"]

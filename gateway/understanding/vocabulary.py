@@ -47,6 +47,20 @@ def _readings(char: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(pinyin(char, style=Style.NORMAL, heteronym=True)[0]))
 
 
+@cache
+def _said_readings(words: str) -> tuple[str, ...]:
+    """Each character's reading in these words (phrases decide: 泄露 is xie lou)."""
+    readings = lazy_pinyin(words, style=Style.NORMAL)
+    return tuple(readings) if len(readings) == len(words) else ("",) * len(words)
+
+
+@cache
+def _usual_reading(char: str) -> str:
+    """The reading pypinyin gives a character first: its common one."""
+    readings = _readings(char)
+    return readings[0] if readings else ""
+
+
 class HomophoneIndex(Generic[T]):
     """Words matched by sound: every character of the heard span can be read (any of its readings,
     toneless) as the word's character is read in the word, and at least one character is the word's
@@ -86,7 +100,11 @@ class HomophoneIndex(Generic[T]):
                         heard = text[start:end]
                         if heard == word or not set(heard) & set(word):
                             continue
-                        if all(syllable.intersection(readings[start + k])
-                               for k, syllable in enumerate(syllables[2:], 2)):
+                        # A character other than the word's must sound like it as usually read, alone
+                        # or in the heard words (露 is lu, but lou in 泄露): 越 reads huo only in old
+                        # texts, so 车越 is not 车祸.
+                        said = _said_readings(heard)
+                        if all(heard[k] == word[k] or syllable & {_usual_reading(heard[k]), said[k]}
+                               for k, syllable in enumerate(syllables)):
                             found.append((start, end, word, payload))
         return found

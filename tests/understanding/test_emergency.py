@@ -162,6 +162,30 @@ def test_an_animal_or_a_screen_near_a_real_emergency_does_not_hide_it(text: str,
     assert service(text) == expected
 
 
+@pytest.mark.parametrize("text", [
+    "上礼拜我妈晕倒了 打了120 救护车四十分钟才到 我要投诉",  # a complaint about how it was handled
+    "我老公欠钱不还 人找不到 抚养费也不给",  # a debtor hiding is not a missing person
+    "电表充了钱插进去没反应",  # a thing does not react, not a person
+    "小区里电动汽车越来越多了 充电桩不够",  # 越 reads huo only in old texts: 车越 is not 车祸
+    "每次都要跑到村口去打家里的电话",  # 打家里 is not 打架
+    "一下大雨我们巷子口就积水 水都漫到屋里来了",  # every time it rains
+    "那条狗咬伤过一个小孩 现在还不拴绳",  # 咬伤过: it has happened
+    "我家老头子走丢了是派出所的民警找了一夜找到的",  # found
+])
+def test_complaints_debts_things_rare_readings_and_found_people_are_not_emergencies(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我女儿昨天下午出去玩到现在都没回来 电话也打不通", "110"),  # missing since yesterday is still missing
+    ("我要投诉这个公交司机 哎呀 车子撞到一个骑车的 人倒在地上不动了", "122"),  # the complaint came first
+    ("下水道施工 一个工人被土埋住了 还在喊", "119"),
+    ("我心脏不好 现在心里慌得厉害 一个人在家", "120"),
+])
+def test_an_emergency_started_earlier_or_after_a_complaint_is_still_one(text: str, expected: str) -> None:
+    assert service(text) == expected
+
+
 def test_a_word_with_a_negation_slipped_inside_is_not_the_word() -> None:
     found = RULES.detect("孩子一个人躺着起不来要人扶")  # 着起不来 is not 着起来 (catching fire)
     assert found is None or found.service != "119"

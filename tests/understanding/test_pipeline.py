@@ -146,3 +146,14 @@ def test_a_car_burning_on_a_motorway_toward_another_city_is_an_emergency_not_the
     out = understander.understand("高速上有辆车烧起来了 停在应急车道上 往杭州方向")
     assert out["emergency"]["service"] == "122"
     assert out["out_of_scope"] is None
+
+
+def test_the_evaluation_scores_a_field_only_on_the_cases_that_label_it(understander) -> None:
+    from gateway.understanding.evaluate import evaluate
+
+    cases = [
+        {"text": "路灯坏了三天了", "category": "投诉", "matter": "CJ01"},
+        {"text": "有人晕倒了快来", "category": None, "matter": None, "emergency": "120"},  # null: not labelled
+    ]
+    result = evaluate(understander, cases)
+    assert result["totals"]["category"] == result["totals"]["matter"] == 1

@@ -44,6 +44,7 @@ def test_an_appointment_or_legal_aid_stays_in_scope(text: str) -> None:
     ("你们评评理到底是谁的错", "legal_verdict"),
     ("我老家外省那边村里的路坏了", "other_jurisdiction"),
     ("你们都是废物", "harassment"),
+    ("美女 你几点下班 出来陪我喝一杯嘛", "harassment"),
 ])
 def test_each_reason_is_recognised_with_the_words_that_justify_it(text: str, reason: str) -> None:
     found = out_of_scope(text)
@@ -58,6 +59,9 @@ def test_each_reason_is_recognised_with_the_words_that_justify_it(text: str, rea
     "退役军人优待证怎么办理",
     "热线电话是多少",
     "路灯坏了三天了",
+    "喂喂 听得到吗 我换了个新手机 测试测试",  # a test call is 其他, not turned away
+    "哎呀不好意思 打错了 我要打给我儿子的",  # so is a wrong number
+    "我们小区想成立业主委员会 要去哪里备案",  # a residents' body, not an organ of state
 ])
 def test_ordinary_requests_stay_in_scope(text: str) -> None:
     assert out_of_scope(text) is None
