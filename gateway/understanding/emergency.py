@@ -79,7 +79,7 @@ class _Cues:
         self.negation = literal_pattern(cues["negation"])
         self.negation_exceptions = literal_pattern(cues["negation_exceptions"])
         self.negation_gap = int(cues["negation_gap"])
-        self.past = literal_pattern(cues["past"])
+        self.past = _either(literal_pattern(cues["past"]), cues.get("past_patterns", []))
         self.past_window = int(cues["past_window"])
         self.reference = re.compile("了?(?:" + "|".join(map(re.escape, cues["reference"])) + ")")
         self.hypothetical = literal_pattern(cues["hypothetical"])
@@ -96,6 +96,7 @@ class _Cues:
         self.standing = literal_pattern(cues.get("standing", []))
         self.staged = literal_pattern(cues.get("staged", []))
         self.complaint_after = literal_pattern(cues.get("complaint_after", []))
+        self.all_clear = literal_pattern(cues.get("all_clear", []))
         self.media = literal_pattern(cues.get("media", []))
         self.media_window = int(cues.get("media_window", 0))
         self.animal = literal_pattern(cues.get("animal", []))
@@ -206,6 +207,8 @@ class EmergencyDetector:
         guess = self.model.predict(compact, threshold)
         if guess is None:
             return None
+        if self.cues.all_clear and self.cues.all_clear.search(compact):
+            return None  # the caller says nobody is hurt: the fallback does not overrule that
         spot = _Hit(self.events[0], guess.start, guess.end, 0.0)  # where the classifier's evidence is
         if self._an_animals_trouble(spot, compact, _clause_start(compact, guess.start)):
             return None
@@ -304,6 +307,12 @@ class EmergencyDetector:
         if not self.cues.negation_exceptions:
             return compact
         return self.cues.negation_exceptions.sub(lambda m: "_" * len(m[0]), compact)
+
+
+def _either(words: re.Pattern[str] | None, patterns: list[str]) -> re.Pattern[str] | None:
+    """Literal words and regular expressions as one pattern."""
+    parts = ([words.pattern] if words else []) + [f"(?:{p})" for p in patterns]
+    return re.compile("|".join(parts)) if parts else None
 
 
 def _compact(text: str) -> tuple[str, list[int]]:

@@ -186,6 +186,34 @@ def test_an_emergency_started_earlier_or_after_a_complaint_is_still_one(text: st
     assert service(text) == expected
 
 
+@pytest.mark.parametrize("text", [
+    "我爸两个月前脑溢血住过院 现在想问报销",  # counted back in days or months: the past
+    "路上一大片油 好几个骑车的滑倒了 人都没事 就是要找人来冲一冲",  # nobody hurt
+    "网一直断 耽误事 我要求退钱",  # 误事 sounds like 误食
+    "路口的指示牌被大风吹倒了 倒在路边",  # a thing lying by the road
+    "那条县道边上塌了一块 车子过不去",  # a road's edge, not a building on people
+    "我打过来是说谢谢的 发大水那天是消防员把我们从楼上背下来的",
+    "儿子在部队当兵 一直联系不上 想问问部队电话",
+    "桥上栏杆断了 骑车的不注意就冲下去了",  # what could happen
+])
+def test_past_counts_all_clear_things_and_what_could_happen_are_not_emergencies(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+def test_charcoal_burning_in_a_closed_room_with_someone_unconscious_is_120_not_a_fire() -> None:
+    assert service("我进门闻到一股炭火味 我姐躺在床上叫不醒 屋里烧着一盆炭") == "120"
+
+
+def test_a_confused_old_person_found_who_cannot_say_where_home_is_is_110() -> None:
+    assert service("菜场门口有个老奶奶 问她家住哪里 她说不清楚 一直在哭") == "110"
+
+
+def test_a_dangerous_spill_is_119_and_a_crash_with_injured_people_stays_122_with_the_spill_kept() -> None:
+    assert service("一辆罐车在路边翻了 桶里流出来好多东西 气味很刺鼻 司机没受伤") == "119"
+    found = detect_emergency("油罐车撞了 在漏油 司机受伤了卡在里面")
+    assert found is not None and found.service == "122" and "119" in found.others
+
+
 def test_a_word_with_a_negation_slipped_inside_is_not_the_word() -> None:
     found = RULES.detect("孩子一个人躺着起不来要人扶")  # 着起不来 is not 着起来 (catching fire)
     assert found is None or found.service != "119"

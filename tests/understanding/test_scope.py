@@ -62,6 +62,7 @@ def test_each_reason_is_recognised_with_the_words_that_justify_it(text: str, rea
     "喂喂 听得到吗 我换了个新手机 测试测试",  # a test call is 其他, not turned away
     "哎呀不好意思 打错了 我要打给我儿子的",  # so is a wrong number
     "我们小区想成立业主委员会 要去哪里备案",  # a residents' body, not an organ of state
+    "外地来打工的 老板欠了工资跑了",  # the caller comes from elsewhere; the matter is here
 ])
 def test_ordinary_requests_stay_in_scope(text: str) -> None:
     assert out_of_scope(text) is None
@@ -114,3 +115,8 @@ def test_the_shipped_classifier_flags_at_most_its_cap_of_ordinary_calls_out_of_f
                          .read_text(encoding="utf-8"))
     assert weights["trained_on"] > 2000
     assert weights["out_of_fold"][str(weights["threshold"])]["false_alarm_rate"] <= FALSE_ALARM_CAP
+
+
+def test_a_callback_asked_for_is_not_someone_elses_number() -> None:
+    found = out_of_scope("违建举报三个月了 城管来看了一眼就走了 也没人给我回个电话")
+    assert found is None or found.reason != "secrets_privacy"
