@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Generic, TypeVar
 
@@ -47,7 +47,7 @@ def _readings(char: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(pinyin(char, style=Style.NORMAL, heteronym=True)[0]))
 
 
-@cache
+@lru_cache(maxsize=8192)  # heard spans are open-ended: bounded, unlike the per-character caches
 def _said_readings(words: str) -> tuple[str, ...]:
     """Each character's reading in these words (phrases decide: 泄露 is xie lou)."""
     readings = lazy_pinyin(words, style=Style.NORMAL)
