@@ -142,11 +142,13 @@ def _elsewhere(place: Place | None, region: Region, text: str) -> OutOfScope | N
     unless the caller also names this city or county, or says why it is ours (异地就医)."""
     if place is None or "city" not in place.levels:
         return None
-    if place.levels["city"] == region.city and place.levels.get("province", region.province) == region.province:
+    ours = place.levels["city"] == region.city and place.levels.get("province", region.province) == region.province
+    county = place.levels.get("county")
+    if ours and not (county and county != region.county and _stem(county) in text):
+        return None  # our city, and not another county of it named (德清 is 湖州's, but not 安吉's)
+    if _stem(region.county) in text or (not ours and _stem(region.city) in text):
         return None
-    if any(_stem(name) in text for name in (region.city, region.county)):
-        return None
-    named = [place.levels[key] for key in ("province", "city") if key in place.levels]
+    named = [place.levels[key] for key in ("province", "city", "county") if key in place.levels]
     if not any(_stem(name) in text for name in named if name != region.province):
         return None  # the division was guessed from a fragment (滨江公园, 天台, 龙潭乡): its city was not said
     if not _where_it_happens(text, place):
@@ -159,9 +161,17 @@ _LOCATIVE_AFTER = re.compile(r"^\s*(那边|那里|那儿|这边|的)")
 
 
 def _where_it_happens(text: str, place: Place) -> bool:
-    """The place is where the matter is (我在杭州余杭那个小区, 宜兴丁蜀那边), not where someone goes."""
-    return bool(_LOCATIVE_BEFORE.search(text[max(0, place.start - 4):place.start])
-                or _LOCATIVE_AFTER.match(text[place.end:place.end + 3]))
+    """The place is where the matter is (我在杭州余杭那个小区, 宜兴丁蜀那边, 德清那边的一条路), not where
+    someone goes: a locative word around the whole place, or around the city or county name in it."""
+    spans = [(place.start, place.end)]
+    for level in ("city", "county"):
+        name = place.levels.get(level, "")
+        for said in dict.fromkeys((name, _stem(name))):
+            at = text.find(said, place.start, place.end) if said else -1
+            if at != -1:
+                spans.append((at, at + len(said)))
+    return any(_LOCATIVE_BEFORE.search(text[max(0, start - 4):start]) or _LOCATIVE_AFTER.match(text[end:end + 3])
+               for start, end in spans)
 
 
 def _stem(name: str) -> str:

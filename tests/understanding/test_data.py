@@ -12,9 +12,9 @@ DATA = Path(__file__).parent / "data"
 # heldout_ordinary4, heldout_safety4/5 and heldout_mixed6 were measured once each, then joined the training
 # data (corpus/12-written-apart.jsonl, the safety classifiers); eval_written, eval_fresh 1–3 and
 # heldout_mixed7/8 likewise (corpus/14-measured-sets.jsonl): they are records, no longer hold-outs.
-# heldout_mixed9 and heldout_mixed10 were each written after every change they measure (and measured once
+# heldout_mixed9, 10 and 11 were each written after every change they measure (and measured once
 # before their misses were studied); eval.jsonl (composed) never trains.
-EVAL_SETS = ("eval.jsonl", "heldout_mixed9.jsonl", "heldout_mixed10.jsonl")
+EVAL_SETS = ("eval.jsonl", "heldout_mixed9.jsonl", "heldout_mixed10.jsonl", "heldout_mixed11.jsonl")
 
 
 def _eval_texts() -> list[str]:

@@ -214,6 +214,36 @@ def test_a_dangerous_spill_is_119_and_a_crash_with_injured_people_stays_122_with
     assert found is not None and found.service == "122" and "119" in found.others
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("大桥上有个男的翻到栏杆外面去了 抓着栏杆 我不敢靠近", "110"),  # outside the railing: about to jump
+    ("一辆小车撞到护栏上 车头起火了 人还在里面", "122"),  # a car burning after a crash is the road's
+    ("两辆车子撞在一起了 有个人头上都是血", "122"),
+    ("路边有个老大爷 问他住哪 他讲不清楚 手冰凉", "110"),
+    ("幼儿园老师说我女儿被一个男的接走了 我们家没人去接", "110"),
+    ("楼道里的电瓶车在烧 烟往楼上冲", "119"),
+])
+def test_events_callers_describe_rather_than_name_go_to_their_service(text: str, expected: str) -> None:
+    assert service(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "刮断的电线一开始冒火星 现在不冒了 供电所能来处理吗",  # over
+    "电梯把我关了四十分钟 最后自己扒开的 物业一句话没有 我要个说法",
+    "刷到个视频 有个小区电瓶车充电爆炸了 我们楼下也有人拉线充电",  # seen online
+    "一冲马桶 水就从厨房地漏往上冒",  # a drain, not a flood nor a spill
+    "路边的泥水溅了我一身",  # 泥水 sounds like 溺水
+    "老板叫员工跟着货一起坐货梯",  # 着货 sounds like 着火
+    "培训机构在偷偷上课",
+    "井盖松了 车一压就哐当响",
+    "电饭煲插上电就冒烟 商家说不退只能修",  # the aftermath
+    "我爸脑梗 抢救过来了 现在想找日间照料",
+    "早上闻到煤气味 开窗通风 现在没味道了 想叫人来查管子",
+    "车子停在我车库门口 我车出不来",  # a car blocked in, not a person trapped
+])
+def test_dangers_over_seen_online_sound_alikes_and_blocked_cars_are_not_emergencies(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
 def test_a_word_with_a_negation_slipped_inside_is_not_the_word() -> None:
     found = RULES.detect("孩子一个人躺着起不来要人扶")  # 着起不来 is not 着起来 (catching fire)
     assert found is None or found.service != "119"

@@ -157,3 +157,10 @@ def test_the_evaluation_scores_a_field_only_on_the_cases_that_label_it(understan
     ]
     result = evaluate(understander, cases)
     assert result["totals"]["category"] == result["totals"]["matter"] == 1
+
+
+def test_another_county_of_our_own_city_is_that_countys_business(understander) -> None:
+    # 德清 is in 湖州 like 安吉, but a county hotline answers for its county.
+    scope = understander.understand("德清那边的一条路坑坑洼洼的 你们叫人修一下")["out_of_scope"]
+    assert scope is not None and scope["reason"] == "other_jurisdiction"
+    assert understander.understand("我去德清那边看病 回来医保怎么报")["out_of_scope"] is None

@@ -45,6 +45,7 @@ def test_an_appointment_or_legal_aid_stays_in_scope(text: str) -> None:
     ("我老家外省那边村里的路坏了", "other_jurisdiction"),
     ("你们都是废物", "harassment"),
     ("美女 你几点下班 出来陪我喝一杯嘛", "harassment"),
+    ("你报一下工号 我要骂你一顿", "harassment"),
 ])
 def test_each_reason_is_recognised_with_the_words_that_justify_it(text: str, reason: str) -> None:
     found = out_of_scope(text)
