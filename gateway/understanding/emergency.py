@@ -209,8 +209,10 @@ class EmergencyDetector:
             return None
         if self.cues.all_clear and self.cues.all_clear.search(compact):
             return None  # the caller says nobody is hurt: the fallback does not overrule that
-        spot = _Hit(self.events[0], guess.start, guess.end, 0.0)  # where the classifier's evidence is
-        if self._an_animals_trouble(spot, compact, _clause_start(compact, guess.start)):
+        # The classifier's evidence is its heaviest n-gram, not the phrase a rule would match: look twice
+        # as far back from it for the animal.
+        spot = _Hit(self.events[0], guess.start, guess.end, 0.0)
+        if self._an_animals_trouble(spot, compact, _clause_start(compact, guess.start), reach=2):
             return None
         start, end = origin[guess.start], origin[guess.end - 1] + 1
         return Emergency(guess.service, text[start:end], start, end, round(MAX_CONFIDENCE * guess.probability, 2),
@@ -287,13 +289,13 @@ class EmergencyDetector:
             return "habitual"  # 每年都这样: the caller says it is a standing problem
         return None
 
-    def _an_animals_trouble(self, hit: _Hit, compact: str, clause_start: int) -> bool:
+    def _an_animals_trouble(self, hit: _Hit, compact: str, clause_start: int, reach: int = 1) -> bool:
         """The one stuck, poisoned or hurt is an animal (小猫爬到树上下不来, 狗吃了老鼠药) — not when the
         animal harms a person (被狗咬了, 狗扑上来咬我孩子)."""
         cues = self.cues
         if not cues.animal:
             return False
-        start = max(clause_start, hit.start - cues.animal_window)
+        start = max(clause_start, hit.start - reach * cues.animal_window)
         for m in cues.animal.finditer(compact, start, hit.end):
             harmed_by = cues.animal_harmed_by and cues.animal_harmed_by.search(
                 compact, max(clause_start, m.start() - 4), m.start())
