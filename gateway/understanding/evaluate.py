@@ -84,16 +84,18 @@ def evaluate(understander: Understander, cases: list[dict[str, Any]]) -> dict[st
         for flag in ("emergency", "out_of_scope"):
             if flag in case:
                 want = case[flag]
-                got_f = out[flag]
-                got_v = (got_f or {}).get("service") if flag == "emergency" else got_f
-                key = want if flag == "emergency" else "any"
-                if want:
-                    totals[f"{flag}:{key}:positives"] += 1
-                    hits[f"{flag}:{key}:recall"] += bool(got_v) and (flag != "emergency" or got_v == want)
-                if got_v:
-                    pkey = got_v if flag == "emergency" else "any"
-                    totals[f"{flag}:{pkey}:flagged"] += 1
-                    hits[f"{flag}:{pkey}:precision"] += bool(want) and (flag != "emergency" or got_v == want)
+                got_v = (out[flag] or {}).get("service") if flag == "emergency" else out[flag]
+                # "any": flagged at all against labelled at all; per service: the labeller's service exactly
+                keys = ["any"] + ([want] if flag == "emergency" and want else [])
+                for key in keys:
+                    if want:
+                        totals[f"{flag}:{key}:positives"] += 1
+                        hits[f"{flag}:{key}:recall"] += bool(got_v) and (key == "any" or got_v == want)
+                pkeys = ["any"] + ([got_v] if flag == "emergency" and got_v else [])
+                for key in pkeys:
+                    if got_v:
+                        totals[f"{flag}:{key}:flagged"] += 1
+                        hits[f"{flag}:{key}:precision"] += bool(want) and (key == "any" or got_v == want)
     errors.sort(key=lambda e: -e[0])  # confident mistakes first: those are the worst
     return {"hits": dict(hits), "totals": dict(totals), "confusion": confusion, "worst": errors[:10]}
 

@@ -27,6 +27,11 @@ class Tagger:
     def tag(self, text: str) -> list[Token]:
         tokens, offset = [], 0
         for word, tag in self._lac.run(text):
+            name = word.lstrip()
+            if name and name != word:  # LAC glues the pause before a word to it (" 古苑村"): a word starts
+                tokens.append(Token(word[: len(word) - len(name)], "w", offset))  # where its characters do
+                offset += len(word) - len(name)
+                word = name
             tokens.append(Token(word, tag, offset))
             offset += len(word)
         return tokens

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import itertools
 import logging
 import os
 import re
@@ -29,6 +30,8 @@ from gateway.understanding.vocabulary import HomophoneIndex
 
 LEVELS = ("province", "city", "county", "township", "community", "road", "building")
 _TOWN_SUFFIXES = ("街道", "镇", "乡")
+# A county's stem followed by these names something else: 石龙村 is no 石龙区, 振兴路 no 振兴区, 盘山公路 no 盘山县
+_NOT_A_COUNTY = (*_TOWN_SUFFIXES, "村", "社区", "路", "街", "大道", "公路", "高速", "巷", "弄", "桥", "小区")
 # 城 ends an estate (凤凰城) but not a trip to town (去城里, 县城, 今年城…)
 _ESTATE = (r"[\u4e00-\u9fa5]{2,5}?(?:小区|花园|家园|新村|公寓|名都|嘉园|华府|大厦|广场|苑"
            r"|(?<![县进去在回到初年趟里市具])城)")
@@ -42,10 +45,16 @@ _PLACE_AFTER = re.compile(r"街道|镇|乡|村|社区|那边|这边|那里|这�
 _NUMBERED_THING = re.compile(r"[0-9零一二三四五六七八九十百两]+号(?:楼|院|床|线|窗口|门|车|房|室|口|柜台)")
 # A road's name as one LAC word (天目路, 胜利西路), and stems that name a kind of road, not a road (水泥路).
 _ROAD_WORD = re.compile(r"(?P<road>[\u4e00-\u9fa5]{2,4}?(?:东|西|南|北|中)?(?:大道|大街|路|街|巷|弄))(?:口|上|边)?")
+# A road's kind as LAC cuts it off the name before it (路上, 东路, 高速, 省道)
+_ROAD_TAIL = re.compile(r"(?P<kind>(?:东|西|南|北|中)?(?:大道|大街|路|街|巷|弄)|高速公路|高速|国道|省道|县道)(?:上|边|口)?")
+_NAME_TAGS = ("LOC", "PER", "ORG", "nz", "nw")
+_HIGHWAY_WORD = re.compile(r"(?P<road>[\u4e00-\u9fa5]{2,5}?(?:高速公路|高速)|[0-9]{1,3}(?:国道|省道|县道))(?:口|上|边)?")
+_GRAMMAR = ("r", "d", "p", "u", "c", "m", "q", "f", "xc", "w")
 _ROAD_STEM = re.compile(r"(.*?)(?:东|西|南|北|中)?(?:大道|大街|路|街|巷|弄)(?:[0-9零一二三四五六七八九十百两]+号)?")
 _ROAD_KINDS = frozenset({"水泥", "柏油", "高速", "机耕", "乡村", "村里", "小区", "进村", "上山", "下山", "石子", "砂石",
                          "沙石", "盘山", "环山", "乡间", "田间", "这条", "那条", "一条", "出村", "进山", "山里", "老街",
-                         "步行", "单行", "断头", "十字", "丁字", "过马", "走马", "马路", "大马"})
+                         "步行", "单行", "断头", "十字", "丁字", "过马", "走马", "马路", "大马", "那个", "这个", "门口"})
+_POINTING = ("那", "这", "哪", "一", "条", "个", "的", "门口")
 # A building said on its own, a few words after the estate or community (盛世华庭八号楼, 凤凰社区的 … 三号楼)
 BUILDING_RE = re.compile(r"[0-9一二三四五六七八九十百两]+(?:号楼|幢|栋|号院)")
 
@@ -148,7 +157,10 @@ class Gazetteer:
         a place (在地铺, 地铺那边), so 爬上树 is never 上墅. Same length: spans stay the caller's."""
         fixed = list(text)
         for start, end, name, community in self._sounds.find(text):
-            if community or _PLACE_BEFORE.search(text, max(0, start - 2), start) or _PLACE_AFTER.match(text, end):
+            # a village of three characters or more is a name wherever it is heard; two (姚村) could be
+            # any two words (镇里说要村里先盖章)
+            if (community and len(name) >= 3) or _PLACE_BEFORE.search(text, max(0, start - 2), start) \
+                    or _PLACE_AFTER.match(text, end):
                 fixed[start:end] = name
         return "".join(fixed)
 
@@ -181,6 +193,9 @@ class PlaceFinder:
             # A name of ours written with other characters: read the place from the names it sounds like
             # when that finds a community, or a township where none was written.
             fixed_town, fixed_heard = self.gazetteer.find(fixed)
+            if town is not None:  # a village guessed by sound belongs to the township said outright
+                of_town = self.gazetteer.towns[town.group(0)]
+                fixed_heard = [m for m in fixed_heard if self.gazetteer.communities[m.group(0)][1] == of_town]
             if fixed_heard or (town is None and fixed_town is not None):
                 place = self._find(fixed, tokens)
                 if place is not None:  # the evidence is what the caller said; a guess by sound is less sure
@@ -189,12 +204,20 @@ class PlaceFinder:
 
     def _find(self, text: str, tokens: list[Token]) -> Place | None:
         town, heard = self.gazetteer.find(text)
-        community = next((m for m in heard if _stands_alone(text, m, town, tokens)), None)
+        named_town = self.gazetteer.towns[town.group(0)] if town is not None else None
+        alone = [m for m in heard if _stands_alone(text, m, town, tokens)]
+        community = next((m for m in alone if self.gazetteer.communities[m.group(0)][1] == named_town),
+                         next(iter(alone), None))
         elsewhere = self._elsewhere(text, tokens)
         if elsewhere is not None and elsewhere[0].get("county", self.region.county) != self.region.county:
-            # Another county named first: a same-named village of ours further on is theirs (双河村).
+            # Another county named first: a same-named village of ours further on is theirs (双河村). When
+            # LAC's place run holds our name too (孝丰镇潴口溪村, read by jionlp as 丰镇市), only the words
+            # before our name can name that other county.
             first = min((m.start() for m in (town, community) if m is not None), default=len(text))
-            if elsewhere[1][0] < first:
+            begin, end = elsewhere[1]
+            before = self._resolve(text[begin:first]) if begin < first < end else None
+            if begin < first and (end <= first or (before or {}).get("county", self.region.county)
+                                  != self.region.county):
                 town = community = None
         spans: list[tuple[int, int]] = []
         levels: dict[str, str] = {}
@@ -234,7 +257,8 @@ class PlaceFinder:
             spans.append(estate_span)
             confidence = max(confidence, 0.6)
         road = ROAD_RE.search(text, after) if spans else None
-        if road is not None and "building" not in levels and road.start() - after <= 1:
+        if road is not None and "building" not in levels and road.start() - after <= 1 \
+                and not road.group(0).startswith(_POINTING):  # 深溪坞村那个路边, 新丰村的路灯: no road's name
             levels["road"] = road.group(0)
             spans.append(road.span())
         if not spans and (named := self._named_road(text, tokens)) is not None:
@@ -248,21 +272,14 @@ class PlaceFinder:
         return Place(levels, start, end, text[start:end], confidence)
 
     def _named_road(self, text: str, tokens: list[Token]) -> re.Match[str] | None:
-        """A road named after one of the county's townships (昌硕路, 灵峰大道), or one LAC reads as a place."""
+        """A road named after one of the county's townships (昌硕路, 灵峰大道), else the first road LAC's
+        words name (天目路; 灵芝|路|上, 胜利|东路, 申嘉湖|高速, 306|省道)."""
         for town in self.gazetteer.town_names_before_roads(text):
             road = ROAD_RE.match(text, town.start())
             if road is not None:
                 return road
-        for road in ROAD_RE.finditer(text):
-            if _a_kind_of_road(road.group(0)):
-                continue
-            if any(t.tag == "LOC" and t.start <= road.start() and road.end() <= t.end for t in tokens):
-                return road
-        for token in tokens:  # LAC keeps a road's name as one word even when it does not tag it a place
-            named = _ROAD_WORD.fullmatch(token.word)
-            if named is not None and not _a_kind_of_road(named.group("road")):
-                return re.compile(re.escape(named.group("road"))).match(text, token.start)
-        return None
+        span = _road_in_words(tokens)
+        return re.compile(re.escape(text[span[0] : span[1]])).match(text, span[0]) if span else None
 
     def _below_county(self, text: str, tokens: list[Token], levels: dict[str, str],
                       spans: list[tuple[int, int]]) -> None:
@@ -302,22 +319,36 @@ class PlaceFinder:
                 else:
                     runs.append((tok.start, tok.end))
         for start, end in runs:
-            said = text[start:end]
-            parsed = self._parse_location(said)
-            levels = {k: parsed[k] for k in ("province", "city", "county") if parsed.get(k)}
-            if parsed.get("town"):
-                levels["township"] = parsed["town"]
-            if parsed.get("county") and _county_guessed(said, parsed["county"]):
-                levels.pop("county")  # jionlp guessed a county from a fragment ("城关镇" → 城关区)
-            if not levels.get("county") and "township" not in levels:
-                # What was said is a township's name jionlp does not place (城关镇, 城南街道: in many
-                # counties, none of them ours): keep the township, so the road after it is read too.
-                town = _TOWNSHIP_SAID.match(said)
-                if town is not None:
-                    levels["township"] = town.group(0)
-            if levels.get("county") or levels.get("township") or levels.get("city"):
+            if text.startswith("方向", end) or text[max(0, start - 1) : start] in ("往", "朝", "向"):
+                continue  # where a car was heading (往湖州方向), not where it happened
+            levels = self._resolve(text[start:end], then=text[end : end + 2])
+            if levels is not None:
                 return levels, (start, end)
         return None
+
+    def _resolve(self, said: str, then: str = "") -> dict[str, str] | None:
+        """province / city / county (and a township) of words naming a place (``then``: the words right
+        after them), or None."""
+        if not said.strip():
+            return None
+        parsed = self._parse_location(said)
+        levels = {k: parsed[k] for k in ("province", "city", "county") if parsed.get(k)}
+        if parsed.get("town"):
+            levels["township"] = parsed["town"]
+        if parsed.get("county") and _county_guessed(said + then, parsed["county"]):
+            # jionlp guessed a county from a fragment ("城关镇" → 城关区, 振兴路 → 振兴区), and the
+            # province and city from that county unless they were said too
+            levels.pop("county")
+            for key, suffixes in (("city", ("市", "地区", "自治州", "盟")), ("province", ("省", "自治区", "市"))):
+                if key in levels and _short(levels[key], suffixes)[:2] not in said:
+                    levels.pop(key)
+        if not levels.get("county") and "township" not in levels:
+            # What was said is a township's name jionlp does not place (城关镇, 城南街道: in many
+            # counties, none of them ours): keep the township, so the road after it is read too.
+            town = _TOWNSHIP_SAID.match(said)
+            if town is not None:
+                levels["township"] = town.group(0)
+        return levels if levels.get("county") or levels.get("township") or levels.get("city") else None
 
 
 _TOWNSHIP_SAID = re.compile(r"[\u4e00-\u9fa5]{2,4}?(?:街道|镇|乡)")
@@ -334,16 +365,48 @@ def _stands_alone(text: str, match: re.Match[str], town: re.Match[str] | None, t
     if town is not None and match.start() < town.end() and town.start() < match.end():
         # 章村 inside 章村镇 is the township; 孝源 inside 孝源村 is the village's name
         return match.start() <= town.start() and town.end() < match.end()
-    at = match.start()
+    at, end = match.span()
+    if end - at <= 2 and any(t.start == end - 1 and t.end > end for t in tokens):
+        return False  # 消防员和|村里的人: the name's last character begins another word (和村)
     if at == 0 or (town is not None and town.end() == at) or text[at - 1] in "镇乡县区市道":
         return True
-    return not any(t.start < at < t.end for t in tokens)
+    word = next((t for t in tokens if t.start < at < t.end), None)
+    # inside a longer word only as its end, and only a name too long to be a common word (阿拉深溪坞村)
+    return word is None or (end - at >= 3 and word.end == end)
+
+
+def _road_in_words(tokens: list[Token]) -> tuple[int, int] | None:
+    """The first road named in LAC's words: one word (天目路, 胜利西路口) that is no verb (挡住路), or a
+    name LAC cut off its kind — a place's or person's name (灵芝|路上, 申嘉湖|高速), a number before a
+    numbered highway (235|国道), any word before a road with its side (胜利|东路)."""
+    for before, word in itertools.pairwise([None, *tokens]):
+        named = _ROAD_WORD.fullmatch(word.word)
+        if named is not None and word.tag not in ("v", "vd", "a", "d") and not _a_kind_of_road(named.group("road")):
+            return word.start, word.start + len(named.group("road"))
+        highway = _HIGHWAY_WORD.fullmatch(word.word)
+        if highway is not None and word.tag not in ("v", "vd", "a", "d"):
+            return word.start, word.start + len(highway.group("road"))
+        tail = _ROAD_TAIL.fullmatch(word.word)
+        if before is None or tail is None or len(before.word) < 2:
+            continue
+        kind = tail.group("kind")
+        if kind in ("国道", "省道", "县道"):
+            road = before.word.isdigit() or before.tag in _NAME_TAGS
+        elif kind in ("高速", "高速公路"):
+            road = before.tag in _NAME_TAGS
+        else:
+            sided = len(kind) > 1 and kind[0] in "东西南北中" and before.tag not in _GRAMMAR
+            road = before.tag in _NAME_TAGS or sided
+            road = road and not _a_kind_of_road(before.word + kind)
+        if road:
+            return before.start, word.start + len(kind)
+    return None
 
 
 def _a_kind_of_road(road: str) -> bool:
     """马路, 水泥路, 机耕路: what kind of road, not which one (a name has two characters or more)."""
     stem = _ROAD_STEM.fullmatch(road)
-    return stem is None or len(stem.group(1)) < 2 or stem.group(1)[-2:] in _ROAD_KINDS
+    return stem is None or road.endswith("马路") or len(stem.group(1)) < 2 or stem.group(1)[-2:] in _ROAD_KINDS
 
 
 def _add_building(text: str, levels: dict[str, str], spans: list[tuple[int, int]]) -> None:
@@ -374,9 +437,11 @@ def _county_gazetteer(region: Region) -> Gazetteer | None:
 def _county_guessed(said: str, county: str) -> bool:
     """jionlp read a county the caller did not name: its stem is not said, or is said as a township's
     name (城关镇, 城关街道: a township in many counties, not 城关区)."""
+    if county.endswith(("县", "区", "市", "旗")) and county in said:
+        return False  # said in full (礼县)
     stem = _short(county, ("自治县", "县", "区", "市", "旗"))
     at = said.find(stem) if len(stem) >= 2 else -1
-    return at == -1 or said[at + len(stem):].startswith(_TOWN_SUFFIXES)
+    return at == -1 or said[at + len(stem):].startswith(_NOT_A_COUNTY)
 
 
 def _after_levels(text: str, levels: dict[str, str], spans: list[tuple[int, int]]) -> int:

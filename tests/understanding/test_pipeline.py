@@ -159,6 +159,18 @@ def test_the_evaluation_scores_a_field_only_on_the_cases_that_label_it(understan
     assert result["totals"]["category"] == result["totals"]["matter"] == 1
 
 
+def test_the_evaluation_counts_an_emergency_sent_to_another_service_as_found_but_not_as_right(understander) -> None:
+    from gateway.understanding.evaluate import evaluate
+
+    cases = [{"text": "他倒在地上不动了 叫也叫不醒 快来人", "emergency": "110", "out_of_scope": None}]
+    result = evaluate(understander, cases)
+    hits, totals = result["hits"], result["totals"]
+    assert totals["emergency:any:positives"] == totals["emergency:110:positives"] == 1
+    assert hits["emergency:any:recall"] == 1  # flagged: a human hears it at once
+    assert hits.get("emergency:110:recall", 0) == 0  # but not to the labeller's service
+    assert totals["emergency:any:flagged"] == hits["emergency:any:precision"] == 1
+
+
 def test_another_county_of_our_own_city_is_that_countys_business(understander) -> None:
     # 德清 is in 湖州 like 安吉, but a county hotline answers for its county.
     scope = understander.understand("德清那边的一条路坑坑洼洼的 你们叫人修一下")["out_of_scope"]

@@ -219,3 +219,56 @@ def test_a_township_name_by_sound_alone_needs_words_that_say_a_place(tagger, fin
 def test_a_numbered_building_line_or_counter_is_not_a_date(tagger, text):
     call = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert [t.text for t in find_times(text, tagger.tag(text), call) if "号" in t.text] == []
+
+
+@pytest.mark.parametrize("text, township, community", [
+    ("屋里进水了 孝丰镇溪南村 老人出不来", "孝丰镇", "溪南村"),  # jionlp alone reads 孝丰镇 as 丰镇市
+    ("新丰村的路灯坏了好几天", "溪龙乡", "新丰村"),  # 新丰 is also a county's stem (新丰县)
+    ("阿拉横柏村的路灯不亮", "孝丰镇", "横柏村"),  # 阿拉 ("we") glued to the village by LAC
+    ("是邻居和村里的干部一起帮的忙 在报福镇深溪坞村", "报福镇", "深溪坞村"),  # 和|村里 is no village 和村
+])
+def test_a_village_of_ours_is_read_as_ours_whatever_the_words_around_it(tagger, finder, text, township, community):
+    levels = finder.find(text, tagger.tag(text)).levels
+    assert (levels["county"], levels["township"], levels["community"]) == ("安吉县", township, community)
+
+
+@pytest.mark.parametrize("text, road", [
+    ("文昌路上有个井盖没了", "文昌路"),
+    ("振兴路上的垃圾没人收", "振兴路"),  # not 辽宁 丹东 振兴区
+    ("沪渝高速上两车追尾了", "沪渝高速"),
+    ("318国道边上有人倒垃圾", "318国道"),
+    ("孝丰老街上有个卖水果的", "老街"),
+])
+def test_a_road_is_read_however_lac_cuts_its_name_from_its_kind(tagger, finder, text, road):
+    assert finder.find(text, tagger.tag(text)).levels["road"] == road
+
+
+@pytest.mark.parametrize("text", [
+    "我在上班路上看到有人摔倒",
+    "大树倒下来挡住路了",
+    "往杭州方向的车道上堵死了",  # where the traffic was heading, not where it happened
+])
+def test_a_way_to_somewhere_is_no_place(tagger, finder, text):
+    assert finder.find(text, tagger.tag(text)) is None
+
+
+def test_the_words_after_a_village_are_no_road_of_their_own(tagger, finder):
+    for text in ("天荒坪镇那条盘山公路上落石了", "深溪坞村那个路边的垃圾桶满了"):
+        assert "road" not in finder.find(text, tagger.tag(text)).levels
+
+
+def test_a_two_character_village_heard_by_sound_needs_words_of_place_and_the_township_said(tagger, finder):
+    text = "镇里说要村里先开证明才给办 我是鄣吴镇的"  # 要村 sounds like 姚村, a village of 杭垓镇
+    levels = finder.find(text, tagger.tag(text)).levels
+    assert levels["township"] == "鄣吴镇" and "community" not in levels
+
+
+def test_a_county_said_in_full_stands_even_with_a_one_character_stem(tagger, finder):
+    levels = finder.find("我在礼县桥头镇", tagger.tag("我在礼县桥头镇")).levels
+    assert (levels["province"], levels["county"], levels["township"]) == ("甘肃省", "礼县", "桥头镇")
+
+
+def test_lac_words_start_where_their_characters_do_not_at_the_pause_before_them(tagger):
+    tokens = tagger.tag("白天又不排 古苑村这边")
+    assert [t.word for t in tokens if "古苑村" in t.word] == ["古苑村"]
+    assert "".join(t.word for t in tokens) == "白天又不排 古苑村这边"
