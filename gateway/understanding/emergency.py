@@ -83,6 +83,9 @@ class _Cues:
         self.past_window = int(cues["past_window"])
         self.reference = re.compile("了?(?:" + "|".join(map(re.escape, cues["reference"])) + ")")
         self.hypothetical = literal_pattern(cues["hypothetical"])
+        self.not_hypothetical = literal_pattern(cues.get("not_hypothetical", []))
+        self.hypothetical_after = literal_pattern(cues.get("hypothetical_after", []))
+        self.aftermath = literal_pattern(cues.get("aftermath", []))
         self.hypothetical_window = int(cues["hypothetical_window"])
         self.urgent = literal_pattern(cues["urgent"])
         self.not_urgent = literal_pattern(cues.get("not_urgent", []))
@@ -97,6 +100,7 @@ class _Cues:
         self.staged = literal_pattern(cues.get("staged", []))
         self.complaint_after = literal_pattern(cues.get("complaint_after", []))
         self.all_clear = literal_pattern(cues.get("all_clear", []))
+        self.all_clear_services = frozenset(cues.get("all_clear_services", ["110", "119", "120", "122"]))
         self.media = literal_pattern(cues.get("media", []))
         self.media_window = int(cues.get("media_window", 0))
         self.animal = literal_pattern(cues.get("animal", []))
@@ -207,7 +211,7 @@ class EmergencyDetector:
         guess = self.model.predict(compact, threshold)
         if guess is None:
             return None
-        if self.cues.all_clear and self.cues.all_clear.search(compact):
+        if guess.label in self.cues.all_clear_services and self.cues.all_clear and self.cues.all_clear.search(compact):
             return None  # the caller says nobody is hurt: the fallback does not overrule that
         # The classifier's evidence is its heaviest n-gram, not the phrase a rule would match: look twice
         # as far back from it for the animal.
@@ -260,6 +264,8 @@ class EmergencyDetector:
             return "past"
         if cues.gratitude and cues.gratitude.search(compact):
             return "past"  # a call of thanks tells what happened and how it was handled
+        if cues.aftermath and cues.aftermath.search(compact):
+            return "past"  # saved, or left disabled: the call is about what came after
         if cues.staged and cues.staged.search(compact):
             return "staged"  # a film shoot, a drill, a joke: nobody is in danger
         if cues.complaint_after and cues.complaint_after.search(compact, hit.end):
@@ -276,8 +282,11 @@ class EmergencyDetector:
                                                                   hit.end + cues.cost_window)):
             return "reference"
         window_start = max(clause_start, hit.start - cues.hypothetical_window)
-        if cues.hypothetical and cues.hypothetical.search(compact, window_start, before_end):
+        if cues.hypothetical and cues.hypothetical.search(self._mask(compact, cues.not_hypothetical),
+                                                          window_start, before_end):
             return "hypothetical"
+        if event.weak and cues.hypothetical_after and cues.hypothetical_after.match(compact, hit.end):
+            return "hypothetical"  # 砸到人怎么办: what if (not 没有呼吸了怎么办: that is a plea)
         if (cues.simile_before and cues.simile_after
                 and cues.simile_before.search(compact, max(clause_start, hit.start - 6), hit.start)
                 and cues.simile_after.search(compact, hit.end, hit.end + 5)):
@@ -306,9 +315,12 @@ class EmergencyDetector:
 
     def _mask_negation_exceptions(self, compact: str) -> str:
         """没想到 / 不得了 / 不知道 start with a negation character but negate nothing: hide them."""
-        if not self.cues.negation_exceptions:
-            return compact
-        return self.cues.negation_exceptions.sub(lambda m: "_" * len(m[0]), compact)
+        return self._mask(compact, self.cues.negation_exceptions)
+
+    @staticmethod
+    def _mask(compact: str, words: re.Pattern[str] | None) -> str:
+        """``compact`` with ``words`` hidden (same length: positions stay)."""
+        return words.sub(lambda m: "_" * len(m[0]), compact) if words else compact
 
 
 def _either(words: re.Pattern[str] | None, patterns: list[str]) -> re.Pattern[str] | None:

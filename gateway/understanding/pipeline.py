@@ -182,12 +182,13 @@ def _stem(name: str) -> str:
 
 
 def _reconciled(emergency: Emergency | None, scope: OutOfScope | None) -> tuple[Emergency | None, OutOfScope | None]:
-    """An emergency the vocabulary heard is never 'no request' (喂喂听得到吗 屋里全是烟) nor another city's
-    business (a car burning on the motorway toward 杭州); a classifier's suspicion gives way to an
-    out-of-scope reason its own phrases found (an inheritance quarrel is not a 110 call)."""
+    """An emergency is never another city's business (a car burning on the motorway toward 杭州: 110 and
+    122 answer wherever it is), and one the vocabulary heard is never 'no request' (喂喂听得到吗 屋里全是烟);
+    a classifier's suspicion gives way to any other out-of-scope reason its own phrases found (an
+    inheritance quarrel is not a 110 call)."""
     if emergency is None or scope is None:
         return emergency, scope
-    if scope.reason in ("harassment", "other_jurisdiction") and emergency.source == "vocabulary":
+    if scope.reason == "other_jurisdiction" or (scope.reason == "harassment" and emergency.source == "vocabulary"):
         return emergency, None  # danger now is everyone's business, wherever the caller is
     if emergency.source == "classifier" and scope.confidence > MAX_CONFIDENCE:
         return None, scope

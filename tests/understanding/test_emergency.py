@@ -415,3 +415,41 @@ def test_where_only_words_that_are_emergencies_in_context_were_heard_a_sure_clas
 def test_a_sure_classifier_does_not_rename_an_event_the_vocabulary_is_sure_of() -> None:
     found = EmergencyDetector(load("emergency.toml"), _Fixed("120", 0.99)).detect("楼下着火了")
     assert found is not None and found.service == "119"
+
+
+# --- fourth round: kinds of call found on fresh sets ---------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("刚才有个人掏出一把刀 把柜台里的钱抢走了 往菜场那边跑了 我人没事", "110"),  # nobody hurt: still a robbery
+    ("楼里有个人一家一家推门 看哪家没锁 现在还在五楼", "110"),
+    ("电梯里关了两个人 一个老太太说心口闷", "119"),
+    ("仓库顶上在往外喷火 里面还有工人", "119"),
+    ("沟塌了 我同事埋进去了 就露个头", "119"),
+    ("车撞到树上了 车头在冒烟 我朋友腿卡着出不来", "122"),  # the crash's smoke is the crash's service
+    ("我奶奶烧了一盆炭取暖 现在叫不应了 我爷爷还会说话", "120"),  # 还会 is no "will"
+])
+def test_events_told_in_everyday_words_go_to_their_service(text: str, expected: str) -> None:
+    assert service(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "我舅舅上个月被蛇咬了 送医院才救回来 想问问村卫生室能不能备点血清",  # saved: the call is about after
+    "我爸前年从脚手架上摔下来 现在瘫在床上 家里没收入了 能申请什么补助",
+    "我们两兄弟为了老房子的事 现在见面都不说话了 你们帮忙调解一下",
+    "我跟老婆吵了一架 她赌气两天没回家 你们帮我劝劝",  # an adult after a quarrel is not missing
+    "对面楼外墙的瓷砖老往下掉 砸到人怎么办",  # what if
+    "上次隔壁厂着火那次 消防车就是开不进来 这条路要拓宽",
+    "喂 我家着火了 哈哈 骗你的",
+    "我一个人住老房子 晚上都不敢困在里屋 墙裂了好几条缝",  # 困 is "sleep" in Wu speech
+    "一落雨 污水就漫到我店门口 臭得不得了",
+])
+def test_aftermaths_quarrels_what_ifs_jokes_and_dialect_are_not_emergencies(text: str) -> None:
+    assert service(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我爷爷没有呼吸了怎么办", "120"),  # 怎么办 after what happened is a plea
+    ("孩子吃东西卡住了 喘不上气 怎么办 怎么办", "120"),
+])
+def test_what_to_do_after_an_event_that_happened_is_a_plea_not_a_what_if(text: str, expected: str) -> None:
+    assert service(text) == expected

@@ -121,3 +121,32 @@ def test_the_shipped_classifier_flags_at_most_its_cap_of_ordinary_calls_out_of_f
 def test_a_callback_asked_for_is_not_someone_elses_number() -> None:
     found = out_of_scope("违建举报三个月了 城管来看了一眼就走了 也没人给我回个电话")
     assert found is None or found.reason != "secrets_privacy"
+
+
+@pytest.mark.parametrize("text", [
+    "我不知道打哪个电话 我家孩子放学到现在没回来",  # no one's details asked for
+    "路边贴满了办证的小广告 你们查一下那个电话",
+    "外地来玩的 在山上看到有辆车冲出护栏了",  # tourists are in our county
+])
+def test_asking_about_a_number_or_being_from_elsewhere_is_not_out_of_scope(text: str) -> None:
+    found = out_of_scope(text)
+    assert found is None or found.reason not in ("secrets_privacy", "other_jurisdiction")
+
+
+def test_someone_elses_details_asked_for_are_still_private() -> None:
+    assert out_of_scope("你们帮我查一下那个房东的电话 他押金不退").reason == "secrets_privacy"
+
+
+@pytest.mark.parametrize("text", [
+    "你们这帮人就知道拿工资 我就是要骂你 打了也没用 你敢挂我电话试试",
+    "美女你声音真好听 有没有男朋友 加个微信呗 我没事就想跟你聊",
+])
+def test_abuse_and_flirting_are_recognised_at_a_phone_calls_length(text: str) -> None:
+    found = out_of_scope(text)
+    assert found is not None and found.reason == "harassment"
+
+
+@pytest.mark.parametrize("text", ["我是打给电信的 怎么打到你们这里了", "我一个人在家 没人说话 想找个人聊聊"])
+def test_a_wrong_number_or_a_lonely_caller_is_not_harassment(text: str) -> None:
+    found = out_of_scope(text)
+    assert found is None or found.reason != "harassment"
