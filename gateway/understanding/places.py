@@ -530,6 +530,18 @@ class TimeMention:
         }
 
 
+# Spoken times LAC often leaves untagged: weeks and months counted from now, the recent past, festivals
+# and school holidays (过年前, 暑假), seasons people date things by (汛期, 三伏天).
+_SPOKEN_TIME = re.compile(
+    r"(?:上上|上|这|下)个?(?:礼拜|星期|周|月)[一二三四五六日天]?|前(?:阵子|段时间|些天|几天|两天)|刚刚|刚才"
+    r"|(?:过年|春节|国庆|中秋|清明|端午|元旦|暑假|寒假)(?:前|后|的时候|期间|那几天)?"
+    r"|(?:五一|十一)(?:前|后|的时候|期间|假期|放假)|汛期|三伏天|天不亮|大前天")  # 五一路, 十一楼 are no times
+
+
+_NAMED_AFTER_A_DAY = re.compile(r"路|街|大道|广场|小区|村|桥|楼|层")
+_NUMERALS = re.compile(r"[0-9零一二三四五六七八九十]+")
+
+
 def find_times(text: str, tokens: list[Token], call_time: datetime, zone: ZoneInfo = CHINA) -> list[TimeMention]:
     """Time words (LAC TIME/t runs) as intervals relative to the call, in the deployment's time zone:
     昨天晚上 is the caller's evening, whatever zone the machine runs in. jionlp reads a timestamp in the
@@ -541,6 +553,10 @@ def find_times(text: str, tokens: list[Token], call_time: datetime, zone: ZoneIn
                 runs[-1] = (runs[-1][0], tok.end)
             else:
                 runs.append((tok.start, tok.end))
+    for m in _SPOKEN_TIME.finditer(text):  # what LAC leaves untagged when glued to other words (吧上礼拜)
+        if not any(s < m.end() and m.start() < e for s, e in runs):
+            runs.append(m.span())
+    runs.sort()
     wall = (call_time if call_time.tzinfo else call_time.replace(tzinfo=zone)).astimezone(zone)
     base = {
         "year": wall.year,
@@ -555,6 +571,8 @@ def find_times(text: str, tokens: list[Token], call_time: datetime, zone: ZoneIn
         said = text[start:end]
         if (counted := _NUMBERED_THING.match(text, start)) is not None and counted.end() >= end:
             continue  # 三号楼, 五号线: LAC reads 三号 as the third of the month
+        if _NUMERALS.fullmatch(said) and _NAMED_AFTER_A_DAY.match(text, end):
+            continue  # 五一路, 十一楼: a road or a floor, not a day
         try:
             with _JIONLP_LOCK:
                 parsed = jionlp().parse_time(said, time_base=base)

@@ -272,3 +272,20 @@ def test_lac_words_start_where_their_characters_do_not_at_the_pause_before_them(
     tokens = tagger.tag("白天又不排 古苑村这边")
     assert [t.word for t in tokens if "古苑村" in t.word] == ["古苑村"]
     assert "".join(t.word for t in tokens) == "白天又不排 古苑村这边"
+
+
+@pytest.mark.parametrize("text, said", [
+    ("你好请问是热线吧上个礼拜楼下的井盖就松了", "上个礼拜"),  # glued to the words before it
+    ("前阵子下大雨车库进水 物业到现在不管", "前阵子"),
+    ("包工头说过年前结工钱 到现在人都找不到", "过年前"),
+    ("汛期快到了 河堤那段塌了能不能早点修", "汛期"),
+])
+def test_spoken_times_lac_leaves_untagged_are_still_times(tagger, said, text):
+    call = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert said in [t.text for t in find_times(text, tagger.tag(text), call)]
+
+
+def test_a_road_or_a_floor_named_after_a_holiday_is_no_time(tagger):
+    call = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    for text in ("五一路上的路灯坏了", "我住十一楼 电梯又停了"):
+        assert not any(t.text in ("五一", "十一") for t in find_times(text, tagger.tag(text), call)), text
