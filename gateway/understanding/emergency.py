@@ -215,8 +215,7 @@ class EmergencyDetector:
             return None  # the caller says nobody is hurt: the fallback does not overrule that
         # The classifier's evidence is its heaviest n-gram, not the phrase a rule would match: look twice
         # as far back from it for the animal.
-        spot = _Hit(self.events[0], guess.start, guess.end, 0.0)
-        if self._an_animals_trouble(spot, compact, _clause_start(compact, guess.start), reach=2):
+        if self._an_animals_trouble((guess.start, guess.end), compact, _clause_start(compact, guess.start), reach=2):
             return None
         start, end = origin[guess.start], origin[guess.end - 1] + 1
         return Emergency(guess.service, text[start:end], start, end, round(MAX_CONFIDENCE * guess.probability, 2),
@@ -253,7 +252,7 @@ class EmergencyDetector:
             window = masked[max(clause_start, hit.start - cues.negation_gap - 3):hit.start]
             if any(len(window) - m.end() <= cues.negation_gap for m in cues.negation.finditer(window)):
                 return "negated"
-        if self._an_animals_trouble(hit, compact, clause_start):
+        if self._an_animals_trouble((hit.start, hit.end), compact, clause_start):
             return "animal"
         if urgent:
             return None
@@ -298,17 +297,18 @@ class EmergencyDetector:
             return "habitual"  # 每年都这样: the caller says it is a standing problem
         return None
 
-    def _an_animals_trouble(self, hit: _Hit, compact: str, clause_start: int, reach: int = 1) -> bool:
+    def _an_animals_trouble(self, span: tuple[int, int], compact: str, clause_start: int, reach: int = 1) -> bool:
         """The one stuck, poisoned or hurt is an animal (小猫爬到树上下不来, 狗吃了老鼠药) — not when the
         animal harms a person (被狗咬了, 狗扑上来咬我孩子)."""
         cues = self.cues
         if not cues.animal:
             return False
-        start = max(clause_start, hit.start - reach * cues.animal_window)
-        for m in cues.animal.finditer(compact, start, hit.end):
+        hit_start, hit_end = span
+        start = max(clause_start, hit_start - reach * cues.animal_window)
+        for m in cues.animal.finditer(compact, start, hit_end):
             harmed_by = cues.animal_harmed_by and cues.animal_harmed_by.search(
                 compact, max(clause_start, m.start() - 4), m.start())
-            harms = cues.animal_harms and cues.animal_harms.search(compact, m.end(), max(hit.end, m.end() + 4))
+            harms = cues.animal_harms and cues.animal_harms.search(compact, m.end(), max(hit_end, m.end() + 4))
             if not (harmed_by or harms):
                 return True
         return False

@@ -192,18 +192,20 @@ class PlaceFinder:
         if not heard and (fixed := self.gazetteer.heard_as(text)) != text:
             # A name of ours written with other characters: read the place from the names it sounds like
             # when that finds a community, or a township where none was written.
-            fixed_town, fixed_heard = self.gazetteer.find(fixed)
+            fixed_named = self.gazetteer.find(fixed)
+            fixed_town, fixed_heard = fixed_named
             if town is not None:  # a village guessed by sound belongs to the township said outright
                 of_town = self.gazetteer.towns[town.group(0)]
                 fixed_heard = [m for m in fixed_heard if self.gazetteer.communities[m.group(0)][1] == of_town]
             if fixed_heard or (town is None and fixed_town is not None):
-                place = self._find(fixed, tokens)
+                place = self._find(fixed, tokens, fixed_named)
                 if place is not None:  # the evidence is what the caller said; a guess by sound is less sure
                     return replace(place, text=text[place.start : place.end], confidence=place.confidence * 0.8)
-        return self._find(text, tokens)
+        return self._find(text, tokens, (town, heard))
 
-    def _find(self, text: str, tokens: list[Token]) -> Place | None:
-        town, heard = self.gazetteer.find(text)
+    def _find(self, text: str, tokens: list[Token],
+              named: tuple[re.Match[str] | None, list[re.Match[str]]]) -> Place | None:
+        town, heard = named  # the township and villages named in ``text`` (Gazetteer.find)
         named_town = self.gazetteer.towns[town.group(0)] if town is not None else None
         alone = [m for m in heard if _stands_alone(text, m, town, tokens)]
         community = next((m for m in alone if self.gazetteer.communities[m.group(0)][1] == named_town),
