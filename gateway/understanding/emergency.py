@@ -250,7 +250,9 @@ class EmergencyDetector:
         clause_start = _clause_start(compact, hit.start)
         if cues.negation:
             window = masked[max(clause_start, hit.start - cues.negation_gap - 3):hit.start]
-            if any(len(window) - m.end() <= cues.negation_gap for m in cues.negation.finditer(window)):
+            # 不是烧 是在砸车: a 是 after the negation turns to what is happening
+            if any(len(window) - m.end() <= cues.negation_gap and "是" not in window[m.end():]
+                   for m in cues.negation.finditer(window)):
                 return "negated"
         if self._an_animals_trouble((hit.start, hit.end), compact, clause_start):
             return "animal"

@@ -30,11 +30,14 @@ from gateway.understanding.vocabulary import HomophoneIndex
 
 LEVELS = ("province", "city", "county", "township", "community", "road", "building")
 _TOWN_SUFFIXES = ("街道", "镇", "乡")
-# A county's stem followed by these names something else: 石龙村 is no 石龙区, 振兴路 no 振兴区, 盘山公路 no 盘山县
-_NOT_A_COUNTY = (*_TOWN_SUFFIXES, "村", "社区", "路", "街", "大道", "公路", "高速", "巷", "弄", "桥", "小区")
+# A county's stem followed by these names something else: 石龙村 is no 石龙区, 振兴路 no 振兴区, 盘山公路 no 盘山县,
+# 滨江公园 no 滨江区
+_COMMON_WORD_COUNTIES = frozenset({"矿区", "郊区", "城区", "新区", "市辖区", "开发区", "高新区", "林区", "工矿区"})
+_NOT_A_COUNTY = (*_TOWN_SUFFIXES, "村", "社区", "路", "街", "大道", "公路", "高速", "巷", "弄", "桥", "小区",
+                 "公园", "广场", "花园", "医院", "学校", "小学", "中学", "市场", "菜场", "宾馆", "酒店", "饭店", "超市")
 # 城 ends an estate (凤凰城) but not a trip to town (去城里, 县城, 今年城…)
 _ESTATE = (r"[\u4e00-\u9fa5]{2,5}?(?:小区|花园|家园|新村|公寓|名都|嘉园|华府|大厦|广场|苑"
-           r"|(?<![县进去在回到初年趟里市具])城)")
+           r"|(?<![县进去在回到初年趟里市具往])城)")
 _NUMBERED = r"(?:[0-9零一二三四五六七八九十百两]+(?:号楼|号院|栋|幢|座|单元|号|期|层|室))*"
 ESTATE_RE = re.compile(_ESTATE + _NUMBERED)
 ROAD_RE = re.compile(r"[\u4e00-\u9fa5]{1,4}?(?:大道|路|街|巷|弄)(?:[0-9零一二三四五六七八九十百两]+号)?")
@@ -50,11 +53,17 @@ _ROAD_TAIL = re.compile(r"(?P<kind>(?:东|西|南|北|中)?(?:大道|大街|路|
 _NAME_TAGS = ("LOC", "PER", "ORG", "nz", "nw")
 _HIGHWAY_WORD = re.compile(r"(?P<road>[\u4e00-\u9fa5]{2,5}?(?:高速公路|高速)|[0-9]{1,3}(?:国道|省道|县道))(?:口|上|边)?")
 _GRAMMAR = ("r", "d", "p", "u", "c", "m", "q", "f", "xc", "w")
+_ROAD_IN_A_NAME = re.compile(r"(?:[\u4e00-\u9fa5]{2,4}?(?:东|西|南|北|中)?(?:大道|大街|路|街)|[0-9]{1,3}(?:国道|省道|县道))"
+                             r"(?=[\u4e00-\u9fa5]{2,})")
+_ROAD_REACH = 12  # characters between a road and the named place it belongs to
+_NAME_STARTS = (" ", "在", "到", "从", "是", "往")
+_NOT_ROAD_NAMES = frozenset({"学校", "医院", "小区", "公司", "单位", "村里", "家里", "回家", "上班", "下班", "上学", "放学",
+                             "山上", "山里", "田里", "半路", "一路", "马路", "公路", "大路", "小路", "山路", "水泥"})
 _ROAD_STEM = re.compile(r"(.*?)(?:东|西|南|北|中)?(?:大道|大街|路|街|巷|弄)(?:[0-9零一二三四五六七八九十百两]+号)?")
 _ROAD_KINDS = frozenset({"水泥", "柏油", "高速", "机耕", "乡村", "村里", "小区", "进村", "上山", "下山", "石子", "砂石",
                          "沙石", "盘山", "环山", "乡间", "田间", "这条", "那条", "一条", "出村", "进山", "山里", "老街",
                          "步行", "单行", "断头", "十字", "丁字", "过马", "走马", "马路", "大马", "那个", "这个", "门口"})
-_POINTING = ("那", "这", "哪", "一", "条", "个", "的", "门口")
+_POINTING = ("那", "这", "哪", "一", "条", "个", "的", "门口", "去", "来", "回", "到", "往")
 # A building said on its own, a few words after the estate or community (盛世华庭八号楼, 凤凰社区的 … 三号楼)
 BUILDING_RE = re.compile(r"[0-9一二三四五六七八九十百两]+(?:号楼|幢|栋|号院)")
 
@@ -141,6 +150,12 @@ class Gazetteer:
                 self.communities[full] = (full, town)
         if not self.towns:
             raise ValueError(f"{region.county} is not in the division dictionary")
+        # 高禹 for 高禹村, 长乐 for 长乐社区: said that way only right after the township (see short_community)
+        self._short: dict[str, dict[str, str]] = {}
+        for full, (_, of_town) in self.communities.items():
+            short = _short(full, ("社区", "村"))
+            if len(short) >= 2:
+                self._short.setdefault(of_town, {})[short] = full
         self._town_re = _alternation(self.towns)
         self._community_re = _alternation(self.communities)
         self._sounds: HomophoneIndex[bool] = HomophoneIndex()  # payload: is it a community (村 / 社区)?
@@ -150,6 +165,16 @@ class Gazetteer:
         for name in self.communities:
             if len(name) >= 2:
                 self._sounds.add(name, True)
+
+    def short_community(self, text: str, at: int, township: str) -> tuple[str, int, int] | None:
+        """A community of ``township`` said without 村 / 社区 at ``at`` (after a pause) and followed by
+        words of place (天子湖镇 高禹那个路口, 递铺 长乐那边): its full name and span."""
+        while at < len(text) and text[at].isspace():
+            at += 1
+        for short, full in sorted(self._short.get(township, {}).items(), key=lambda kv: -len(kv[0])):
+            if text.startswith(short, at) and _SHORT_PLACE_AFTER.match(text, at + len(short)):
+                return full, at, at + len(short)
+        return None
 
     def heard_as(self, text: str) -> str:
         """``text`` with names of ours the ASR wrote with other characters of the same sound put back
@@ -172,10 +197,13 @@ class Gazetteer:
         return [m for m in self._town_re.finditer(text) if _ROAD_AFTER.match(text, m.end())]
 
     def find_from(self, text: str, start: int) -> tuple[re.Match[str] | None, list[re.Match[str]]]:
-        town = self._town_re.search(text, start)
-        while town is not None and _ROAD_AFTER.match(text, town.end()):
-            town = self._town_re.search(text, town.end())  # 灵峰大道, 昌硕路: a road named after the township
-        return town, list(self._community_re.finditer(text, start))
+        towns = [m for m in self._town_re.finditer(text, start) if not _ROAD_AFTER.match(text, m.end())]  # 昌硕路
+        heard = list(self._community_re.finditer(text, start))
+        # 在孝丰往章村去的路上: where someone was heading is the place only when no other is named
+        if any(not _heading_to(text, m) for m in towns + heard):
+            towns = [m for m in towns if not _heading_to(text, m)]
+            heard = [m for m in heard if not _heading_to(text, m)]
+        return next(iter(towns), None), heard
 
 
 class PlaceFinder:
@@ -248,10 +276,15 @@ class PlaceFinder:
         after = _after_levels(text, levels, spans)
         if "township" in levels and "community" not in levels:
             village = VILLAGE_RE.match(text, after)
+            short = self.gazetteer.short_community(text, after, levels["township"]) if village is None else None
             if village is not None:
                 levels["community"] = village.group(1)
                 spans.append(village.span(1))
                 after = village.end(1)
+            elif short is not None:
+                levels["community"] = short[0]
+                spans.append(short[1:])
+                after = short[2]
         estate = ESTATE_RE.search(text, after) or (ESTATE_RE.search(text) if not spans else None)
         estate_span = _trim(text, _past_divisions(text, estate.span()), tokens) if estate is not None else None
         if estate_span is not None:
@@ -260,13 +293,18 @@ class PlaceFinder:
             confidence = max(confidence, 0.6)
         road = ROAD_RE.search(text, after) if spans else None
         if road is not None and "building" not in levels and road.start() - after <= 1 \
-                and not road.group(0).startswith(_POINTING):  # 深溪坞村那个路边, 新丰村的路灯: no road's name
+                and not road.group(0).startswith(_POINTING) and "的" not in road.group(0):  # 深溪坞村那个路边, 新丰村的路灯: no road's name
             levels["road"] = road.group(0)
             spans.append(road.span())
         if not spans and (named := self._named_road(text, tokens)) is not None:
             levels["road"] = named.group(0)  # 灵峰大道, 昌硕路: a road of ours said on its own
             spans.append(named.span())
             confidence = 0.6
+        elif spans and "road" not in levels and "building" not in levels and (near := _road_in_words(tokens)):
+            # a road said before the township or beside it (在104国道梅溪那段, 申嘉湖高速 往湖州方向 安吉出口)
+            if max(min(s for s, _ in spans) - near[1], near[0] - max(e for _, e in spans)) <= _ROAD_REACH:
+                levels["road"] = text[near[0] : near[1]]
+                spans.append(near)
         if not levels:
             return None
         _add_building(text, levels, spans)
@@ -353,11 +391,18 @@ class PlaceFinder:
         return levels if levels.get("county") or levels.get("township") or levels.get("city") else None
 
 
+_HEADING_TO = re.compile(r"(?:镇|乡|街道|村)?(?:去|方向|开|走)")
+
+
+def _heading_to(text: str, name: re.Match[str]) -> bool:
+    """往章村去, 朝孝丰方向: where someone was heading, not where it happens."""
+    return text[max(0, name.start() - 1) : name.start()] in ("往", "朝") and bool(_HEADING_TO.match(text, name.end()))
+_SHORT_PLACE_AFTER = re.compile(r"\s|$|那边|这边|那里|这里|那个|那段|那块|这块|附近|一带|村口|路口|门口")
 _TOWNSHIP_SAID = re.compile(r"[\u4e00-\u9fa5]{2,4}?(?:街道|镇|乡)")
 _FUNCTION = ("v", "r", "d", "p", "u", "c", "m", "q", "a", "f", "xc", "TIME", "PER")
 # A village or community named right after its township: 章村镇河垓村, 海口街道中平社区 (lazy: 茅山村村口
 # stops at the first 村). No function characters inside a name ("那边的村" is not one); 新村 ends estates.
-VILLAGE_RE = re.compile(r"((?:(?![的了在是那这里边个我你他有和也就都])[\u4e00-\u9fa5]){1,5}?(?:(?<!新)村|社区))")
+VILLAGE_RE = re.compile(r"((?:(?![的了在是那这里边个我你他有和也就都往朝去到从])[\u4e00-\u9fa5]){1,5}?(?:(?<!新)村|社区))")
 _DIVISION_END = re.compile(r"(?:街道|镇|乡|县|区|市)")
 
 
@@ -377,6 +422,12 @@ def _stands_alone(text: str, match: re.Match[str], town: re.Match[str] | None, t
     return word is None or (end - at >= 3 and word.end == end)
 
 
+def _text_before(tokens: list[Token], token: Token) -> str:
+    """The word just before ``token`` (its last character), or ''."""
+    previous = next((t for t in reversed(tokens) if t.end == token.start), None)
+    return previous.word[-1] if previous is not None else ""
+
+
 def _road_in_words(tokens: list[Token]) -> tuple[int, int] | None:
     """The first road named in LAC's words: one word (天目路, 胜利西路口) that is no verb (挡住路), or a
     name LAC cut off its kind — a place's or person's name (灵芝|路上, 申嘉湖|高速), a number before a
@@ -385,6 +436,9 @@ def _road_in_words(tokens: list[Token]) -> tuple[int, int] | None:
         named = _ROAD_WORD.fullmatch(word.word)
         if named is not None and word.tag not in ("v", "vd", "a", "d") and not _a_kind_of_road(named.group("road")):
             return word.start, word.start + len(named.group("road"))
+        if word.tag in ("ORG", "LOC") and (inside := _ROAD_IN_A_NAME.match(word.word)) is not None \
+                and (_HIGHWAY_WORD.fullmatch(inside.group(0)) or not _a_kind_of_road(inside.group(0))):
+            return word.start, word.start + inside.end()  # 天目路小学, 胜利路菜场: the road it stands on
         highway = _HIGHWAY_WORD.fullmatch(word.word)
         if highway is not None and word.tag not in ("v", "vd", "a", "d"):
             return word.start, word.start + len(highway.group("road"))
@@ -398,7 +452,10 @@ def _road_in_words(tokens: list[Token]) -> tuple[int, int] | None:
             road = before.tag in _NAME_TAGS
         else:
             sided = len(kind) > 1 and kind[0] in "东西南北中" and before.tag not in _GRAMMAR
-            road = before.tag in _NAME_TAGS or sided
+            # a common noun as a name only where a name starts (" 天目|路上", "在天目|路"), never 学校|路上
+            plain = (before.tag == "n" and before.word not in _NOT_ROAD_NAMES
+                     and (before.start == 0 or _text_before(tokens, before) in _NAME_STARTS))
+            road = before.tag in _NAME_TAGS or sided or plain
             road = road and not _a_kind_of_road(before.word + kind)
         if road:
             return before.start, word.start + len(kind)
@@ -438,7 +495,10 @@ def _county_gazetteer(region: Region) -> Gazetteer | None:
 
 def _county_guessed(said: str, county: str) -> bool:
     """jionlp read a county the caller did not name: its stem is not said, or is said as a township's
-    name (城关镇, 城关街道: a township in many counties, not 城关区)."""
+    name (城关镇, 城关街道: a township in many counties, not 城关区), or the county's name is a common
+    word (矿区, 郊区: 阳泉's districts, and any mine's or town's outskirts)."""
+    if county in _COMMON_WORD_COUNTIES:
+        return True
     if county.endswith(("县", "区", "市", "旗")) and county in said:
         return False  # said in full (礼县)
     stem = _short(county, ("自治县", "县", "区", "市", "旗"))

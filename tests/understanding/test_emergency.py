@@ -453,3 +453,23 @@ def test_aftermaths_quarrels_what_ifs_jokes_and_dialect_are_not_emergencies(text
 ])
 def test_what_to_do_after_an_event_that_happened_is_a_plea_not_a_what_if(text: str, expected: str) -> None:
     assert service(text) == expected
+
+
+def test_not_this_but_that_reports_that() -> None:
+    assert service("小区里有个男的 不是烧 是在砸车 拿着锤子 人还在砸") == "110"
+    assert service("不是着火 是烧烤的烟") is None  # plain negation still holds
+
+
+@pytest.mark.parametrize("text", [
+    "太阳能热水器被风吹歪了 掉下来砸到人就麻烦了 能不能找人弄下来",
+    "物流园里停着几辆装危化品的车 没人看着 天这么热",  # a risk named, nothing spilling
+    "进村的公路被大车压塌了一块 半年了没人补",
+    "山上塌下来一堆石头 把进村的路堵了一半 能不能找个铲车",
+    "我家电表箱被雷打坏了 全家没电",
+    "窨井盖破了 我们自己拿砖头压着 麻烦派人来换一个",
+    "一条流浪狗被车子撞了 腿断了躺在路边叫",
+    "下水道堵了 污水漫到路上 臭得要死",
+    "上个礼拜我爸心脏病犯了 打120等了四十分钟 我要投诉这个急救中心",
+])
+def test_risks_damage_and_animals_told_in_everyday_words_are_not_emergencies(text: str) -> None:
+    assert service(text) is None

@@ -289,3 +289,49 @@ def test_a_road_or_a_floor_named_after_a_holiday_is_no_time(tagger):
     call = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     for text in ("五一路上的路灯坏了", "我住十一楼 电梯又停了"):
         assert not any(t.text in ("五一", "十一") for t in find_times(text, tagger.tag(text), call)), text
+
+
+@pytest.mark.parametrize("text, township, community", [
+    ("两辆车撞了 在天子湖镇 高禹那个十字路口", "天子湖镇", "高禹村"),  # a village said without 村
+    ("网吧里全是小孩子 递铺 长乐那边", "递铺街道", "长乐社区"),
+])
+def test_a_community_said_short_right_after_its_township_is_that_community(tagger, finder, text, township,
+                                                                            community):
+    levels = finder.find(text, tagger.tag(text)).levels
+    assert (levels["township"], levels["community"]) == (township, community)
+
+
+def test_where_someone_was_heading_is_the_place_only_when_nothing_else_is_named(tagger, finder):
+    text = "一辆车翻在路边 在孝丰往章村去的路上"
+    levels = finder.find(text, tagger.tag(text)).levels
+    assert levels["township"] == "孝丰镇" and "community" not in levels and "road" not in levels
+    levels = finder.find("那路往孝丰去的公交车开得太猛", tagger.tag("那路往孝丰去的公交车开得太猛")).levels
+    assert levels["township"] == "孝丰镇"
+
+
+@pytest.mark.parametrize("text, township, road", [
+    ("货车烧起来了 在318国道杭垓那段", "杭垓镇", "318国道"),
+    ("我在杭长高速 往杭州方向 安吉出口过来一点", None, "杭长高速"),
+])
+def test_a_road_said_beside_the_named_place_joins_it(tagger, finder, text, township, road):
+    levels = finder.find(text, tagger.tag(text)).levels
+    assert levels["road"] == road and levels.get("township") == township
+
+
+def test_a_road_inside_a_schools_or_markets_name_is_where_it_is(tagger, finder):
+    text = "老人被车撞了 在灵芝路小学门口"
+    assert finder.find(text, tagger.tag(text)).levels["road"] == "灵芝路"
+
+
+def test_a_common_word_that_is_also_a_districts_name_is_no_place_elsewhere(tagger, finder):
+    text = "去矿区那条公路全是坑 梅溪镇三山村那段"  # 矿区 is also a district of 阳泉
+    levels = finder.find(text, tagger.tag(text)).levels
+    assert (levels["province"], levels["community"]) == ("浙江省", "三山村")
+
+
+def test_the_evaluation_reads_a_building_number_in_either_numerals():
+    from gateway.understanding.evaluate import place_right
+
+    got = {"levels": {"township": "递铺街道", "community": "东滨社区", "building": "七幢"}}
+    assert place_right({"township": "递铺街道", "community": "东滨社区", "building": "7幢"}, got)
+    assert not place_right({"township": "递铺街道", "community": "东滨社区", "building": "8幢"}, got)
