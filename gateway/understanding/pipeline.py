@@ -97,7 +97,11 @@ class Understander:
         place = self.places.find(said, tokens)
         category, matter = self.model.predict(said, tokens)
         clean = normalise(text)
-        scope = out_of_scope(clean) or _elsewhere(place, self.places.region, clean)
+        scope = out_of_scope(clean)
+        if scope is not None and scope.reason == "other_jurisdiction" and scope.confidence <= MAX_CONFIDENCE \
+                and _stem(self.places.region.county) in clean:
+            scope = None  # the classifier's guess, on a call that names our county (社保怎么转到安吉)
+        scope = scope or _elsewhere(place, self.places.region, clean)
         emergency, scope = _reconciled(detect_emergency(clean), scope)
         township = place.levels.get("township") if place else None
         matters = [(c, p) for c, p in matter.ranked if c in self.taxonomy.matters]

@@ -473,3 +473,23 @@ def test_not_this_but_that_reports_that() -> None:
 ])
 def test_risks_damage_and_animals_told_in_everyday_words_are_not_emergencies(text: str) -> None:
     assert service(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("高速上两辆车追尾了 人都下来了没受伤 可是车横在快车道上 后面车很快", "122"),  # nobody hurt, road blocked
+    ("我爸现在在银行 非要给一个自称警察的人转十万 说他涉嫌洗钱 肯定是骗子 你们快去拦一下", "110"),
+])
+def test_a_blocked_motorway_and_a_fraud_under_way_are_emergencies(text: str, expected: str) -> None:
+    assert service(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "上个月被冒充公安的骗了八千块 已经报案了 想问问钱能不能追回",  # a fraud already done
+    "国道上两车刮了一下 已经挪到边上了 人没事",
+    "下水道堵了 我们拿竹竿捅了捅 捅不通",
+    "隔壁男的经常打老婆 昨晚又吵 现在是安静了 你们能不能去看看",
+    "楼上阳台栏杆外面挂了一排花盆 风一吹就晃",
+    "河堤是土的 一发大水就冲掉一块 建议砌成石头的",
+])
+def test_frauds_done_cleared_roads_poked_drains_quiet_houses_and_flowerpots_are_not_emergencies(text: str) -> None:
+    assert service(text) is None

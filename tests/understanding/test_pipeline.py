@@ -176,3 +176,14 @@ def test_another_county_of_our_own_city_is_that_countys_business(understander) -
     scope = understander.understand("德清那边的一条路坑坑洼洼的 你们叫人修一下")["out_of_scope"]
     assert scope is not None and scope["reason"] == "other_jurisdiction"
     assert understander.understand("我去德清那边看病 回来医保怎么报")["out_of_scope"] is None
+
+
+def test_a_classifiers_guess_of_another_jurisdiction_gives_way_when_the_call_names_our_county(
+        understander, monkeypatch):
+    from gateway.understanding import pipeline
+    from gateway.understanding.scope import OutOfScope
+
+    guess = OutOfScope("other_jurisdiction", "我在", 0.22)  # what the n-gram classifier gives, ≤ 0.55
+    monkeypatch.setattr(pipeline, "out_of_scope", lambda text: guess)
+    assert understander.understand("我在长兴上班 社保怎么转到安吉")["out_of_scope"] is None
+    assert understander.understand("我在长兴上班 社保怎么转过来")["out_of_scope"]["reason"] == "other_jurisdiction"
