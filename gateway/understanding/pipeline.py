@@ -150,7 +150,7 @@ def _elsewhere(place: Place | None, region: Region, text: str) -> OutOfScope | N
     county = place.levels.get("county")
     if ours and not (county and county != region.county and _stem(county) in text):
         return None  # our city, and not another county of it named (德清 is 湖州's, but not 安吉's)
-    if _stem(region.county) in text or (not ours and _stem(region.city) in text):
+    if _names_as_here(text, _stem(region.county)) or (not ours and _names_as_here(text, _stem(region.city))):
         return None
     named = [place.levels[key] for key in ("province", "city", "county") if key in place.levels]
     if not any(_stem(name) in text for name in named if name != region.province):
@@ -162,6 +162,15 @@ def _elsewhere(place: Place | None, region: Region, text: str) -> OutOfScope | N
 
 _LOCATIVE_BEFORE = re.compile(r"(在|是)\s*(?:那个)?\s*$")
 _LOCATIVE_AFTER = re.compile(r"^\s*(那边|那里|那儿|这边|的)")
+
+
+def _names_as_here(text: str, stem: str) -> bool:
+    """The text names our county or city as a place of the matter — not as who the caller is or where
+    they came back to (我是安吉人 现在在杭州上班, 现在回安吉了)."""
+    for m in re.finditer(re.escape(stem), text) if stem else ():
+        if not (text.startswith("人", m.end()) or text[max(0, m.start() - 2) : m.start()].endswith(("回", "回到"))):
+            return True
+    return False
 
 
 def _where_it_happens(text: str, place: Place) -> bool:

@@ -187,3 +187,11 @@ def test_a_classifiers_guess_of_another_jurisdiction_gives_way_when_the_call_nam
     monkeypatch.setattr(pipeline, "out_of_scope", lambda text: guess)
     assert understander.understand("我在长兴上班 社保怎么转到安吉")["out_of_scope"] is None
     assert understander.understand("我在长兴上班 社保怎么转过来")["out_of_scope"]["reason"] == "other_jurisdiction"
+
+
+def test_our_county_named_as_who_the_caller_is_or_where_they_came_back_to_is_not_where_the_matter_is():
+    from gateway.understanding.pipeline import _names_as_here
+
+    assert _names_as_here("我在安吉上班 社保怎么转过来", "安吉")
+    assert not _names_as_here("我是安吉人 现在在杭州上班", "安吉")
+    assert not _names_as_here("去宁波旅游被宰了 现在回安吉了", "安吉")
