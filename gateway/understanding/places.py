@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import itertools
 import logging
 import os
 import re
@@ -49,20 +48,24 @@ _NUMBERED_THING = re.compile(r"[0-9零一二三四五六七八九十百两]+号(
 # A road's name as one LAC word (天目路, 胜利西路), and stems that name a kind of road, not a road (水泥路).
 _ROAD_WORD = re.compile(r"(?P<road>[\u4e00-\u9fa5]{2,4}?(?:东|西|南|北|中)?(?:大道|大街|路|街|巷|弄))(?:口|上|边)?")
 # A road's kind as LAC cuts it off the name before it (路上, 东路, 高速, 省道)
-_ROAD_TAIL = re.compile(r"(?P<kind>(?:东|西|南|北|中)?(?:大道|大街|路|街|巷|弄)|高速公路|高速|国道|省道|县道)(?:上|边|口)?")
+_ROAD_TAIL = re.compile(r"(?P<kind>(?:东|西|南|北|中)?(?:大道|大街|路|街|巷|弄)|高速公路|高速|国道|省道|县道)"
+                        r"(?:上|边|口)?")
 _NAME_TAGS = ("LOC", "PER", "ORG", "nz", "nw")
-_HIGHWAY_WORD = re.compile(r"(?P<road>[\u4e00-\u9fa5]{2,5}?(?:高速公路|高速)|[0-9]{1,3}(?:国道|省道|县道))(?:口|上|边)?")
+_HIGHWAY_WORD = re.compile(r"(?P<road>[\u4e00-\u9fa5]{2,5}?(?:高速公路|高速)|[0-9]{1,3}(?:国道|省道|县道))"
+                           r"(?:口|上|边)?")
 _GRAMMAR = ("r", "d", "p", "u", "c", "m", "q", "f", "xc", "w")
-_ROAD_IN_A_NAME = re.compile(r"(?:[\u4e00-\u9fa5]{2,4}?(?:东|西|南|北|中)?(?:大道|大街|路|街)|[0-9]{1,3}(?:国道|省道|县道))"
-                             r"(?=[\u4e00-\u9fa5]{2,})")
+_ROAD_IN_A_NAME = re.compile(r"(?:[\u4e00-\u9fa5]{2,4}?(?:东|西|南|北|中)?(?:大道|大街|路|街)"
+                             r"|[0-9]{1,3}(?:国道|省道|县道))(?=[\u4e00-\u9fa5]{2,})")
 _ROAD_REACH = 12  # characters between a road and the named place it belongs to
 _NAME_STARTS = (" ", "在", "到", "从", "是", "往")
-_NOT_ROAD_NAMES = frozenset({"学校", "医院", "小区", "公司", "单位", "村里", "家里", "回家", "上班", "下班", "上学", "放学",
+_NOT_ROAD_NAMES = frozenset({"学校", "医院", "小区", "公司", "单位", "村里", "家里", "回家", "上班", "下班", "上学",
+                             "放学",
                              "山上", "山里", "田里", "半路", "一路", "马路", "公路", "大路", "小路", "山路", "水泥"})
 _ROAD_STEM = re.compile(r"(.*?)(?:东|西|南|北|中)?(?:大道|大街|路|街|巷|弄)(?:[0-9零一二三四五六七八九十百两]+号)?")
 _ROAD_KINDS = frozenset({"水泥", "柏油", "高速", "机耕", "乡村", "村里", "小区", "进村", "上山", "下山", "石子", "砂石",
                          "沙石", "盘山", "环山", "乡间", "田间", "这条", "那条", "一条", "出村", "进山", "山里", "老街",
-                         "步行", "单行", "断头", "十字", "丁字", "过马", "走马", "马路", "大马", "那个", "这个", "门口"})
+                         "步行", "单行", "断头", "十字", "丁字", "过马", "走马", "马路", "大马", "那个", "这个",
+                         "门口"})
 _POINTING = ("那", "这", "哪", "一", "条", "个", "的", "门口", "去", "来", "回", "到", "往")
 # A building said on its own, a few words after the estate or community (盛世华庭八号楼, 凤凰社区的 … 三号楼)
 BUILDING_RE = re.compile(r"[0-9一二三四五六七八九十百两]+(?:号楼|幢|栋|号院)")
@@ -293,12 +296,13 @@ class PlaceFinder:
             confidence = max(confidence, 0.6)
         road = ROAD_RE.search(text, after) if spans else None
         if road is not None and "building" not in levels and road.start() - after <= 1 \
-                and not road.group(0).startswith(_POINTING) and "的" not in road.group(0):  # 深溪坞村那个路边, 新丰村的路灯: no road's name
+                and not road.group(0).startswith(_POINTING) and "的" not in road.group(0):
+            # (深溪坞村那个路边, 新丰村的路灯: no road's name)
             levels["road"] = road.group(0)
             spans.append(road.span())
-        if not spans and (named := self._named_road(text, tokens)) is not None:
-            levels["road"] = named.group(0)  # 灵峰大道, 昌硕路: a road of ours said on its own
-            spans.append(named.span())
+        if not spans and (road_named := self._named_road(text, tokens)) is not None:
+            levels["road"] = road_named.group(0)  # 灵峰大道, 昌硕路: a road of ours said on its own
+            spans.append(road_named.span())
             confidence = 0.6
         elif spans and "road" not in levels and "building" not in levels and (near := _road_in_words(tokens)):
             # a road said before the township or beside it (在104国道梅溪那段, 申嘉湖高速 往湖州方向 安吉出口)
@@ -402,7 +406,8 @@ _TOWNSHIP_SAID = re.compile(r"[\u4e00-\u9fa5]{2,4}?(?:街道|镇|乡)")
 _FUNCTION = ("v", "r", "d", "p", "u", "c", "m", "q", "a", "f", "xc", "TIME", "PER")
 # A village or community named right after its township: 章村镇河垓村, 海口街道中平社区 (lazy: 茅山村村口
 # stops at the first 村). No function characters inside a name ("那边的村" is not one); 新村 ends estates.
-VILLAGE_RE = re.compile(r"((?:(?![的了在是那这里边个我你他有和也就都往朝去到从])[\u4e00-\u9fa5]){1,5}?(?:(?<!新)村|社区))")
+VILLAGE_RE = re.compile(r"((?:(?![的了在是那这里边个我你他有和也就都往朝去到从])[\u4e00-\u9fa5]){1,5}?"
+                        r"(?:(?<!新)村|社区))")
 _DIVISION_END = re.compile(r"(?:街道|镇|乡|县|区|市)")
 
 
@@ -432,7 +437,8 @@ def _road_in_words(tokens: list[Token]) -> tuple[int, int] | None:
     """The first road named in LAC's words: one word (天目路, 胜利西路口) that is no verb (挡住路), or a
     name LAC cut off its kind — a place's or person's name (灵芝|路上, 申嘉湖|高速), a number before a
     numbered highway (235|国道), any word before a road with its side (胜利|东路)."""
-    for before, word in itertools.pairwise([None, *tokens]):
+    for at, word in enumerate(tokens):
+        before = tokens[at - 1] if at else None
         named = _ROAD_WORD.fullmatch(word.word)
         if named is not None and word.tag not in ("v", "vd", "a", "d") and not _a_kind_of_road(named.group("road")):
             return word.start, word.start + len(named.group("road"))

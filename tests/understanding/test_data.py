@@ -12,7 +12,8 @@ DATA = Path(__file__).parent / "data"
 # heldout_ordinary4, heldout_safety4/5 and heldout_mixed6 were measured once each, then joined the training
 # data (corpus/12-written-apart.jsonl, the safety classifiers); eval_written, eval_fresh 1–3 and
 # heldout_mixed7/8 likewise (corpus/14-measured-sets.jsonl), then heldout_mixed9–11 (15-measured-sets.jsonl)
-# and heldout_mixed13–18 (16- and 17-measured-sets.jsonl): they are records, no longer hold-outs. heldout_mixed12 was written after every change it measures and is
+# and heldout_mixed13–18 (16- and 17-measured-sets.jsonl): they are records, no longer hold-outs.
+# heldout_mixed12 was written after every change it measures and is
 # the evaluation set (never trained on, its errors never studied); eval.jsonl (composed) never trains.
 EVAL_SETS = ("eval.jsonl", "heldout_mixed12.jsonl")
 

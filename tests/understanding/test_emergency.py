@@ -428,7 +428,7 @@ def test_a_sure_classifier_does_not_rename_an_event_the_vocabulary_is_sure_of() 
     ("车撞到树上了 车头在冒烟 我朋友腿卡着出不来", "122"),  # the crash's smoke is the crash's service
     ("我奶奶烧了一盆炭取暖 现在叫不应了 我爷爷还会说话", "120"),  # 还会 is no "will"
 ])
-def test_events_told_in_everyday_words_go_to_their_service(text: str, expected: str) -> None:
+def test_robberies_doors_tried_lifts_fire_burials_and_crash_smoke_go_to_their_service(text: str, expected: str) -> None:
     assert service(text) == expected
 
 
