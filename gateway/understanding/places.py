@@ -159,6 +159,8 @@ class Gazetteer:
             short = _short(full, ("社区", "村"))
             if len(short) >= 2:
                 self._short.setdefault(of_town, {})[short] = full
+        for of_town, names in self._short.items():  # longest first: 新街桥 before 新街
+            self._short[of_town] = dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
         self._town_re = _alternation(self.towns)
         self._community_re = _alternation(self.communities)
         self._sounds: HomophoneIndex[bool] = HomophoneIndex()  # payload: is it a community (村 / 社区)?
@@ -174,7 +176,7 @@ class Gazetteer:
         words of place (天子湖镇 高禹那个路口, 递铺 长乐那边): its full name and span."""
         while at < len(text) and text[at].isspace():
             at += 1
-        for short, full in sorted(self._short.get(township, {}).items(), key=lambda kv: -len(kv[0])):
+        for short, full in self._short.get(township, {}).items():  # longest first (see __init__)
             if text.startswith(short, at) and _SHORT_PLACE_AFTER.match(text, at + len(short)):
                 return full, at, at + len(short)
         return None
